@@ -1,0 +1,41 @@
+"""The command registry shared by every adapter: names, help, roles, typed parameters and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.handlers.contract import Command, Message, Param, Role
+
+if TYPE_CHECKING:
+    from bot.handlers.context import HandlerContext
+
+Handler = Callable[[Command, "HandlerContext"], list[Message]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    help: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    roles: frozenset[Role] = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+    writes: bool = False  # claims the delivery id before running, so a replay has no effect
+
+
+@dataclass
+class Registry:
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+
+    def add(self, spec: CommandSpec) -> CommandSpec:
+        if spec.name in self.commands:
+            raise ValueError(f"command {spec.name!r} registered twice")
+        self.commands[spec.name] = spec
+        return spec
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self.commands.get(name)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self.commands.values(), key=lambda spec: spec.name))

@@ -1,0 +1,209 @@
+"""The gamification program file (YAML): schema, validation with line numbers, and versions."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.scoring.metrics import CATALOGUE
+from bot.scoring.periods import WEEKDAYS
+
+
+class ProgramError(ValueError):
+    """Every problem in a program file, each with its key path and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricPolicy(_Strict):
+    better: Literal["higher", "lower"] | None = None
+    target: float | None = None
+    min_samples: int = Field(default=1, ge=1)
+    weight: float = Field(default=1.0, ge=0)
+    floor: float | None = None
+    ceiling: float | None = None
+
+
+class ZoneRule(_Strict):
+    id: str | None = None
+    metric: str
+    period: Literal["day"] = "day"
+    zones: list[tuple[float, float]] = Field(min_length=2)
+
+    @field_validator("zones")
+    @classmethod
+    def _distinct_values(cls, zones: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if len({value for value, _ in zones}) != len(zones):
+            raise ValueError("zone values must be distinct")
+        return zones
+
+    @property
+    def rule_id(self) -> str:
+        return self.id or f"{self.metric}-{self.period}"
+
+
+class KudosPolicy(_Strict):
+    daily_allowance: int = Field(default=5, ge=0)
+    points: float = Field(default=5, ge=0)
+    values: list[str] = Field(default_factory=list)
+
+
+class LeaderboardPolicy(_Strict):
+    public_size: int = Field(default=5, ge=1, le=50)
+    default_metric: str = "points"
+    default_period: Literal["day", "week", "month", "quarter", "all"] = "week"
+
+
+class IdentityPolicy(_Strict):
+    create_unknown_agents: bool = False
+
+
+class Program(_Strict):
+    name: str = "Floorboard"
+    timezone: str = "UTC"
+    week_starts_on: str = "monday"
+    day_starts_at: str = "00:00"
+    service_level_seconds: float = Field(default=20, gt=0)
+    metrics: dict[str, MetricPolicy] = Field(default_factory=dict)
+    points: list[ZoneRule] = Field(default_factory=list)
+    kudos: KudosPolicy = KudosPolicy()
+    leaderboard: LeaderboardPolicy = LeaderboardPolicy()
+    identity: IdentityPolicy = IdentityPolicy()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as America/Chicago)"
+            ) from None
+        return value
+
+    @field_validator("week_starts_on")
+    @classmethod
+    def _weekday_name(cls, value: str) -> str:
+        if value.lower() not in WEEKDAYS:
+            raise ValueError(f"must be a weekday name, one of {', '.join(WEEKDAYS)}")
+        return value.lower()
+
+    @field_validator("day_starts_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a time of day such as '00:00' or '04:00'") from None
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, MetricPolicy]) -> dict[str, MetricPolicy]:
+        unknown = sorted(set(value) - set(CATALOGUE))
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(CATALOGUE)}")
+        return value
+
+    @model_validator(mode="after")
+    def _rules_name_known_metrics(self) -> Program:
+        for rule in self.points:
+            if rule.metric not in CATALOGUE:
+                raise ValueError(f"points rule {rule.rule_id}: unknown metric {rule.metric!r}")
+        ids = [rule.rule_id for rule in self.points]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"points rule ids must be unique, got {ids}")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def day_start_minutes(self) -> int:
+        parsed = time.fromisoformat(self.day_starts_at)
+        return parsed.hour * 60 + parsed.minute
+
+    def policy(self, metric: str) -> MetricPolicy:
+        return self.metrics.get(metric) or MetricPolicy()
+
+    def better(self, metric: str) -> Literal["higher", "lower"]:
+        return self.policy(metric).better or CATALOGUE[metric].better
+
+
+class LoadedProgram(_Strict):
+    program: Program
+    text: str
+    origin: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def default_program_text() -> str:
+    return resources.files("bot.programs").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+def load_program(path: Path | None) -> LoadedProgram:
+    """Load and validate a program file (the built-in default when `path` is None)."""
+    if path is None:
+        return parse_program(default_program_text(), "built-in default program")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ProgramError(f"{path}: cannot read the program file ({error.strerror})") from None
+    return parse_program(text, str(path))
+
+
+def parse_program(text: str, origin: str) -> LoadedProgram:
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ProgramError(f"{origin}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ProgramError(f"{origin}: the program must be a mapping of keys, got {type(data).__name__}")
+    try:
+        program = Program.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            f"{origin}:{_line_of(node, problem['loc'])}: {_path(problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        raise ProgramError("\n".join(problems)) from None
+    return LoadedProgram(program=program, text=text, origin=origin)
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    """The 1-based line of the deepest node along `loc` that exists in the YAML document."""
+    line = 1 if node is None else node.start_mark.line + 1
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None

@@ -1,0 +1,46 @@
+"""Zone rules: points linear between zone points, flat beyond the ends, nothing past a floor or ceiling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneScore:
+    points: float
+    lower: tuple[float, float] | None
+    upper: tuple[float, float] | None
+
+
+def zone_points(
+    value: float,
+    zones: Sequence[tuple[float, float]],
+    *,
+    floor: float | None = None,
+    ceiling: float | None = None,
+) -> ZoneScore:
+    """Points for `value` on a piecewise-linear curve through `zones` ((value, points) pairs, any order).
+
+    A value below `floor` or above `ceiling` earns nothing: a too-short handle time is not rewarded.
+    """
+    if (floor is not None and value < floor) or (ceiling is not None and value > ceiling):
+        return ZoneScore(0.0, None, None)
+    ordered = sorted(zones)
+    if value <= ordered[0][0]:
+        return ZoneScore(ordered[0][1], None, ordered[0])
+    if value >= ordered[-1][0]:
+        return ZoneScore(ordered[-1][1], ordered[-1], None)
+    for low, high in pairwise(ordered):
+        if low[0] <= value <= high[0]:
+            share = (value - low[0]) / (high[0] - low[0])
+            return ZoneScore(low[1] + share * (high[1] - low[1]), low, high)
+    raise AssertionError("unreachable: zones are sorted and value is inside them")
+
+
+def hundredths(points: float) -> int:
+    """Points are stored as integer hundredths, rounded half away from zero."""
+    scaled = abs(points) * 100
+    whole = int(scaled + 0.5 + 1e-9)
+    return whole if points >= 0 else -whole

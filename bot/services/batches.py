@@ -1,0 +1,109 @@
+"""Import batches: list them, and void one as a whole (its records stop counting; older versions return)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, tuple_, update
+
+from bot.clock import Clock
+from bot.program import Program
+from bot.scoring.metrics import contributions
+from bot.store.models import AuditEntry, ImportBatch, KpiRecordRow, Rollup, ScoreQueue
+from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
+
+
+class BatchError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    id: int
+    source: str
+    origin: str
+    mapping: str | None
+    filename: str | None
+    created_at: datetime
+    counts: dict[str, int]
+    voided_at: datetime | None
+
+
+def list_batches(engine: Engine) -> list[BatchSummary]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ImportBatch.id, ImportBatch.source, ImportBatch.origin, ImportBatch.mapping, ImportBatch.filename,
+                   ImportBatch.created_at, ImportBatch.counts, ImportBatch.voided_at).order_by(ImportBatch.id)
+        )  # fmt: skip
+        return [BatchSummary(*row) for row in rows]
+
+
+def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, clock: Clock) -> int:
+    """Void a batch; returns how many current records stopped counting."""
+    sl = program.service_level_seconds
+    now = clock()
+    with engine.begin() as connection:
+        batch = connection.execute(select(ImportBatch.voided_at).where(ImportBatch.id == batch_id)).first()
+        if batch is None:
+            raise BatchError(f"no import batch {batch_id}; see: floorboard batches list")
+        if batch.voided_at is not None:
+            raise BatchError(f"batch {batch_id} was already voided at {batch.voided_at:%Y-%m-%d %H:%M}")
+        connection.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(voided_at=now))
+        table = KpiRecordRow.__table__
+        current = connection.execute(
+            select(table.c.id, table.c.source, table.c.external_id, table.c.subject_id, table.c.business_day,
+                   table.c.facts, table.c.metrics, table.c.void)
+            .where(table.c.batch_id == batch_id, table.c.is_current.is_(True))
+        ).all()  # fmt: skip
+        deltas: dict[tuple[Any, Any, str], list[int]] = defaultdict(lambda: [0, 0])
+
+        def apply(row: Any, sign: int) -> None:
+            if row.void:
+                return
+            pairs = {k: tuple(v) for k, v in (row.metrics or {}).items()}
+            for metric, (num, den) in contributions(row.facts, pairs, service_level_seconds=sl).items():
+                cell = deltas[(row.subject_id, row.business_day, metric)]
+                cell[0] += sign * num
+                cell[1] += sign * den
+
+        for row in current:
+            apply(row, -1)
+        ids = [row.id for row in current]
+        for start in range(0, len(ids), 500):
+            connection.execute(update(table).where(table.c.id.in_(ids[start : start + 500])).values(is_current=False))
+        keys = sorted({(row.source, row.external_id) for row in current})
+        for start in range(0, len(keys), 400):
+            candidates = connection.execute(
+                select(table.c.id, table.c.source, table.c.external_id, table.c.version, table.c.subject_id,
+                       table.c.business_day, table.c.facts, table.c.metrics, table.c.void)
+                .outerjoin(ImportBatch, ImportBatch.id == table.c.batch_id)
+                .where(tuple_(table.c.source, table.c.external_id).in_(keys[start : start + 400]),
+                       ImportBatch.voided_at.is_(None))
+            ).all()  # fmt: skip
+            best: dict[tuple[str, str], Any] = {}
+            for row in candidates:
+                key = (row.source, row.external_id)
+                if key not in best or row.version > best[key].version:
+                    best[key] = row
+            for row in best.values():
+                connection.execute(update(table).where(table.c.id == row.id).values(is_current=True))
+                apply(row, +1)
+        add_to_rollups(
+            connection,
+            Rollup.__table__,  # type: ignore[arg-type]
+            [{"subject_id": s, "business_day": d, "metric": m, "num": n, "den": dn} for (s, d, m), (n, dn) in deltas.items()],
+        )
+        insert_ignoring_conflicts(
+            connection,
+            ScoreQueue.__table__,  # type: ignore[arg-type]
+            [{"subject_id": s, "business_day": d} for s, d in sorted({(s, d) for s, d, _ in deltas})],
+        )
+        connection.execute(
+            AuditEntry.__table__.insert().values(
+                at=now, actor=actor, action="batch.void", target=f"batch:{batch_id}", details={"records": len(ids)}
+            )
+        )
+    return len(ids)

@@ -1,0 +1,327 @@
+"""Ingest KPI records: dedupe on (source, external id, version), persist, roll up, queue for scoring.
+
+Each chunk is one transaction: the records, their rollup deltas and the days to rescore commit together,
+so a crash mid-import loses nothing and a re-run counts nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, insert, select, tuple_, update
+
+from bot.clock import Clock
+from bot.feeds.record_json import record_to_json
+from bot.feeds.records import KpiRecord, RowReject
+from bot.program import Program
+from bot.scoring.metrics import contributions
+from bot.scoring.periods import business_day
+from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord, Rollup, ScoreQueue
+from bot.store.subjects import SubjectInfo, SubjectResolver
+from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
+
+Status = Literal["accepted", "duplicate", "parked", "rejected"]
+RollupKey = tuple[int, date, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    external_id: str
+    status: Status
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class IngestCounts:
+    read: int = 0
+    imported: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    parked: int = 0
+    filtered: int = 0
+
+    def add(self, outcomes: Iterable[ItemOutcome]) -> None:
+        for outcome in outcomes:
+            self.read += 1
+            if outcome.status == "accepted":
+                self.imported += 1
+            else:
+                setattr(self, outcome.status, getattr(self, outcome.status) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Existing:
+    id: int
+    version: int
+    is_current: bool
+    void: bool
+    voided_batch: bool
+    subject_id: int
+    business_day: date
+    facts: dict[str, Any] | None
+    metrics: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class _Plan:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    revive: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    retire: list[int] = field(default_factory=list)
+    deltas: dict[RollupKey, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+
+class Ingestor:
+    """Turns neutral records into stored records, rollups and pending score days."""
+
+    def __init__(self, engine: Engine, program: Program, clock: Clock) -> None:
+        self._engine = engine
+        self._program = program
+        self._clock = clock
+
+    def start_batch(
+        self,
+        *,
+        source: str,
+        origin: str,
+        mapping: str | None = None,
+        filename: str | None = None,
+        sha256: str | None = None,
+    ) -> int:
+        with self._engine.begin() as connection:
+            return int(
+                connection.execute(
+                    insert(ImportBatch)
+                    .values(
+                        source=source,
+                        origin=origin,
+                        mapping=mapping,
+                        filename=filename,
+                        sha256=sha256,
+                        counts={},
+                        created_at=self._clock(),
+                    )
+                    .returning(ImportBatch.id)
+                ).scalar_one()
+            )
+
+    def finish_batch(self, batch_id: int, counts: IngestCounts) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(ImportBatch)
+                .where(ImportBatch.id == batch_id)
+                .values(counts=counts.as_dict(), finished_at=self._clock())
+            )
+
+    def ingest(
+        self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
+    ) -> list[ItemOutcome]:
+        """Ingest one chunk in one transaction; outcomes are in the order of `items`."""
+        with self._engine.begin() as connection:
+            return _ChunkIngest(connection, self._program, self._clock, batch_id, create_unknown).run(items)
+
+
+class _ChunkIngest:
+    def __init__(
+        self,
+        connection: Connection,
+        program: Program,
+        clock: Clock,
+        batch_id: int | None,
+        create_unknown: bool,
+    ) -> None:
+        self._connection = connection
+        self._program = program
+        self._now = clock()
+        self._batch_id = batch_id
+        self._create_unknown = create_unknown
+        self._subjects = SubjectResolver(
+            connection, default_zone=program.zone, default_day_start=program.day_start_minutes, now=self._now
+        )
+
+    def run(self, items: Sequence[KpiRecord | RowReject]) -> list[ItemOutcome]:
+        outcomes: list[ItemOutcome | None] = [None] * len(items)
+        located: list[tuple[int, KpiRecord, SubjectInfo]] = []
+        parked: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            if isinstance(item, RowReject):
+                outcomes[index] = ItemOutcome(f"line {item.line}", "rejected", item.reason)
+                continue
+            subject = self._resolve(item)
+            if subject is None:
+                reason = f"unknown agent key {item.subject.key!r} in source {item.source!r}"
+                parked.append(self._parked_row(item, reason))
+                outcomes[index] = ItemOutcome(item.external_id, "parked", reason)
+                continue
+            located.append((index, item, subject))
+        insert_ignoring_conflicts(self._connection, ParkedRecord.__table__, parked)  # type: ignore[arg-type]
+        for index, outcome in self._store(located):
+            outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _resolve(self, record: KpiRecord) -> SubjectInfo | None:
+        subject = record.subject
+        if subject.kind == "queue":
+            return self._subjects.queue(record.source, subject.key)
+        return self._subjects.agent(
+            record.source, subject.key, subject.display_name, create=self._create_unknown
+        )
+
+    def _store(self, located: list[tuple[int, KpiRecord, SubjectInfo]]) -> list[tuple[int, ItemOutcome]]:
+        existing = self._existing(located)
+        plan = _Plan()
+        results: list[tuple[int, ItemOutcome]] = []
+        sl = self._program.service_level_seconds
+        for index, record, subject in located:
+            versions = existing.setdefault((record.source, record.external_id), {})
+            previous = versions.get(record.version)
+            if previous is not None and not previous.voided_batch:
+                results.append((index, ItemOutcome(record.external_id, "duplicate")))
+                continue
+            current = next((v for v in versions.values() if v.is_current), None)
+            becomes_current = current is None or record.version > current.version
+            day = business_day(record.occurred_at, subject.zone, subject.day_start_minutes)
+            row = self._row(record, subject.subject_id, day, becomes_current)
+            if previous is not None:
+                plan.revive.append((previous.id, row))
+            else:
+                plan.rows.append(row)
+            entry = _Existing(
+                previous.id if previous else -1,
+                record.version,
+                becomes_current,
+                record.void,
+                False,
+                subject.subject_id,
+                day,
+                row["facts"],
+                row["metrics"],
+            )
+            versions[record.version] = entry
+            reason = None
+            if becomes_current:
+                if current is not None:
+                    current.is_current = False
+                    if current.id >= 0:
+                        plan.retire.append(current.id)
+                    _apply(plan.deltas, current, -1, sl)
+                if not record.void:
+                    _apply(plan.deltas, entry, +1, sl)
+            else:
+                reason = (
+                    f"older than current version {current.version if current else '?'}: stored, no effect"
+                )
+            results.append((index, ItemOutcome(record.external_id, "accepted", reason)))
+        self._write(plan)
+        return results
+
+    def _existing(
+        self, located: list[tuple[int, KpiRecord, SubjectInfo]]
+    ) -> dict[tuple[str, str], dict[int, _Existing]]:
+        found: dict[tuple[str, str], dict[int, _Existing]] = {}
+        keys = list({(record.source, record.external_id) for _, record, _ in located})
+        table = KpiRecordRow.__table__
+        batches = ImportBatch.__table__
+        for start in range(0, len(keys), 400):
+            part = keys[start : start + 400]
+            rows = self._connection.execute(
+                select(
+                    table.c.id,
+                    table.c.source,
+                    table.c.external_id,
+                    table.c.version,
+                    table.c.is_current,
+                    table.c.void,
+                    table.c.subject_id,
+                    table.c.business_day,
+                    table.c.facts,
+                    table.c.metrics,
+                    batches.c.voided_at,
+                )
+                .select_from(table.outerjoin(batches, batches.c.id == table.c.batch_id))
+                .where(tuple_(table.c.source, table.c.external_id).in_(part))
+            )
+            for row in rows:
+                found.setdefault((row.source, row.external_id), {})[row.version] = _Existing(
+                    row.id,
+                    row.version,
+                    row.is_current,
+                    row.void,
+                    row.voided_at is not None,
+                    row.subject_id,
+                    row.business_day,
+                    row.facts,
+                    row.metrics if row.is_current else None,
+                )
+        return found
+
+    def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> dict[str, Any]:
+        return {
+            "source": record.source,
+            "external_id": record.external_id,
+            "version": record.version,
+            "subject_id": subject_id,
+            "occurred_at": record.occurred_at.astimezone(UTC),
+            "business_day": day,
+            "facts": record.facts or None,
+            "metrics": {key: list(pair) for key, pair in record.metrics.items()} or None,
+            "void": record.void,
+            "is_current": current,
+            "batch_id": self._batch_id,
+            "received_at": self._now,
+        }
+
+    def _parked_row(self, record: KpiRecord, reason: str) -> dict[str, Any]:
+        return {
+            "source": record.source,
+            "external_id": record.external_id,
+            "version": record.version,
+            "subject_kind": record.subject.kind,
+            "subject_key": record.subject.key,
+            "reason": reason,
+            "record": record_to_json(record),
+            "batch_id": self._batch_id,
+            "created_at": self._now,
+        }
+
+    def _write(self, plan: _Plan) -> None:
+        connection = self._connection
+        table = KpiRecordRow.__table__
+        if plan.retire:
+            for start in range(0, len(plan.retire), 500):
+                connection.execute(
+                    update(table)
+                    .where(table.c.id.in_(plan.retire[start : start + 500]))
+                    .values(is_current=False)
+                )
+        for record_id, row in plan.revive:
+            connection.execute(update(table).where(table.c.id == record_id).values(**row))
+        if plan.rows:
+            connection.execute(insert(table), plan.rows)
+        rollups = [
+            {"subject_id": s, "business_day": d, "metric": m, "num": num, "den": den}
+            for (s, d, m), (num, den) in plan.deltas.items()
+        ]
+        add_to_rollups(connection, Rollup.__table__, rollups)  # type: ignore[arg-type]
+        days = sorted({(s, d) for s, d, _ in plan.deltas})
+        insert_ignoring_conflicts(
+            connection,
+            ScoreQueue.__table__,  # type: ignore[arg-type]
+            [{"subject_id": s, "business_day": d} for s, d in days],
+        )
+
+
+def _apply(deltas: dict[RollupKey, list[int]], record: _Existing, sign: int, sl_seconds: float) -> None:
+    if record.void:
+        return
+    metrics = {k: tuple(v) for k, v in (record.metrics or {}).items()}
+    for metric, (num, den) in contributions(record.facts, metrics, service_level_seconds=sl_seconds).items():
+        delta = deltas[(record.subject_id, record.business_day, metric)]
+        delta[0] += sign * num
+        delta[1] += sign * den

@@ -1,0 +1,145 @@
+"""Leaderboards from rollups (KPIs) or the ledger (points), computed by the database, ranked fairly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from bot.program import Program
+from bot.scoring.metrics import CATALOGUE, samples_of, value_of
+from bot.scoring.periods import Period, window
+from bot.scoring.ranking import competition_ranks
+from bot.store.models import ImportBatch, Person, PointsEntry, Rollup, Subject, Team, TeamMembership
+
+POINTS = "points"
+
+
+class UnknownBoard(ValueError):
+    """A metric, period or team the caller named does not exist; the message lists what does."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    rank: int
+    person_id: int
+    name: str
+    value: float
+    samples: int
+    public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unranked:
+    person_id: int
+    name: str
+    value: float | None
+    samples: int
+    public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    metric: str
+    period: Period
+    start: date
+    end: date
+    team: str | None
+    as_of: datetime | None
+    min_samples: int
+    entries: list[Entry] = field(default_factory=list)
+    unranked: list[Unranked] = field(default_factory=list)
+
+    def rank_of(self, person_id: int) -> Entry | None:
+        return next((entry for entry in self.entries if entry.person_id == person_id), None)
+
+
+def metric_names() -> list[str]:
+    return [POINTS, *CATALOGUE]
+
+
+def board(connection: Connection, program: Program, *, metric: str, period: Period, at: date,
+          team: str | None = None) -> Board:  # fmt: skip
+    """The full board (the admin view); callers apply visibility rules for public posts."""
+    if metric not in CATALOGUE and metric != POINTS:
+        raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
+    start, end = window(period, at, program.week_starts_on)
+    team_id = _team_id(connection, team)
+    if metric == POINTS:
+        rows = _points(connection, start, end, team_id)
+        better, min_samples = "higher", 1
+    else:
+        rows = _kpis(connection, metric, start, end, team_id)
+        better, min_samples = program.better(metric), program.policy(metric).min_samples
+    ranked_rows, unranked = [], []
+    for person_id, name, public, value, samples in rows:
+        if value is None or samples < min_samples:
+            unranked.append(Unranked(person_id, name, value, samples, public))
+        else:
+            ranked_rows.append((person_id, name, public, value, samples))
+    ranked_rows.sort(key=lambda r: (r[1], r[0]))
+    ranked = competition_ranks(ranked_rows, key=lambda r: r[3], descending=better == "higher")
+    entries = [Entry(rank, pid, name, value, samples, public) for rank, (pid, name, public, value, samples) in ranked]
+    unranked.sort(key=lambda u: (u.name, u.person_id))
+    as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
+    return Board(metric, period, start, end, team, as_of, min_samples, entries, unranked)
+
+
+def _team_id(connection: Connection, team: str | None) -> int | None:
+    if team is None:
+        return None
+    team_id = connection.scalar(select(Team.id).where(or_(Team.key == team, Team.name == team)))
+    if team_id is None:
+        known = connection.scalars(select(Team.key).order_by(Team.key)).all()
+        raise UnknownBoard(f"unknown team {team!r}; teams: {', '.join(known) or 'none yet (import a roster)'}")
+    return int(team_id)
+
+
+def _membership_on(day_column: object, team_id: int) -> object:
+    return and_(
+        TeamMembership.team_id == team_id,
+        TeamMembership.valid_from <= day_column,
+        or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > day_column),
+    )
+
+
+def _kpis(connection: Connection, metric: str, start: date, end: date,
+          team_id: int | None) -> list[tuple[int, str, bool, float | None, int]]:  # fmt: skip
+    query = (
+        select(Person.id, Person.display_name, Person.public_boards, func.sum(Rollup.num), func.sum(Rollup.den))
+        .select_from(Rollup)
+        .join(Subject, Subject.id == Rollup.subject_id)
+        .join(Person, Person.id == Subject.person_id)
+        .where(Rollup.metric == metric, Rollup.business_day.between(start, end), Subject.kind == "agent")
+        .group_by(Person.id, Person.display_name, Person.public_boards)
+    )
+    if team_id is not None:
+        query = query.join(TeamMembership, TeamMembership.person_id == Person.id).where(
+            _membership_on(Rollup.business_day, team_id)  # type: ignore[arg-type]
+        )
+    out = []
+    for person_id, name, public, num, den in connection.execute(query):
+        num, den = int(num), int(den)
+        if CATALOGUE[metric].kind == "total":
+            out.append((person_id, name, public, value_of(metric, num, den), samples_of(num)))
+        else:
+            out.append((person_id, name, public, value_of(metric, num, den), samples_of(den)))
+    return out
+
+
+def _points(connection: Connection, start: date, end: date,
+            team_id: int | None) -> list[tuple[int, str, bool, float | None, int]]:  # fmt: skip
+    query = (
+        select(Person.id, Person.display_name, Person.public_boards, func.sum(PointsEntry.amount),
+               func.count(func.distinct(PointsEntry.business_day)))  # fmt: skip
+        .select_from(PointsEntry)
+        .join(Person, Person.id == PointsEntry.person_id)
+        .where(PointsEntry.business_day.between(start, end))
+        .group_by(Person.id, Person.display_name, Person.public_boards)
+    )
+    if team_id is not None:
+        query = query.join(TeamMembership, TeamMembership.person_id == Person.id).where(
+            _membership_on(PointsEntry.business_day, team_id)  # type: ignore[arg-type]
+        )
+    return [(pid, name, public, int(total) / 100, int(days)) for pid, name, public, total, days in connection.execute(query)]

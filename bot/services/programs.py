@@ -1,0 +1,73 @@
+"""Program versions: every distinct program text gets a version number and an effective date."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, func, insert, select
+
+from bot.clock import Clock
+from bot.program import LoadedProgram, Program, parse_program
+from bot.scoring.periods import business_day
+from bot.store.models import ProgramVersion
+
+
+@dataclass(frozen=True, slots=True)
+class VersionedProgram:
+    version: int
+    effective_from: date
+    program: Program
+
+
+class ProgramHistory:
+    """The versions in force over time; a day before the first version uses the first."""
+
+    def __init__(self, versions: list[VersionedProgram]) -> None:
+        if not versions:
+            raise ValueError("no program version is registered")
+        self._versions = sorted(versions, key=lambda v: (v.effective_from, v.version))
+        self._starts = [v.effective_from for v in self._versions]
+
+    def in_force(self, day: date) -> VersionedProgram:
+        return self._versions[max(bisect_right(self._starts, day) - 1, 0)]
+
+    @property
+    def latest(self) -> VersionedProgram:
+        return self._versions[-1]
+
+
+def register(engine: Engine, loaded: LoadedProgram, clock: Clock, effective_from: date | None = None) -> int:
+    """Store the program text if it is new (effective today in the program's zone); return its version."""
+    with engine.begin() as connection:
+        known = connection.scalar(
+            select(ProgramVersion.version).where(ProgramVersion.sha256 == loaded.sha256)
+        )
+        if known is not None:
+            return int(known)
+        version = (connection.scalar(select(func.max(ProgramVersion.version))) or 0) + 1
+        now = clock()
+        connection.execute(
+            insert(ProgramVersion).values(
+                version=version,
+                effective_from=effective_from or business_day(now, loaded.program.zone),
+                sha256=loaded.sha256,
+                content=loaded.text,
+                created_at=now,
+            )
+        )
+        return version
+
+
+def history(engine: Engine) -> ProgramHistory:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ProgramVersion.version, ProgramVersion.effective_from, ProgramVersion.content)
+        ).all()
+    return ProgramHistory(
+        [
+            VersionedProgram(r.version, r.effective_from, parse_program(r.content, f"v{r.version}").program)
+            for r in rows
+        ]
+    )

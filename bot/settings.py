@@ -1,0 +1,62 @@
+"""Process settings, read from FLOORBOARD_* environment variables (and an optional .env) when asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """Raised with a message that says which variable to set and how."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLOORBOARD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///floorboard.db",
+        description="SQLAlchemy URL: sqlite:///path.db (default) or postgresql+psycopg://user@host/db",
+    )
+    redis_url: str | None = Field(default=None, description="redis://host:6379/0; optional")
+    program_file: Path | None = Field(
+        default=None, description="gamification program YAML; built-in default if unset"
+    )
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    api_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description='webhook bearer tokens bound to sources, JSON: {"token": "source"}',
+    )
+    max_batch_records: int = Field(default=1000, ge=1, le=100_000)
+    max_body_bytes: int = Field(default=5_000_000, ge=1024)
+    console_namespace: str = "console"
+    test_db_delay_ms: int = Field(default=0, ge=0, description="test only: added to every database call")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _tokens_are_long(cls, value: dict[str, str]) -> dict[str, str]:
+        short = [source for token, source in value.items() if len(token) < 16]
+        if short:
+            raise ValueError(f"tokens for {short} are shorter than 16 characters")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now (never at import time); explain what to set when they are invalid."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = "FLOORBOARD_" + "_".join(str(part) for part in problem["loc"]).upper()
+            lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
+        raise SettingsError("Invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,281 @@
+"""SQLAlchemy models: the KPI ledger, people and organisation, points, kudos, outbox and audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    day_start_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    channels: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    __table_args__ = (
+        CheckConstraint("day_start_minutes >= 0 AND day_start_minutes < 1440", name="day_start"),
+    )
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    hire_date: Mapped[date | None] = mapped_column(Date)
+    role: Mapped[str] = mapped_column(String(20), default="agent")
+    skills: Mapped[list[str]] = mapped_column(Json, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    public_boards: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'admin')", name="role"),)
+
+
+class TeamMembership(Base):
+    __tablename__ = "team_memberships"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        UniqueConstraint("person_id", "team_id", "valid_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="dates"),
+    )
+
+
+class Supervision(Base):
+    __tablename__ = "supervisions"
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Identity(Base):
+    """A key that names a person somewhere: a source's agent key or a chat account."""
+
+    __tablename__ = "identities"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    namespace: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(300))
+    __table_args__ = (
+        UniqueConstraint("kind", "namespace", "key"),
+        CheckConstraint("kind IN ('source', 'slack', 'discord', 'console')", name="kind"),
+    )
+
+
+class Subject(Base):
+    """What KPI records are about: an agent (a person) or a queue of contacts no agent took."""
+
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), unique=True)
+    namespace: Mapped[str | None] = mapped_column(String(200))
+    key: Mapped[str | None] = mapped_column(String(300))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    __table_args__ = (
+        UniqueConstraint("namespace", "key"),
+        CheckConstraint(
+            "(kind = 'agent' AND person_id IS NOT NULL) OR (kind = 'queue' AND key IS NOT NULL)", name="kind"
+        ),
+    )
+
+
+class ProgramVersion(Base):
+    __tablename__ = "program_versions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(20))
+    mapping: Mapped[str | None] = mapped_column(String(200))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    counts: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KpiRecordRow(Base):
+    """Append-only: a newer version supersedes, a void retracts; nothing is edited but `is_current`."""
+
+    __tablename__ = "kpi_records"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(BigInteger)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="RESTRICT"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    business_day: Mapped[date] = mapped_column(Date)
+    facts: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_current: Mapped[bool] = mapped_column(Boolean)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="RESTRICT"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", "version"),
+        Index("ix_kpi_records_subject_day", "subject_id", "business_day"),
+        Index("ix_kpi_records_batch", "batch_id"),
+    )
+
+
+class Rollup(Base):
+    """Per subject, business day and metric: exact sums (fixed point, see scoring.metrics.SCALE)."""
+
+    __tablename__ = "rollups"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True)
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(50), primary_key=True)
+    num: Mapped[int] = mapped_column(BigInteger)
+    den: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rollups_metric_day", "metric", "business_day"),)
+
+
+class ScoreQueue(Base):
+    """Business days whose rollups changed and must be rescored; written with the records."""
+
+    __tablename__ = "score_queue"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True)
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class ParkedRecord(Base):
+    __tablename__ = "parked_records"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(BigInteger)
+    subject_kind: Mapped[str] = mapped_column(String(10))
+    subject_key: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict[str, Any]] = mapped_column(Json)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("source", "external_id", "version"),)
+
+
+class PointsEntry(Base):
+    """Append-only points ledger in hundredths; a correction is a reversal plus a replacement."""
+
+    __tablename__ = "points_ledger"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    business_day: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(100))
+    program_version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    entry: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    template: Mapped[str] = mapped_column(String(100))
+    inputs: Mapped[dict[str, Any]] = mapped_column(Json)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_points_ledger_person_day", "person_id", "business_day"),
+        CheckConstraint("entry IN ('award', 'reversal')", name="entry"),
+    )
+
+
+class Kudos(Base):
+    __tablename__ = "kudos"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    giver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    value_tag: Mapped[str | None] = mapped_column(String(50))
+    business_day: Mapped[date] = mapped_column(Date)
+    delivery_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("delivery_key", "receiver_id"),
+        CheckConstraint("giver_id <> receiver_id", name="not_self"),
+    )
+
+
+class Delivery(Base):
+    """Claimed delivery identities (Slack event_id, Discord interaction id, console line id)."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    destination: Mapped[dict[str, Any]] = mapped_column(Json)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+        Index("ix_outbox_status_available", "status", "available_at"),
+    )
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
