@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -33,10 +33,22 @@ class Floorboard:
     def ingestor(self) -> Ingestor:
         return Ingestor(self.engine, self.program, self.clock)
 
-    def ingest(self, chunks: Iterable[Sequence[KpiRecord | RowReject]], *, source: str, origin: str,
-               create_unknown: bool, mapping: str | None = None, filename: str | None = None,
-               sha256: str | None = None) -> tuple[int, IngestCounts, list[ItemOutcome]]:  # fmt: skip
-        """Ingest chunks as one batch, then score the touched days; returns batch id, counts, outcomes."""
+    def ingest(
+        self,
+        chunks: Iterable[Sequence[KpiRecord | RowReject]],
+        *,
+        source: str,
+        origin: str,
+        create_unknown: bool,
+        mapping: str | None = None,
+        filename: str | None = None,
+        sha256: str | None = None,
+        filtered: Callable[[], int] | None = None,
+    ) -> tuple[int, IngestCounts, list[ItemOutcome]]:
+        """Ingest chunks as one batch, then score the touched days; returns batch id, counts, outcomes.
+
+        `filtered`, asked once the chunks are consumed, counts rows a feed skipped on purpose (row filters).
+        """
         ingestor = self.ingestor
         batch_id = ingestor.start_batch(source=source, origin=origin, mapping=mapping, filename=filename,
                                         sha256=sha256)  # fmt: skip
@@ -46,6 +58,9 @@ class Floorboard:
             result = ingestor.ingest(chunk, batch_id=batch_id, create_unknown=create_unknown)
             counts.add(result)
             outcomes.extend(result)
+        if filtered is not None:
+            counts.filtered = filtered()
+            counts.read += counts.filtered
         ingestor.finish_batch(batch_id, counts)
         self.score()
         return batch_id, counts, outcomes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ class CommandSpec:
     params: tuple[Param, ...] = ()
     roles: frozenset[Role] = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
     writes: bool = False  # claims the delivery id before running, so a replay has no effect
+    linked: bool = True  # needs a caller linked to a person on the roster (False: /help works for anyone)
 
 
 @dataclass
@@ -37,5 +38,5 @@ class Registry:
     def get(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[CommandSpec]:
         return iter(sorted(self.commands.values(), key=lambda spec: spec.name))

@@ -64,36 +64,48 @@ def contributions(
     return pairs
 
 
+_RARE_FACTS = frozenset({"nps", "scheduled_minutes", "adhered_minutes", "save_attempt", "saved"})
+
+
 def _from_facts(facts: Mapping[str, float | bool | None], sl_seconds: float) -> dict[str, Pair]:
     out: dict[str, Pair] = {}
-    answered = facts.get("answered") is True
-    abandoned = facts.get("abandoned") is True
     one = SCALE
+    get = facts.get
+    answered = get("answered") is True
+    abandoned = get("abandoned") is True
     if answered:
         out["handled"] = (one, one)
-        handle = _number(facts.get("handle"))
-        parts = [_number(facts.get(k)) for k in ("talk", "hold", "acw")]
-        if handle is None and all(p is not None for p in parts):
-            handle = sum(p for p in parts if p is not None)
+        wait = _number(get("wait"))
+        talk = _number(get("talk"))
+        handle = _number(get("handle"))
+        if handle is None and talk is not None:
+            hold, acw = _number(get("hold")), _number(get("acw"))
+            if hold is not None and acw is not None:
+                handle = talk + hold + acw
         if handle is not None:
-            out["aht"] = (scaled(handle), one)
-        talk = _number(facts.get("talk"))
+            out["aht"] = (round(handle * one), one)
         if talk is not None:
-            out["talk_time"] = (scaled(talk), one)
-        wait = _number(facts.get("wait"))
+            out["talk_time"] = (round(talk * one), one)
         if wait is not None:
-            out["asa"] = (scaled(wait), one)
-        resolved = facts.get("resolved")
+            out["asa"] = (round(wait * one), one)
+        resolved = get("resolved")
         if resolved is not None:
             out["fcr"] = (one if resolved else 0, one)
-    if answered or abandoned:
-        out["abandon_rate"] = (one if abandoned else 0, one)
-        wait = _number(facts.get("wait"))
-        within = answered and wait is not None and wait <= sl_seconds
-        out["service_level"] = (one if within else 0, one)
-    rating = _number(facts.get("rating"))
+        out["abandon_rate"] = (0, one)
+        out["service_level"] = (one if wait is not None and wait <= sl_seconds else 0, one)
+    elif abandoned:
+        out["abandon_rate"] = (one, one)
+        out["service_level"] = (0, one)
+    rating = _number(get("rating"))
     if rating is not None:
-        out["csat"] = (scaled(rating), one)
+        out["csat"] = (round(rating * one), one)
+    if not _RARE_FACTS.isdisjoint(facts):
+        _rare_facts(facts, out)
+    return out
+
+
+def _rare_facts(facts: Mapping[str, float | bool | None], out: dict[str, Pair]) -> None:
+    one = SCALE
     nps = _number(facts.get("nps"))
     if nps is not None:
         out["nps"] = ((one if nps >= 9 else -one if nps <= 6 else 0), one)
@@ -103,7 +115,6 @@ def _from_facts(facts: Mapping[str, float | bool | None], sl_seconds: float) -> 
         out["adherence"] = (scaled(adhered), scaled(scheduled))
     if facts.get("save_attempt") is True:
         out["save_rate"] = (one if facts.get("saved") is True else 0, one)
-    return out
 
 
 def _number(value: float | bool | None) -> float | None:

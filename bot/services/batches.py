@@ -12,8 +12,9 @@ from sqlalchemy import Engine, select, tuple_, update
 from bot.clock import Clock
 from bot.program import Program
 from bot.scoring.metrics import contributions
-from bot.store.models import AuditEntry, ImportBatch, KpiRecordRow, Rollup, ScoreQueue
-from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
+from bot.services.points import queue_for_scoring
+from bot.store.models import AuditEntry, ImportBatch, KpiRecordRow
+from bot.store.upsert import add_to_rollups
 
 
 class BatchError(ValueError):
@@ -73,7 +74,9 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
             apply(row, -1)
         ids = [row.id for row in current]
         for start in range(0, len(ids), 500):
-            connection.execute(update(table).where(table.c.id.in_(ids[start : start + 500])).values(is_current=False))
+            connection.execute(
+                update(table).where(table.c.id.in_(ids[start : start + 500])).values(is_current=False)
+            )
         keys = sorted({(row.source, row.external_id) for row in current})
         for start in range(0, len(keys), 400):
             candidates = connection.execute(
@@ -91,19 +94,15 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
             for row in best.values():
                 connection.execute(update(table).where(table.c.id == row.id).values(is_current=True))
                 apply(row, +1)
-        add_to_rollups(
-            connection,
-            Rollup.__table__,  # type: ignore[arg-type]
-            [{"subject_id": s, "business_day": d, "metric": m, "num": n, "den": dn} for (s, d, m), (n, dn) in deltas.items()],
-        )
-        insert_ignoring_conflicts(
-            connection,
-            ScoreQueue.__table__,  # type: ignore[arg-type]
-            [{"subject_id": s, "business_day": d} for s, d in sorted({(s, d) for s, d, _ in deltas})],
-        )
+        add_to_rollups(connection, deltas)
+        queue_for_scoring(connection, sorted({(s, d) for s, d, _ in deltas}))
         connection.execute(
             AuditEntry.__table__.insert().values(
-                at=now, actor=actor, action="batch.void", target=f"batch:{batch_id}", details={"records": len(ids)}
+                at=now,
+                actor=actor,
+                action="batch.void",
+                target=f"batch:{batch_id}",
+                details={"records": len(ids)},
             )
         )
     return len(ids)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from bot.clock import Clock
 from bot.feeds.record_json import record_to_json
@@ -20,12 +20,13 @@ from bot.feeds.records import KpiRecord, RowReject
 from bot.program import Program
 from bot.scoring.metrics import contributions
 from bot.scoring.periods import business_day
-from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord, Rollup, ScoreQueue
+from bot.services.points import queue_for_scoring
+from bot.store.bulk import insert_rows
+from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord
 from bot.store.subjects import SubjectInfo, SubjectResolver
-from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
+from bot.store.upsert import RollupKey, add_to_rollups, insert_ignoring_conflicts
 
 Status = Literal["accepted", "duplicate", "parked", "rejected"]
-RollupKey = tuple[int, date, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class _Plan:
     rows: list[dict[str, Any]] = field(default_factory=list)
     revive: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     retire: list[int] = field(default_factory=list)
-    deltas: dict[RollupKey, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    deltas: dict[RollupKey, list[int]] = field(default_factory=dict)
 
 
 class Ingestor:
@@ -84,6 +85,7 @@ class Ingestor:
         self._engine = engine
         self._program = program
         self._clock = clock
+        self._subjects: SubjectResolver | None = None
 
     def start_batch(
         self,
@@ -124,7 +126,20 @@ class Ingestor:
     ) -> list[ItemOutcome]:
         """Ingest one chunk in one transaction; outcomes are in the order of `items`."""
         with self._engine.begin() as connection:
-            return _ChunkIngest(connection, self._program, self._clock, batch_id, create_unknown).run(items)
+            if self._subjects is None:
+                self._subjects = SubjectResolver(
+                    connection,
+                    default_zone=self._program.zone,
+                    default_day_start=self._program.day_start_minutes,
+                    now=self._clock(),
+                )
+            self._subjects.bind(connection)
+            try:
+                return _ChunkIngest(connection, self._program, self._clock, self._subjects, batch_id,
+                                    create_unknown).run(items)  # fmt: skip
+            except BaseException:
+                self._subjects.forget()
+                raise
 
 
 class _ChunkIngest:
@@ -133,6 +148,7 @@ class _ChunkIngest:
         connection: Connection,
         program: Program,
         clock: Clock,
+        subjects: SubjectResolver,
         batch_id: int | None,
         create_unknown: bool,
     ) -> None:
@@ -141,14 +157,20 @@ class _ChunkIngest:
         self._now = clock()
         self._batch_id = batch_id
         self._create_unknown = create_unknown
-        self._subjects = SubjectResolver(
-            connection, default_zone=program.zone, default_day_start=program.day_start_minutes, now=self._now
-        )
+        self._subjects = subjects
 
     def run(self, items: Sequence[KpiRecord | RowReject]) -> list[ItemOutcome]:
         outcomes: list[ItemOutcome | None] = [None] * len(items)
         located: list[tuple[int, KpiRecord, SubjectInfo]] = []
         parked: list[dict[str, Any]] = []
+        self._subjects.prepare(
+            {
+                (item.source, item.subject.key): item.subject.display_name
+                for item in items
+                if isinstance(item, KpiRecord) and item.subject.kind == "agent"
+            },
+            create=self._create_unknown,
+        )
         for index, item in enumerate(items):
             if isinstance(item, RowReject):
                 outcomes[index] = ItemOutcome(f"line {item.line}", "rejected", item.reason)
@@ -225,40 +247,28 @@ class _ChunkIngest:
         self, located: list[tuple[int, KpiRecord, SubjectInfo]]
     ) -> dict[tuple[str, str], dict[int, _Existing]]:
         found: dict[tuple[str, str], dict[int, _Existing]] = {}
-        keys = list({(record.source, record.external_id) for _, record, _ in located})
+        by_source: dict[str, set[str]] = defaultdict(set)
+        for _, record, _ in located:
+            by_source[record.source].add(record.external_id)
         table = KpiRecordRow.__table__
         batches = ImportBatch.__table__
-        for start in range(0, len(keys), 400):
-            part = keys[start : start + 400]
-            rows = self._connection.execute(
-                select(
-                    table.c.id,
-                    table.c.source,
-                    table.c.external_id,
-                    table.c.version,
-                    table.c.is_current,
-                    table.c.void,
-                    table.c.subject_id,
-                    table.c.business_day,
-                    table.c.facts,
-                    table.c.metrics,
-                    batches.c.voided_at,
-                )
-                .select_from(table.outerjoin(batches, batches.c.id == table.c.batch_id))
-                .where(tuple_(table.c.source, table.c.external_id).in_(part))
-            )
-            for row in rows:
-                found.setdefault((row.source, row.external_id), {})[row.version] = _Existing(
-                    row.id,
-                    row.version,
-                    row.is_current,
-                    row.void,
-                    row.voided_at is not None,
-                    row.subject_id,
-                    row.business_day,
-                    row.facts,
-                    row.metrics if row.is_current else None,
-                )
+        for source, ids in by_source.items():
+            if self._connection.scalar(select(table.c.id).where(table.c.source == source).limit(1)) is None:
+                continue
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), 2000):
+                rows = self._connection.execute(
+                    select(table.c.id, table.c.external_id, table.c.version, table.c.is_current, table.c.void,
+                           table.c.subject_id, table.c.business_day, table.c.facts, table.c.metrics,
+                           batches.c.voided_at)
+                    .select_from(table.outerjoin(batches, batches.c.id == table.c.batch_id))
+                    .where(table.c.source == source, table.c.external_id.in_(ordered[start : start + 2000]))
+                )  # fmt: skip
+                for row in rows:
+                    found.setdefault((source, row.external_id), {})[row.version] = _Existing(
+                        row.id, row.version, row.is_current, row.void, row.voided_at is not None, row.subject_id,
+                        row.business_day, row.facts, row.metrics if row.is_current else None,
+                    )  # fmt: skip
         return found
 
     def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> dict[str, Any]:
@@ -302,26 +312,22 @@ class _ChunkIngest:
                 )
         for record_id, row in plan.revive:
             connection.execute(update(table).where(table.c.id == record_id).values(**row))
-        if plan.rows:
-            connection.execute(insert(table), plan.rows)
-        rollups = [
-            {"subject_id": s, "business_day": d, "metric": m, "num": num, "den": den}
-            for (s, d, m), (num, den) in plan.deltas.items()
-        ]
-        add_to_rollups(connection, Rollup.__table__, rollups)  # type: ignore[arg-type]
+        insert_rows(connection, table, plan.rows)
+        add_to_rollups(connection, plan.deltas)
         days = sorted({(s, d) for s, d, _ in plan.deltas})
-        insert_ignoring_conflicts(
-            connection,
-            ScoreQueue.__table__,  # type: ignore[arg-type]
-            [{"subject_id": s, "business_day": d} for s, d in days],
-        )
+        queue_for_scoring(connection, days)
 
 
 def _apply(deltas: dict[RollupKey, list[int]], record: _Existing, sign: int, sl_seconds: float) -> None:
     if record.void:
         return
-    metrics = {k: tuple(v) for k, v in (record.metrics or {}).items()}
+    metrics = {k: (v[0], v[1]) for k, v in record.metrics.items()} if record.metrics else None
+    subject_id, day = record.subject_id, record.business_day
     for metric, (num, den) in contributions(record.facts, metrics, service_level_seconds=sl_seconds).items():
-        delta = deltas[(record.subject_id, record.business_day, metric)]
-        delta[0] += sign * num
-        delta[1] += sign * den
+        key = (subject_id, day, metric)
+        cell = deltas.get(key)
+        if cell is None:
+            deltas[key] = [sign * num, sign * den]
+        else:
+            cell[0] += sign * num
+            cell[1] += sign * den

@@ -80,7 +80,9 @@ def board(connection: Connection, program: Program, *, metric: str, period: Peri
             ranked_rows.append((person_id, name, public, value, samples))
     ranked_rows.sort(key=lambda r: (r[1], r[0]))
     ranked = competition_ranks(ranked_rows, key=lambda r: r[3], descending=better == "higher")
-    entries = [Entry(rank, pid, name, value, samples, public) for rank, (pid, name, public, value, samples) in ranked]
+    entries = [
+        Entry(rank, pid, name, value, samples, public) for rank, (pid, name, public, value, samples) in ranked
+    ]
     unranked.sort(key=lambda u: (u.name, u.person_id))
     as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
     return Board(metric, period, start, end, team, as_of, min_samples, entries, unranked)
@@ -92,7 +94,9 @@ def _team_id(connection: Connection, team: str | None) -> int | None:
     team_id = connection.scalar(select(Team.id).where(or_(Team.key == team, Team.name == team)))
     if team_id is None:
         known = connection.scalars(select(Team.key).order_by(Team.key)).all()
-        raise UnknownBoard(f"unknown team {team!r}; teams: {', '.join(known) or 'none yet (import a roster)'}")
+        raise UnknownBoard(
+            f"unknown team {team!r}; teams: {', '.join(known) or 'none yet (import a roster)'}"
+        )
     return int(team_id)
 
 
@@ -107,12 +111,15 @@ def _membership_on(day_column: object, team_id: int) -> object:
 def _kpis(connection: Connection, metric: str, start: date, end: date,
           team_id: int | None) -> list[tuple[int, str, bool, float | None, int]]:  # fmt: skip
     query = (
-        select(Person.id, Person.display_name, Person.public_boards, func.sum(Rollup.num), func.sum(Rollup.den))
+        select(
+            Person.id, Person.display_name, Person.public_boards, func.sum(Rollup.num), func.sum(Rollup.den)
+        )
         .select_from(Rollup)
         .join(Subject, Subject.id == Rollup.subject_id)
         .join(Person, Person.id == Subject.person_id)
         .where(Rollup.metric == metric, Rollup.business_day.between(start, end), Subject.kind == "agent")
         .group_by(Person.id, Person.display_name, Person.public_boards)
+        .having(or_(func.sum(Rollup.num) != 0, func.sum(Rollup.den) != 0))
     )
     if team_id is not None:
         query = query.join(TeamMembership, TeamMembership.person_id == Person.id).where(
@@ -131,15 +138,24 @@ def _kpis(connection: Connection, metric: str, start: date, end: date,
 def _points(connection: Connection, start: date, end: date,
             team_id: int | None) -> list[tuple[int, str, bool, float | None, int]]:  # fmt: skip
     query = (
-        select(Person.id, Person.display_name, Person.public_boards, func.sum(PointsEntry.amount),
-               func.count(func.distinct(PointsEntry.business_day)))  # fmt: skip
+        select(
+            Person.id,
+            Person.display_name,
+            Person.public_boards,
+            func.sum(PointsEntry.amount),
+            func.count(func.distinct(PointsEntry.business_day)),
+        )  # fmt: skip
         .select_from(PointsEntry)
         .join(Person, Person.id == PointsEntry.person_id)
         .where(PointsEntry.business_day.between(start, end))
         .group_by(Person.id, Person.display_name, Person.public_boards)
+        .having(func.sum(PointsEntry.amount) != 0)
     )
     if team_id is not None:
         query = query.join(TeamMembership, TeamMembership.person_id == Person.id).where(
             _membership_on(PointsEntry.business_day, team_id)  # type: ignore[arg-type]
         )
-    return [(pid, name, public, int(total) / 100, int(days)) for pid, name, public, total, days in connection.execute(query)]
+    return [
+        (pid, name, public, int(total) / 100, int(days))
+        for pid, name, public, total, days in connection.execute(query)
+    ]

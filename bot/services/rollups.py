@@ -9,8 +9,8 @@ from sqlalchemy import Engine, delete, select
 
 from bot.program import Program
 from bot.scoring.metrics import contributions
-from bot.store.models import ImportBatch, KpiRecordRow, Rollup, ScoreQueue
-from bot.store.upsert import insert_ignoring_conflicts
+from bot.services.points import queue_for_scoring
+from bot.store.models import ImportBatch, KpiRecordRow, Rollup
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,21 +25,32 @@ def rebuild(engine: Engine, program: Program) -> RebuildReport:
     sums: dict[tuple[int, object, str], list[int]] = defaultdict(lambda: [0, 0])
     records = 0
     with engine.begin() as connection:
-        rows = connection.execution_options(yield_per=5000).execute(
-            select(KpiRecordRow.subject_id, KpiRecordRow.business_day, KpiRecordRow.facts, KpiRecordRow.metrics)
+        rows = connection.execute(
+            select(
+                KpiRecordRow.subject_id, KpiRecordRow.business_day, KpiRecordRow.facts, KpiRecordRow.metrics
+            )
             .outerjoin(ImportBatch, ImportBatch.id == KpiRecordRow.batch_id)
-            .where(KpiRecordRow.is_current.is_(True), KpiRecordRow.void.is_(False), ImportBatch.voided_at.is_(None))
+            .where(
+                KpiRecordRow.is_current.is_(True),
+                KpiRecordRow.void.is_(False),
+                ImportBatch.voided_at.is_(None),
+            )
+            .execution_options(yield_per=5000)
         )
         for subject_id, day, facts, metrics in rows:
             records += 1
             pairs = {k: tuple(v) for k, v in (metrics or {}).items()}
-            for metric, (num, den) in contributions(facts, pairs, service_level_seconds=program.service_level_seconds).items():
+            for metric, (num, den) in contributions(
+                facts, pairs, service_level_seconds=program.service_level_seconds
+            ).items():
                 cell = sums[(subject_id, day, metric)]
                 cell[0] += num
                 cell[1] += den
         before = {
             (r.subject_id, r.business_day, r.metric): (r.num, r.den)
-            for r in connection.execute(select(Rollup.subject_id, Rollup.business_day, Rollup.metric, Rollup.num, Rollup.den))
+            for r in connection.execute(
+                select(Rollup.subject_id, Rollup.business_day, Rollup.metric, Rollup.num, Rollup.den)
+            )
             if r.num or r.den
         }
         after = {key: (num, den) for key, (num, den) in sums.items() if num or den}
@@ -48,11 +59,10 @@ def rebuild(engine: Engine, program: Program) -> RebuildReport:
         if after:
             connection.execute(
                 Rollup.__table__.insert(),
-                [{"subject_id": s, "business_day": d, "metric": m, "num": n, "den": dn} for (s, d, m), (n, dn) in after.items()],
+                [
+                    {"subject_id": s, "business_day": d, "metric": m, "num": n, "den": dn}
+                    for (s, d, m), (n, dn) in after.items()
+                ],
             )
-        insert_ignoring_conflicts(
-            connection,
-            ScoreQueue.__table__,  # type: ignore[arg-type]
-            [{"subject_id": s, "business_day": d} for s, d in sorted({(s, d) for s, d, _ in changed})],
-        )
+        queue_for_scoring(connection, sorted({(s, d) for s, d, _ in changed}))
     return RebuildReport(records, len(after), len(changed))

@@ -178,11 +178,16 @@ class Rollup(Base):
 
 
 class ScoreQueue(Base):
-    """Business days whose rollups changed and must be rescored; written with the records."""
+    """Business days whose rollups changed and must be rescored; written with the records.
+
+    Rows are never merged: the scorer deletes exactly the rows it read, so a day queued again while it was
+    being scored is scored again.
+    """
 
     __tablename__ = "score_queue"
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True)
-    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)
+    business_day: Mapped[date] = mapped_column(Date)
 
 
 class ParkedRecord(Base):

@@ -28,7 +28,11 @@ def register(app: typer.Typer) -> None:
         with opened_app() as fb:
             report = rollups.rebuild(fb.engine, fb.program)
             fb.score()
-        verdict = "identical to the incremental rollups" if report.changed == 0 else f"{report.changed} differed"
-        console.print(f"Rebuilt {report.rollups} rollups from {report.records} records: {verdict}.", highlight=False)
+        verdict = (
+            "identical to the incremental rollups" if report.changed == 0 else f"{report.changed} differed"
+        )
+        console.print(
+            f"Rebuilt {report.rollups} rollups from {report.records} records: {verdict}.", highlight=False
+        )
         if report.changed:
             raise typer.Exit(3)

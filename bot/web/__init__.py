@@ -1,0 +1,1 @@
+"""HTTP: the KPI webhook API, leaderboard JSON, health (DESIGN.md §7)."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 17:08:29.024356
+Create Date: 2026-12-03 17:16:06.885005
 """
 
 from __future__ import annotations
@@ -340,6 +340,7 @@ def upgrade() -> None:
 
     op.create_table(
         "score_queue",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("subject_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("business_day", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -348,11 +349,16 @@ def upgrade() -> None:
             name=op.f("fk_score_queue_subject_id_subjects"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("subject_id", "business_day", name=op.f("pk_score_queue")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_score_queue")),
     )
+    with op.batch_alter_table("score_queue", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_score_queue_subject_id"), ["subject_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("score_queue", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_score_queue_subject_id"))
+
     op.drop_table("score_queue")
     with op.batch_alter_table("rollups", schema=None) as batch_op:
         batch_op.drop_index("ix_rollups_metric_day")

@@ -1,0 +1,557 @@
+"""A mapping compiled against one file's header into a fast row → record function.
+
+Everything that can be decided once is decided here: column positions, parsers, condition predicates,
+fact and metric extractors, the id template. The per-row function then does only list indexing, memo
+lookups and small closures, and builds `KpiRecord`s directly.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import call, itemgetter
+from typing import Any
+
+from bot.feeds.mapping import (
+    MINUTE_FACTS,
+    Condition,
+    Mapping,
+    column_parser,
+    condition_literal,
+    parse_template,
+)
+from bot.feeds.records import KpiRecord, SubjectRef
+from bot.feeds.values import Memo, Parser, ValueProblem, cell_text
+
+Row = Sequence[Any]
+Values = list[Any]
+Predicate = Callable[[Values], bool]
+RowBuilder = Callable[[Row, int], KpiRecord | None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+class LayoutError(ValueError):
+    """The file does not fit the mapping (a referenced column is missing, the header is absent)."""
+
+
+class RowProblem(ValueError):
+    """Why one row cannot become a record; the message becomes `RowReject.reason`."""
+
+
+def column_positions(header: Sequence[str], wanted: Sequence[str]) -> dict[str, int]:
+    """Where each referenced column is: by exact header name, `#N` (1-based), or a unique loose match."""
+    names = [name.strip().lstrip("\ufeff") for name in header]
+    exact: dict[str, int] = {}
+    duplicated: set[str] = set()
+    for position, name in enumerate(names):
+        if name in exact:
+            duplicated.add(name)
+        exact.setdefault(name, position)
+    loose: dict[str, list[int]] = {}
+    for position, name in enumerate(names):
+        loose.setdefault(_loose(name), []).append(position)
+
+    positions: dict[str, int] = {}
+    missing: list[str] = []
+    for column in wanted:
+        if column in duplicated:
+            raise LayoutError(f"column {column!r} appears more than once in the header; refer to it as '#N'")
+        if column in exact:
+            positions[column] = exact[column]
+        elif column.startswith("#") and column[1:].isdigit() and int(column[1:]) >= 1:
+            positions[column] = int(column[1:]) - 1
+        elif len(loose.get(_loose(column), ())) == 1:
+            positions[column] = loose[_loose(column)][0]
+        else:
+            missing.append(column)
+    if missing:
+        hints = []
+        for column in missing:
+            close = difflib.get_close_matches(column, [n for n in names if n], n=1, cutoff=0.75)
+            hints.append(f"{column!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        shown = ", ".join(repr(n) for n in names if n)
+        raise LayoutError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(hints)}; the header has {shown}"
+        )
+    return positions
+
+
+def _loose(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def compile_rows(
+    mapping: Mapping,
+    header: Sequence[str],
+    *,
+    zone: tzinfo,
+    file_stem: str,
+    typed_cells: bool,
+    filtered: Counter[str],
+) -> RowBuilder:
+    """The function turning one row (and its 1-based line) into a KpiRecord, None when filtered, or
+    raising RowProblem. `filtered` counts skipped rows by filter reason."""
+    referenced = mapping.referenced_columns()
+    template = parse_template(mapping.external_id)
+    template_columns = [name for kind, name in template if kind == "column"]
+    position = column_positions(header, [*referenced, *template_columns])
+    width = max(position.values(), default=-1) + 1
+    parsers = {name: column_parser(mapping, mapping.column_spec(name), zone=zone) for name in referenced}
+    filler: Any = None if typed_cells else ""
+
+    # Columns read into the per-row value list: filter columns first, so a filtered row is skipped
+    # before the rest of it is parsed. Columns only occurred_at reads are parsed by its own memos.
+    occurred = mapping.occurred_at
+    timing = _unique(c for c in (occurred.column, occurred.date, occurred.time) if c is not None)
+    filter_columns = _unique(c for rule in mapping.filters for c in _columns_of(rule.skip_when))
+    other_uses = _columns_besides_occurred_at(mapping)
+    slotted = filter_columns + [c for c in referenced if c in other_uses and c not in filter_columns]
+    slot = {name: index for index, name in enumerate(slotted)}
+    first_parsers, first_cells = (
+        [parsers[c] for c in filter_columns],
+        _picker([position[c] for c in filter_columns]),
+    )
+    rest = slotted[len(filter_columns) :]
+    rest_parsers, rest_cells = [parsers[c] for c in rest], _picker([position[c] for c in rest])
+
+    filters = [
+        (_predicate(mapping, rule.skip_when, slot, parsers), rule.reason or f"filters[{index}]")
+        for index, rule in enumerate(mapping.filters)
+    ]
+    direct_facts, computed_facts, constant_facts = _fact_plan(mapping, slot, parsers)
+    direct_keys = [key for key, _ in direct_facts]
+    direct_values = _picker([index for _, index in direct_facts])
+    metric_plan = _metric_plan(mapping, slot)
+    when_of = _occurred_at(mapping, position, parsers, zone)
+    id_of = _id_builder(template, position, file_stem, typed_cells)
+    # The common id, one text column, is read inline; id_of explains an empty one.
+    id_index = position[template[0][1]] if len(template) == 1 and template[0][0] == "column" else None
+    if typed_cells:
+        id_index = None
+    subject_of = _subject_chooser(mapping, slot, position)
+    version_of = _version_reader(mapping, slot)
+    fixed_version = 1 if mapping.version is None else 0
+    source = mapping.source
+    readers_in_order = sorted(
+        ((c, position[c], parsers[c]) for c in _unique([*slotted, *timing])), key=lambda r: r[1]
+    )
+
+    def explain(row: Row) -> str:
+        problems: list[str] = []
+        for column, index, parse in readers_in_order:
+            try:
+                parse(row[index])
+            except ValueProblem as problem:
+                message = f"column {column!r}: {problem}"
+                if message not in problems:
+                    problems.append(message)
+        return "; ".join(problems)
+
+    def build(row: Row, line: int) -> KpiRecord | None:
+        try:
+            if filters:
+                values = list(map(call, first_parsers, first_cells(row)))
+                for skip, reason in filters:
+                    if skip(values):
+                        filtered[reason] += 1
+                        return None
+                values += map(call, rest_parsers, rest_cells(row))
+            else:
+                values = list(map(call, rest_parsers, rest_cells(row)))
+            occurred_at = when_of(row)
+            if id_index is None:
+                record_id = id_of(row, line)
+            else:
+                record_id = row[id_index].strip()
+                if not record_id:
+                    record_id = id_of(row, line)
+        except ValueProblem as problem:
+            raise RowProblem(explain(row) or str(problem)) from None
+        except IndexError:
+            if len(row) >= width:
+                raise
+            return build([*row, *[filler] * (width - len(row))], line)
+        facts = constant_facts.copy() if constant_facts else {}
+        for key, value in zip(direct_keys, direct_values(values), strict=True):
+            if value is not None:
+                facts[key] = value
+        for key, compute in computed_facts:
+            value = compute(values)
+            if value is not None:
+                facts[key] = value
+        metrics = {}
+        for key, compute_pair in metric_plan:
+            pair = compute_pair(values)
+            if pair is not None:
+                metrics[key] = pair
+        return KpiRecord(
+            source,
+            record_id,
+            subject_of(values, facts, row),
+            occurred_at,
+            fixed_version or version_of(values),
+            facts,
+            metrics,
+        )
+
+    return build
+
+
+def _picker(indices: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A C-level `row → (row[i], row[j], ...)`; itemgetter alone returns a bare value for one index."""
+    if not indices:
+        return lambda row: ()
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda row: (row[only],)
+    return itemgetter(*indices)
+
+
+def _unique(items: Any) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _columns_of(condition: Condition) -> list[str]:
+    found = [condition.column] if condition.column is not None else []
+    for inner in [*(condition.all or ()), *(condition.any or ())]:
+        found += _columns_of(inner)
+    if condition.not_ is not None:
+        found += _columns_of(condition.not_)
+    return found
+
+
+def _columns_besides_occurred_at(mapping: Mapping) -> set[str]:
+    subject = mapping.subject
+    used = {subject.agent, subject.agent_name, subject.queue.column if subject.queue else None}
+    used.add(mapping.version.column if mapping.version else None)
+    for fact in mapping.facts.values():
+        used.add(fact.column)
+        for condition in (fact.when, fact.only_when):
+            if condition is not None:
+                used.update(_columns_of(condition))
+    for metric in mapping.metrics.values():
+        used.update((metric.mean, metric.weight, metric.num, metric.den))
+    for rule in mapping.filters:
+        used.update(_columns_of(rule.skip_when))
+    used.discard(None)
+    return used  # type: ignore[return-value]
+
+
+# ---- conditions ---------------------------------------------------------------------------------------
+
+
+def _predicate(
+    mapping: Mapping, condition: Condition, slot: dict[str, int], parsers: dict[str, Parser]
+) -> Predicate:
+    operator = condition.operator
+    if operator == "all":
+        parts = [_predicate(mapping, c, slot, parsers) for c in condition.all or ()]
+        return lambda values: all(part(values) for part in parts)
+    if operator == "any":
+        parts = [_predicate(mapping, c, slot, parsers) for c in condition.any or ()]
+        return lambda values: any(part(values) for part in parts)
+    if operator == "not_":
+        assert condition.not_ is not None
+        inner = _predicate(mapping, condition.not_, slot, parsers)
+        return lambda values: not inner(values)
+    assert condition.column is not None
+    index = slot[condition.column]
+    if operator == "is_null":
+        expected = condition.is_null
+        return lambda values: (values[index] is None) == expected
+    if operator == "is_not_null":
+        expected = condition.is_not_null
+        return lambda values: (values[index] is not None) == expected
+    spec = mapping.column_spec(condition.column)
+    parse = parsers[condition.column]
+    raw = getattr(condition, operator)
+    if operator in ("in_", "not_in"):
+        options = frozenset(condition_literal(spec, parse, item) for item in raw)
+        if operator == "in_":
+            return lambda values: values[index] in options
+        return lambda values: values[index] not in options
+    literal = condition_literal(spec, parse, raw)
+    if operator == "equals":
+        return lambda values: values[index] == literal
+    compare: Callable[[Any, Any], bool] = {
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+    }[operator]
+    return lambda values: (
+        values[index] is not None and literal is not None and compare(values[index], literal)
+    )
+
+
+# ---- facts and metrics --------------------------------------------------------------------------------
+
+
+Extract = Callable[[Values], Any]
+
+
+def _fact_plan(
+    mapping: Mapping, slot: dict[str, int], parsers: dict[str, Parser]
+) -> tuple[list[tuple[str, int]], list[tuple[str, Extract]], dict[str, Any]]:
+    """Facts split by cost: straight from a value slot, computed by a closure, or constant."""
+    direct: list[tuple[str, int]] = []
+    computed: list[tuple[str, Extract]] = []
+    constant: dict[str, Any] = {}
+    for key, fact in mapping.facts.items():
+        if fact.value is not None:
+            fixed = fact.value if isinstance(fact.value, bool) else float(fact.value)
+            if fact.only_when is None:
+                constant[key] = fixed
+                continue
+            extract: Extract | int = lambda values, fixed=fixed: fixed  # noqa: E731
+        elif fact.when is not None:
+            extract = _when_fact(_predicate(mapping, fact.when, slot, parsers), fact.else_)
+        else:
+            assert fact.column is not None
+            extract = slot[fact.column]
+            if key in MINUTE_FACTS and mapping.column_spec(fact.column).type == "duration":
+                extract = _in_minutes(extract)
+        if fact.only_when is not None:
+            computed.append((key, _guarded(extract, _predicate(mapping, fact.only_when, slot, parsers))))
+        elif isinstance(extract, int):
+            direct.append((key, extract))
+        else:
+            computed.append((key, extract))
+    return direct, computed, constant
+
+
+def _when_fact(test: Predicate, otherwise: bool | None) -> Extract:
+    if otherwise is False:
+        return test  # predicates return real bools
+    return lambda values: True if test(values) else otherwise
+
+
+def _in_minutes(index: int) -> Extract:
+    def minutes(values: Values) -> Any:
+        seconds = values[index]
+        return None if seconds is None else seconds / 60
+
+    return minutes
+
+
+def _guarded(extract: Extract | int, guard: Predicate) -> Extract:
+    if isinstance(extract, int):
+        index = extract
+        return lambda values: values[index] if guard(values) else None
+    return lambda values: extract(values) if guard(values) else None
+
+
+def _metric_plan(mapping: Mapping, slot: dict[str, int]) -> list[tuple[str, Callable[[Values], Any]]]:
+    plan: list[tuple[str, Callable[[Values], Any]]] = []
+    for key, metric in mapping.metrics.items():
+        if metric.mean is not None and metric.weight is not None:
+            mean, weight = slot[metric.mean], slot[metric.weight]
+
+            def mean_times_weight(values: Values, mean: int = mean, weight: int = weight) -> Any:
+                m, w = values[mean], values[weight]
+                return None if m is None or w is None else (m * w, w)
+
+            plan.append((key, mean_times_weight))
+            continue
+        assert metric.num is not None
+        num = slot[metric.num]
+        den = slot[metric.den] if metric.den is not None else None
+
+        def ratio(values: Values, num: int = num, den: int | None = den) -> Any:
+            n = values[num]
+            if n is None:
+                return None
+            if den is None:
+                return (n, 1.0)
+            d = values[den]
+            return None if d is None else (n, d)
+
+        plan.append((key, ratio))
+    return plan
+
+
+# ---- occurred_at, id, subject, version ----------------------------------------------------------------
+
+
+def _occurred_at(
+    mapping: Mapping, position: dict[str, int], parsers: dict[str, Parser], zone: tzinfo
+) -> Callable[[Row], datetime]:
+    spec = mapping.occurred_at
+    if spec.value is not None:
+        constant = datetime.fromisoformat(spec.value)
+        if constant.tzinfo is None:
+            constant = constant.replace(tzinfo=zone)
+        return lambda row: constant
+    if spec.column is not None:
+        index, parse, column = position[spec.column], parsers[spec.column], spec.column
+        is_date = mapping.column_spec(column).type == "date"
+
+        def from_column(row: Row) -> datetime:
+            moment = parse(row[index])
+            if moment is None:
+                raise ValueProblem(f"column {column!r} is empty; every record needs a date and time")
+            if is_date:
+                return datetime.combine(moment, time(), zone)
+            return moment
+
+        return from_column
+    assert spec.date is not None
+    date_index, date_column = position[spec.date], spec.date
+    date_parse = parsers[spec.date]
+
+    def required_date(raw: object) -> date:
+        day = date_parse(raw)
+        if day is None:
+            raise ValueProblem(f"column {date_column!r} is empty; every record needs a date")
+        return day
+
+    days = Memo(required_date).__getitem__
+    combine = datetime.combine
+    if spec.time is None:
+        midnight = time(tzinfo=zone)
+        return lambda row: combine(days(row[date_index]), midnight)
+    time_index, time_column = position[spec.time], spec.time
+    time_parse = parsers[spec.time]
+
+    def zoned_time(raw: object) -> time:
+        clock = time_parse(raw)
+        if clock is None:
+            raise ValueProblem(f"column {time_column!r} is empty; every record needs a time")
+        return clock if clock.tzinfo is not None else clock.replace(tzinfo=zone)
+
+    # datetime.combine keeps the time's tzinfo: naive times carry the source zone, explicit offsets win.
+    times = Memo(zoned_time).__getitem__
+    return lambda row: combine(days(row[date_index]), times(row[time_index]))
+
+
+def _id_builder(
+    template: list[tuple[str, str]], position: dict[str, int], file_stem: str, typed_cells: bool
+) -> Callable[[Row, int], str]:
+    text_of: Callable[[Any], str] = cell_text if typed_cells else str.strip
+    pieces: list[tuple[str, Any]] = []
+    for kind, value in template:
+        if kind == "column":
+            pieces.append(("column", (value, position[value])))
+        elif kind == "file":
+            pieces.append(("text", file_stem))
+        elif kind == "line":
+            pieces.append(("line", None))
+        else:
+            pieces.append(("text", value))
+    if len(pieces) == 1 and pieces[0][0] == "column":
+        column, index = pieces[0][1]
+
+        def single(row: Row, line: int) -> str:
+            text = text_of(row[index])
+            if not text:
+                raise RowProblem(f"column {column!r} is empty, and the external id is made from it")
+            return text
+
+        return single
+
+    def composed(row: Row, line: int) -> str:
+        out = []
+        for kind, value in pieces:
+            if kind == "text":
+                out.append(value)
+            elif kind == "line":
+                out.append(str(line))
+            else:
+                text = text_of(row[value[1]])
+                if not text:
+                    raise RowProblem(f"column {value[0]!r} is empty, and the external id is made from it")
+                out.append(text)
+        return "".join(out)
+
+    return composed
+
+
+def _subject_chooser(
+    mapping: Mapping, slot: dict[str, int], position: dict[str, int]
+) -> Callable[[Values, dict[str, Any], Row], SubjectRef]:
+    """Answered contacts belong to their agent (no agent: a reject); contacts the mapping marks as not
+    answered, or leaves undecided, belong to the queue; without an `answered` fact, agent else queue."""
+    spec = mapping.subject
+    agent_column, queue_column = spec.agent, spec.queue.column if spec.queue else None
+    agent_index = slot[agent_column] if agent_column is not None else None
+    name_index = slot[spec.agent_name] if spec.agent_name is not None else None
+    queue_index = slot[queue_column] if queue_column is not None else None
+    fixed_queue = SubjectRef("queue", spec.queue.value) if spec.queue and spec.queue.value else None
+    answered_decides = "answered" in mapping.facts
+    agents: dict[Any, SubjectRef] = {}
+    queues: dict[str, SubjectRef] = {}
+    simple_agents = agent_index is not None and name_index is None
+
+    def shown(column: str | None, row: Row) -> str:
+        return "" if column is None else cell_text(row[position[column]])
+
+    def agent(values: Values) -> SubjectRef | None:
+        if agent_index is None or values[agent_index] is None:
+            return None
+        key = values[agent_index] if name_index is None else (values[agent_index], values[name_index])
+        ref = agents.get(key)
+        if ref is None:
+            ref = agents[key] = (
+                SubjectRef("agent", key) if name_index is None else SubjectRef("agent", key[0], key[1])
+            )
+        return ref
+
+    def queue(values: Values) -> SubjectRef | None:
+        if fixed_queue is not None or queue_index is None:
+            return fixed_queue
+        key = values[queue_index]
+        if key is None:
+            return None
+        ref = queues.get(key)
+        if ref is None:
+            ref = queues[key] = SubjectRef("queue", key)
+        return ref
+
+    def choose(values: Values, facts: dict[str, Any], row: Row) -> SubjectRef:
+        if facts.get("answered") is True:
+            found = agents.get(values[agent_index]) if simple_agents else None
+            if found is None:
+                found = agent(values)
+                if found is None:
+                    raise RowProblem(
+                        f"handled call without an agent ({agent_column} {shown(agent_column, row)!r})"
+                    )
+            return found
+        if answered_decides:
+            found = queue(values)
+            if found is None:
+                raise RowProblem(
+                    f"unanswered contact without a queue ({queue_column} {shown(queue_column, row)!r})"
+                )
+            return found
+        found = agent(values) or queue(values)
+        if found is None:
+            raise RowProblem(
+                f"no agent and no queue for this row ({agent_column} {shown(agent_column, row)!r})"
+            )
+        return found
+
+    return choose
+
+
+def _version_reader(mapping: Mapping, slot: dict[str, int]) -> Callable[[Values], int]:
+    if mapping.version is None:
+        return lambda values: 1
+    index = slot[mapping.version.column]
+    if mapping.column_spec(mapping.version.column).type == "datetime":
+
+        def epoch_millis(values: Values) -> int:
+            moment = values[index]
+            return 1 if moment is None else (moment - _EPOCH) // _MILLISECOND
+
+        return epoch_millis
+
+    def number(values: Values) -> int:
+        value = values[index]
+        return 1 if value is None else int(value)
+
+    return number

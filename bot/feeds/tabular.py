@@ -1,0 +1,85 @@
+"""Tabular feed engine: a CSV or XLSX file plus a mapping → batches of KpiRecords and RowRejects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+from bot.feeds.mapping import Mapping, zone_info
+from bot.feeds.records import KpiRecord, RowReject
+from bot.feeds.row_plan import LayoutError
+from bot.feeds.sources import Batch, ParseStats, csv_batches, xlsx_batches
+
+__all__ = ["LayoutError", "ParseRun", "ParseStats", "parse_file"]
+
+_FORMATS_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+
+
+class ParseRun(Iterator[list[KpiRecord | RowReject]]):
+    """The batches of one file, plus `stats` (records, rejects, filtered, blank), complete after iteration.
+
+    Filtered rows (a mapping's `filters`) and blank rows are never yielded; they are only counted:
+    `run.filtered` is the total and `run.stats.filtered_by_reason` the count per filter reason.
+    """
+
+    def __init__(self, batches: Iterator[Batch | None], stats: ParseStats) -> None:
+        self._batches = batches
+        self.stats = stats
+
+    def __next__(self) -> list[KpiRecord | RowReject]:
+        batch = next(self._batches)
+        assert batch is not None
+        return batch
+
+    @property
+    def filtered(self) -> int:
+        return self.stats.filtered
+
+    def close(self) -> None:
+        """Stop early and close the file (iterating to the end closes it too)."""
+        close = getattr(self._batches, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> ParseRun:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def parse_file(
+    path: Path,
+    mapping: Mapping,
+    *,
+    tz: str | None = None,
+    default_tz: str = "UTC",
+    chunk_size: int = 5000,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ParseRun:
+    """Parse a CSV or XLSX file with a mapping, yielding lists of up to `chunk_size` records and rejects.
+
+    The zone for naive times is `tz` (the CLI's --tz), else the mapping's `timezone`, else `default_tz`;
+    values with an explicit offset keep it. `on_progress(done, total)` is called after each batch, in
+    bytes for CSV and rows for XLSX. The file is opened and its header checked before this returns, so a
+    missing column raises `LayoutError` here; an unknown zone raises ValueError. The returned ParseRun
+    is an iterator of batches; its `stats` / `filtered` count the rows that filters skipped.
+    """
+    path = Path(path)
+    zone = zone_info(tz or mapping.timezone or default_tz)
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    kind = mapping.format or _FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if kind is None:
+        raise LayoutError(
+            f"{path.name}: cannot tell CSV from XLSX by its extension; "
+            f"set `format:` in mapping {mapping.name!r}"
+        )
+    stats = ParseStats()
+    source = csv_batches if kind == "csv" else xlsx_batches
+    batches = source(path, mapping, zone=zone, chunk_size=chunk_size, on_progress=on_progress, stats=stats)
+    next(batches)
+    return ParseRun(batches, stats)

@@ -1,0 +1,17 @@
+"""The chat commands every adapter serves; `default_registry()` registers them all."""
+
+from __future__ import annotations
+
+from bot.handlers.commands import help as help_
+from bot.handlers.commands import kudos, leaderboard, me, points, privacy
+from bot.handlers.registry import Registry
+
+MODULES = (leaderboard, points, me, kudos, privacy, help_)
+
+
+def default_registry(locale: str = "en") -> Registry:
+    """A registry of every command, with help texts from the catalogue in `locale`."""
+    registry = Registry()
+    for module in MODULES:
+        module.register(registry, locale)
+    return registry

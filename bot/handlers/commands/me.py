@@ -1,0 +1,89 @@
+"""`/me [period] [date]`: your points, rank, each KPI against its target, and whether boards show you."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.handlers.access import caller
+from bot.handlers.commands.points import amount_text, rank_text
+from bot.handlers.context import HandlerContext
+from bot.handlers.contract import Command, Fields, Message, Param, ParamKind, Segment, Table, Text
+from bot.handlers.registry import CommandSpec, Registry
+from bot.handlers.replies import private
+from bot.messages import formats, render
+from bot.scoring.periods import Period
+from bot.services import people, profiles
+
+
+def register(registry: Registry, locale: str = "en") -> None:
+    registry.add(
+        CommandSpec(
+            name="me",
+            help=render("help.me", locale),
+            handler=me,
+            params=(
+                Param("period", ParamKind.PERIOD, render("help.param.period", locale)),
+                Param("at", ParamKind.DATE, render("help.param.at", locale)),
+            ),
+        )
+    )
+
+
+def me(command: Command, ctx: HandlerContext) -> list[Message]:
+    locale = command.locale
+    you = caller(command)
+    period = Period(command.args.get("period") or ctx.program.leaderboard.default_period)
+    at: date = command.args.get("at") or ctx.today()
+    standing = profiles.standing(ctx.db, ctx.program, you.person_id, period=period, at=at)
+    window = formats.window(period, standing.start, standing.end, locale)
+    person = people.get(ctx.db, you.person_id)
+    public = person.public_boards if person else True
+    rank = rank_text(standing, window, locale)
+    fields = Fields(
+        (
+            (
+                render("me.field.period_points", locale, window=window),
+                amount_text(standing.period_total, locale),
+            ),
+            (render("me.field.total_points", locale), amount_text(standing.balance, locale)),
+            (render("me.field.rank", locale), rank),
+            (
+                render("me.field.boards", locale),
+                render("me.boards.shown" if public else "me.boards.hidden", locale),
+            ),
+        )
+    )
+    parts: list[Segment] = [fields]
+    standings = profiles.kpis(ctx.db, ctx.program, you.person_id, standing.start, standing.end)
+    if standings:
+        parts.append(
+            Table(
+                tuple(
+                    render(f"me.column.{c}", locale) for c in ("kpi", "value", "samples", "target", "status")
+                ),
+                tuple(_kpi_row(kpi, locale) for kpi in standings),
+                ("left", "right", "right", "right", "left"),
+            )
+        )
+    else:
+        parts.append(Text(render("me.no_kpis", locale)))
+    return [private(*parts, title=render("me.title", locale, name=you.display_name, window=window))]
+
+
+def _kpi_row(kpi: profiles.KpiStanding, locale: str) -> tuple[str, ...]:
+    unit = formats.unit_of(kpi.metric)
+    arrow = render(f"me.better.{kpi.better}", locale)
+    label = f"{formats.metric_label(kpi.metric, locale)} {arrow}"
+    value = "–" if kpi.value is None else formats.value(unit, kpi.value)
+    target = "–" if kpi.target is None else formats.value(unit, kpi.target)
+    if kpi.value is None:
+        status = render("me.status.no_data", locale)
+    elif not kpi.eligible:
+        status = render(
+            "me.status.too_few", locale, needed=formats.samples(kpi.metric, kpi.min_samples, locale)
+        )
+    elif kpi.on_target is None:
+        status = ""
+    else:
+        status = render("me.status.on_target" if kpi.on_target else "me.status.off_target", locale)
+    return label, value, formats.samples(kpi.metric, kpi.samples, locale), target, status

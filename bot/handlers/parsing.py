@@ -1,0 +1,224 @@
+"""Free text to typed arguments, shared by every text adapter (Slack slash commands, the console).
+
+`/leaderboard csat month blue 2021-01-15` fills a CommandSpec's params in order; optional params may be
+left out, so each word goes to the first remaining param whose kind accepts it. Mentions (`@Name`,
+`@"Full Name"`, Slack's `<@U123|name>`) are resolved by a callback the adapter supplies. A TEXT param takes
+the rest of the line as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import Connection
+
+from bot.handlers.contract import Param, ParamKind, PersonRef
+from bot.handlers.registry import CommandSpec
+from bot.messages import render
+from bot.scoring.periods import Period
+from bot.services import people
+from bot.services.leaderboard import metric_names
+
+PersonResolver = Callable[[str], PersonRef | None]
+
+_TOKEN = re.compile(
+    r"""<@(?P<slack>[A-Z0-9]+)(?:\|[^>]*)?>
+      | <@!?(?P<discord>\d+)>
+      | @"(?P<quoted_mention>[^"]+)"
+      | @(?P<mention>[^\s"@]+)
+      | "(?P<quoted>[^"]*)"
+      | (?P<word>\S+)""",
+    re.VERBOSE,
+)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_TRAILING = ",.;:!?)"
+_NO_MATCH = object()
+
+
+class ParseError(ValueError):
+    """The text does not fit the command; `message` (from the catalogue) names the token and the choices."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: Literal["word", "mention"]
+    value: str
+    start: int
+    end: int
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """What words may mean right now: metric and team keys, leagues, and how to find a mentioned person."""
+
+    metrics: tuple[str, ...]
+    teams: tuple[str, ...]
+    resolve_person: PersonResolver
+    leagues: tuple[str, ...] = ()
+    locale: str = "en"
+
+
+def vocabulary(connection: Connection, resolve_person: PersonResolver, locale: str = "en") -> Vocabulary:
+    return Vocabulary(
+        tuple(metric_names()), tuple(people.team_keys(connection)), resolve_person, locale=locale
+    )
+
+
+def split_command(line: str) -> tuple[str, str]:
+    """`/kudos @Jim thanks` -> (`kudos`, `@Jim thanks`); the slash is optional."""
+    stripped = line.strip()
+    name, _, rest = stripped.removeprefix("/").partition(" ")
+    return name.lower(), rest.strip()
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "word"
+        value = match.group(kind)
+        end = match.end()
+        if kind == "mention":
+            trimmed = value.rstrip(_TRAILING)
+            end -= len(value) - len(trimmed)
+            value = trimmed
+        token_kind: Literal["word", "mention"] = "word" if kind in ("word", "quoted") else "mention"
+        tokens.append(Token(token_kind, value, match.start(), end, text[match.start() : end]))
+    return tokens
+
+
+def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any]:
+    """Typed arguments for `spec` from `text`; params left out are None (PEOPLE: an empty tuple)."""
+    tokens = tokenize(text)
+    params = spec.params
+    values: dict[str, Any] = {}
+    position = 0
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        for offset, param in enumerate(params[position:]):
+            if param.kind is ParamKind.TEXT:
+                values[param.name] = text[token.start :].strip()
+                index = len(tokens)
+            elif param.kind is ParamKind.PEOPLE and token.kind == "mention":
+                mentions = _leading_mentions(tokens[index:])
+                values[param.name] = tuple(_person(t, vocab) for t in mentions)
+                index += len(mentions)
+            else:
+                value = _accept(param, token, vocab)
+                if value is _NO_MATCH:
+                    if param.required:
+                        raise ParseError(
+                            _unexpected(spec, token, params[position : position + offset + 1], vocab)
+                        )
+                    continue
+                values[param.name] = value
+                index += 1
+            position += offset + 1
+            break
+        else:
+            raise ParseError(_unexpected(spec, token, params[position:], vocab))
+    missing = [p for p in params if p.required and not values.get(p.name)]
+    if missing:
+        raise ParseError(
+            render("parse.missing", vocab.locale, param=_describe(missing[0], vocab), usage=usage(spec))
+        )
+    return {p.name: values.get(p.name, () if p.kind is ParamKind.PEOPLE else None) for p in params}
+
+
+def usage(spec: CommandSpec) -> str:
+    """`/leaderboard [metric] [period] [team] [at] [full]`: optional params in brackets."""
+    parts = [f"/{spec.name}"]
+    for param in spec.params:
+        shown = _usage_word(param)
+        parts.append(shown if param.required else f"[{shown}]")
+    return " ".join(parts)
+
+
+def _usage_word(param: Param) -> str:
+    if param.kind is ParamKind.PERSON:
+        return f"@{param.name}"
+    if param.kind is ParamKind.PEOPLE:
+        return f"@{param.name} [@{param.name} …]"
+    if param.kind is ParamKind.CHOICE:
+        return "|".join(param.choices)
+    return param.name
+
+
+def _leading_mentions(tokens: list[Token]) -> list[Token]:
+    mentions = []
+    for token in tokens:
+        if token.kind != "mention":
+            break
+        mentions.append(token)
+    return mentions
+
+
+def _person(token: Token, vocab: Vocabulary) -> PersonRef:
+    person = vocab.resolve_person(token.value)
+    if person is None:
+        raise ParseError(render("parse.unknown_person", vocab.locale, handle=token.raw))
+    return person
+
+
+def _accept(param: Param, token: Token, vocab: Vocabulary) -> Any:
+    if param.kind is ParamKind.PERSON:
+        return _person(token, vocab) if token.kind == "mention" else _NO_MATCH
+    if token.kind != "word":
+        return _NO_MATCH
+    word = token.value.lower()
+    if param.kind is ParamKind.DATE:
+        return _date(token, vocab) if _DATE.fullmatch(word) else _NO_MATCH
+    if param.kind is ParamKind.INTEGER:
+        return int(word) if re.fullmatch(r"-?\d+", word) else _NO_MATCH
+    if param.kind is ParamKind.PERIOD:
+        return Period(word) if word in set(Period) else _NO_MATCH
+    choices = _choices(param, vocab)
+    matches = [choice for choice in choices if choice.lower() == word]
+    return matches[0] if matches else _NO_MATCH
+
+
+def _choices(param: Param, vocab: Vocabulary) -> tuple[str, ...]:
+    if param.kind is ParamKind.METRIC:
+        return vocab.metrics
+    if param.kind is ParamKind.TEAM:
+        return vocab.teams
+    if param.kind is ParamKind.LEAGUE:
+        return vocab.leagues
+    if param.kind is ParamKind.PERIOD:
+        return tuple(period.value for period in Period)
+    return param.choices
+
+
+def _date(token: Token, vocab: Vocabulary) -> date:
+    try:
+        year, month, day = (int(part) for part in token.value.split("-"))
+        return date(year, month, day)
+    except ValueError:
+        raise ParseError(render("parse.bad_date", vocab.locale, token=token.raw)) from None
+
+
+def _unexpected(spec: CommandSpec, token: Token, candidates: tuple[Param, ...], vocab: Vocabulary) -> str:
+    if not candidates:
+        return render("parse.extra", vocab.locale, token=token.raw, usage=usage(spec))
+    expected = render("common.or", vocab.locale).join(_describe(param, vocab) for param in candidates)
+    return render("parse.unexpected", vocab.locale, token=token.raw, expected=expected, usage=usage(spec))
+
+
+def _describe(param: Param, vocab: Vocabulary) -> str:
+    kind = param.kind.value
+    if param.kind in (ParamKind.PERSON, ParamKind.PEOPLE, ParamKind.DATE, ParamKind.INTEGER, ParamKind.TEXT):
+        return render(f"parse.expect.{kind}", vocab.locale, name=param.name)
+    choices = _choices(param, vocab)
+    if param.kind is ParamKind.CHOICE and choices == (param.name,):
+        return render("parse.expect.word", vocab.locale, word=param.name)
+    listed = ", ".join(choices) if choices else render("parse.none_yet", vocab.locale)
+    return render(f"parse.expect.{kind}", vocab.locale, name=param.name, choices=listed)

@@ -1,0 +1,31 @@
+"""A leaderboard as plain JSON: one shape for the web API and `floorboard leaderboard --json`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.services.leaderboard import Board
+
+
+def board_to_json(board: Board) -> dict[str, Any]:
+    """The full board (admin view): ranked entries, then agents below the minimum sample."""
+    return {
+        "metric": board.metric,
+        "period": {"start": board.start.isoformat(), "end": board.end.isoformat()},
+        "as_of": _instant(board.as_of),
+        "entries": [
+            {"rank": e.rank, "agent": e.name, "agent_id": e.person_id, "value": e.value, "samples": e.samples}
+            for e in board.entries
+        ],
+        "unranked": [
+            {"agent": u.name, "agent_id": u.person_id, "value": u.value, "samples": u.samples}
+            for u in board.unranked
+        ],
+    }
+
+
+def _instant(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()

@@ -1,0 +1,86 @@
+"""`GET /api/v1/leaderboard`: the full board as JSON, the same shape as `floorboard leaderboard --json`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from bot.scoring.periods import Period, business_day
+from bot.services.board_json import board_to_json
+from bot.services.leaderboard import UnknownBoard, board
+from bot.web.auth import Unauthorized, bearer_source
+from bot.web.schemas import Problem
+
+if TYPE_CHECKING:
+    from bot.app import Floorboard
+
+
+class PeriodOut(BaseModel):
+    start: date = Field(description="first business day, inclusive")
+    end: date = Field(description="last business day, inclusive")
+
+
+class EntryOut(BaseModel):
+    rank: int = Field(description="competition rank: ties share a rank (1, 1, 3)")
+    agent: str
+    agent_id: int
+    value: float = Field(description="the metric's value (points, seconds, fraction or score)")
+    samples: int = Field(description="contacts, surveys or scored days behind the value")
+
+
+class UnrankedOut(BaseModel):
+    agent: str
+    agent_id: int
+    value: float | None
+    samples: int = Field(description="below the metric's min_samples, so not ranked")
+
+
+class BoardOut(BaseModel):
+    metric: str
+    period: PeriodOut
+    as_of: str | None = Field(description="when the newest import finished (ISO 8601)")
+    entries: list[EntryOut]
+    unranked: list[UnrankedOut]
+
+
+def router(fb: Floorboard) -> APIRouter:
+    api = APIRouter(tags=["boards"])
+
+    @api.get(
+        "/api/v1/leaderboard",
+        response_model=BoardOut,
+        responses={400: {"model": Problem}, 401: {"model": Problem}},
+        openapi_extra={"security": [{"bearer": []}]},
+    )
+    def get_leaderboard(
+        authorization: Annotated[str | None, Header()] = None,
+        metric: Annotated[str | None, Query(description="points or a metric key; default: program's")] = None,
+        period: Annotated[Period | None, Query(description="default: the program's")] = None,
+        at: Annotated[date | None, Query(description="a day in the period; default: today")] = None,
+        team: Annotated[str | None, Query(description="team key or name; default: everyone")] = None,
+    ) -> dict[str, Any]:
+        """The full board (every agent, the admin view); needs any API token."""
+        try:
+            bearer_source(authorization, fb.settings.api_tokens)
+        except Unauthorized as error:
+            raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+        policy = fb.program.leaderboard
+        day = at or business_day(fb.clock(), fb.program.zone, fb.program.day_start_minutes)
+        try:
+            with fb.engine.connect() as connection:
+                result = board(
+                    connection,
+                    fb.program,
+                    metric=metric or policy.default_metric,
+                    period=period or Period(policy.default_period),
+                    at=day,
+                    team=team,
+                )
+        except UnknownBoard as error:
+            raise HTTPException(400, str(error)) from None
+        return board_to_json(result)
+
+    return api

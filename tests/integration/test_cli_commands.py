@@ -1,0 +1,154 @@
+"""`floorboard import`, `leaderboard` and `config check`: options, output formats and actionable errors."""
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import build_cli
+from bot.program import default_program_text
+from tests.conftest import shared_file
+
+TECHNION = "tabular/technion_anonymous_bank_callcenter_one_day.csv"
+
+
+def cli(url: str, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(
+        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
+    )
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    cli(url, "db", "upgrade")
+    return url
+
+
+def test_an_unmigrated_database_is_refused_with_the_command_to_run(tmp_path):
+    out = cli(f"sqlite:///{tmp_path / 'new.db'}", "leaderboard", "--metric", "csat", code=1)
+    assert "floorboard db upgrade" in out
+
+
+def test_list_mappings_and_an_unknown_mapping(url):
+    listing = cli(url, "import", "--list-mappings")
+    for name in ("pwc-xlsx", "pwc-ddmm", "technion", "kaggle-sales-rep", "kaggle-daily"):
+        assert name in listing
+    out = cli(url, "import", str(shared_file(TECHNION)), "--mapping", "genesys-9000", code=2)
+    assert "no shipped mapping named 'genesys-9000'" in out
+    assert "Shipped mappings" in out and "technion" in out
+
+
+def test_fatal_errors_exit_non_zero(url, tmp_path):
+    assert "no such file" in cli(
+        url, "import", str(tmp_path / "missing.csv"), "--mapping", "technion", code=1
+    )
+    assert "give a FILE and --mapping" in cli(url, "import", code=1)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n", encoding="utf-8")
+    out = cli(url, "import", str(wrong), "--mapping", "technion", code=1)
+    assert "wrong.csv" in out
+    assert "No import batches yet." in cli(url, "batches", "list")
+    bad_zone = cli(
+        url, "import", str(shared_file(TECHNION)), "--mapping", "technion", "--tz", "Mars/Olympus", code=1
+    )
+    assert "Mars/Olympus" in bad_zone
+
+
+def test_rejects_go_where_asked(url, tmp_path):
+    target = tmp_path / "out" / "technion-rejects.csv"
+    target.parent.mkdir()
+    out = cli(url, "import", str(shared_file(TECHNION)), "--mapping", "technion", "--rejects", str(target))
+    assert str(target) in out
+    assert target.read_text(encoding="utf-8").splitlines()[0] == "line,reason,raw"
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 7
+    assert not (tmp_path / "technion_anonymous_bank_callcenter_one_day.rejects.csv").exists()
+
+
+def test_tz_moves_naive_times_to_other_business_days(url):
+    cli(url, "import", str(shared_file(TECHNION)), "--mapping", "technion", "--tz", "Pacific/Kiritimati")
+    board = json.loads(
+        cli(
+            url,
+            "leaderboard",
+            "--metric",
+            "handled",
+            "--period",
+            "day",
+            "--at",
+            "2010-07-31",
+            "--format",
+            "json",
+        )
+    )
+    # UTC+14: every call before 14:00 local falls on the previous UTC day
+    assert board["entries"] and board["entries"][0]["value"] > 0
+
+
+def test_leaderboard_table_json_and_errors(url):
+    cli(url, "import", str(shared_file(TECHNION)), "--mapping", "technion")
+    table = cli(url, "leaderboard", "--metric", "handled", "--period", "day", "--at", "2010-08-01")
+    assert re.search(r"1\s+│\s+SHARON\s+│\s+164\s+│\s+164", table)
+    rate = cli(url, "leaderboard", "--metric", "service_level", "--period", "day", "--at", "2010-08-01")
+    assert "%" in rate
+
+    asa = json.loads(cli(url, "leaderboard", "-m", "asa", "-p", "day", "--at", "2010-08-01", "-f", "json"))
+    assert set(asa) == {"metric", "period", "as_of", "entries", "unranked"}
+    assert set(asa["entries"][0]) == {"rank", "agent", "agent_id", "value", "samples"}
+    values = [entry["value"] for entry in asa["entries"]]
+    assert values == sorted(values)  # lower is better
+    assert any(value != round(value, 2) for value in values)  # full precision, not display rounding
+
+    points = json.loads(
+        cli(
+            url,
+            "leaderboard",
+            "--metric",
+            "points",
+            "--period",
+            "day",
+            "--at",
+            "2010-08-01",
+            "--format",
+            "json",
+        )
+    )
+    assert points["metric"] == "points" and points["entries"]
+
+    unknown = cli(url, "leaderboard", "--metric", "happiness", "--at", "2010-08-01", code=1)
+    assert "unknown metric 'happiness'" in unknown and "csat" in unknown and "points" in unknown
+    no_team = cli(url, "leaderboard", "--metric", "csat", "--team", "night", "--at", "2010-08-01", code=1)
+    assert "unknown team 'night'" in no_team
+    bad_day = cli(url, "leaderboard", "--metric", "csat", "--at", "01/08/2010", code=1)
+    assert "YYYY-MM-DD" in bad_day
+    cli(url, "leaderboard", "--metric", "csat", "--period", "fortnight", code=2)
+
+
+def test_config_check_accepts_the_default_and_names_lines_of_errors(url, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(default_program_text(), encoding="utf-8")
+    out = cli(url, "config", "check", str(good))
+    assert out.startswith("OK:")
+    assert "6 metrics" in out and "5 points rules" in out
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "timezone: Mars/Olympus\n"
+        "week_starts_on: 1\n"
+        "metrics:\n"
+        "  csat: {target: 4.2, min_samples: 0}\n"
+        "points:\n"
+        "  - {metric: vibes, zones: [[1, 0], [2, 5]]}\n",
+        encoding="utf-8",
+    )
+    out = cli(url, "config", "check", str(bad), code=1)
+    assert f"{bad}:1: timezone:" in out
+    assert f"{bad}:2: week_starts_on:" in out
+    assert f"{bad}:4: metrics.csat.min_samples:" in out
+    assert "problems" in out
+    missing = cli(url, "config", "check", str(tmp_path / "nope.yaml"), code=1)
+    assert "cannot read the program file" in missing

@@ -1,0 +1,141 @@
+"""`floorboard roster import|export` through the command line."""
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import build_cli
+from tests.conftest import shared_file
+
+ROSTER = """\
+name,email,role,hire_date,team,team_from,team_to,supervises,skills,keys,team_name,team_timezone,team_day_start
+Martha Jones,martha@x.org,agent,2020-02-03,blue,2021-01-01,,,,pwc:Martha;console:martha,Blue team,UTC,00:00
+Jim Beam,jim@example.com,agent,,blue,2021-01-01,,,,pwc:Jim,,,
+Greg Ory,greg@example.com,agent,,red,2021-01-01,,,,pwc:Greg,Red team,,
+Sue Boss,sue@example.com,supervisor,,,,,blue;red,,slack:T1/U9,,,
+"""
+
+
+def cli(url: str, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(
+        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
+    )
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def summary(output: str) -> dict[str, int]:
+    counts = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[1].isdigit():
+            counts[cells[0]] = int(cells[1])
+    return counts
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    cli(url, "db", "upgrade")
+    return url
+
+
+def test_import_twice_then_export_and_import_again(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    first = summary(cli(url, "roster", "import", str(roster)))
+    assert first["people created"] == 4
+    assert first["memberships opened"] == 3
+    assert first["teams created"] == 2
+    assert first["supervisions added"] == 2
+    assert first["identities added"] == 5
+
+    second = cli(url, "roster", "import", str(roster))
+    assert "no changes" in second
+    assert summary(second)["people unchanged"] == 4
+
+    exported = tmp_path / "export.csv"
+    assert "Wrote 4 people" in cli(url, "roster", "export", str(exported))
+    with exported.open(newline="", encoding="utf-8") as handle:
+        rows = {row["name"]: row for row in csv.DictReader(handle)}
+    assert rows["Martha Jones"]["keys"] == "pwc:Martha;console:martha"
+    assert rows["Sue Boss"]["supervises"] == "blue;red"
+    assert rows["Greg Ory"]["team_name"] == "Red team"
+    third = cli(url, "roster", "import", str(exported))
+    assert "no changes" in third
+
+
+def test_a_dated_move_shows_on_team_boards(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    cli(url, "roster", "import", str(roster))
+    cli(url, "import", str(shared_file("tabular/pwc_call_center_original.xlsx")), "--mapping", "pwc-xlsx")
+    moved = tmp_path / "moved.csv"
+    moved.write_text(
+        ROSTER.replace(
+            "Jim Beam,jim@example.com,agent,,blue,2021-01-01",
+            "Jim Beam,jim@example.com,agent,,red,2021-02-01",
+        )
+    )
+    result = summary(cli(url, "roster", "import", str(moved)))
+    assert (result["memberships closed"], result["memberships opened"], result["people updated"]) == (1, 1, 1)
+
+    def team(name: str, at: str) -> set[str]:
+        out = cli(
+            url,
+            "leaderboard",
+            "--metric",
+            "handled",
+            "--period",
+            "month",
+            "--at",
+            at,
+            "--team",
+            name,
+            "--format",
+            "json",
+        )
+        return {entry["agent"] for entry in json.loads(out)["entries"]}
+
+    assert team("blue", "2021-01-10") == {"Martha Jones", "Jim Beam"}
+    assert team("red", "2021-01-10") == {"Greg Ory"}
+    assert team("blue", "2021-02-10") == {"Martha Jones"}
+    assert team("red", "2021-02-10") == {"Greg Ory", "Jim Beam"}
+    assert team("Red team", "2021-02-10") == {"Greg Ory", "Jim Beam"}
+
+
+def test_an_identity_conflict_names_the_line_and_changes_nothing(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    cli(url, "roster", "import", str(roster))
+    clash = tmp_path / "clash.csv"
+    clash.write_text(
+        "name,email,keys\nNew Hire,new@example.com,pwc:Newbie\nJim Beam,jim@example.com,pwc:Martha\n"
+    )
+    out = cli(url, "roster", "import", str(clash), code=1)
+    assert f"{clash}:3: identity pwc:Martha is already bound to" in out
+    assert "nothing imported" in out
+    exported = tmp_path / "after.csv"
+    assert "Wrote 4 people" in cli(url, "roster", "export", str(exported))
+
+
+def test_a_dry_run_reports_and_changes_nothing(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = cli(url, "roster", "import", str(roster), "--dry-run")
+    assert "16 changes would be made; nothing was written" in out
+    assert summary(out)["people created"] == 4
+    assert "Wrote 0 people" in cli(url, "roster", "export", str(tmp_path / "empty.csv"))
+
+
+def test_bad_rows_are_all_reported(url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,role,hire_date\nAna,boss,\nBen,agent,03/04/2019\n", encoding="utf-8")
+    out = cli(url, "roster", "import", str(bad), code=1)
+    assert f"{bad}:2: role 'boss'" in out
+    assert f"{bad}:3: hire_date must be a date as YYYY-MM-DD" in out
+    assert "no such file" not in out
+    missing = cli(url, "roster", "import", str(tmp_path / "nope.csv"), code=1)
+    assert "cannot read the roster" in missing

@@ -1,0 +1,431 @@
+"""The tabular engine on damaged copies of real files and on small synthetic CSV/XLSX layouts."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from bot.feeds.mapping import Mapping, load_mapping, mapping_from_yaml
+from bot.feeds.records import KpiRecord, RowReject, SubjectRef
+from bot.feeds.tabular import LayoutError, parse_file
+
+TABULAR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tabular"
+
+CALLS = """
+description: synthetic call log
+source: synthetic
+columns:
+  day: {type: date, formats: ["%d/%m/%Y"]}
+  at: {type: time, formats: ["%H:%M:%S", "%I:%M %p"]}
+  wait: {type: duration}
+  rating: {type: number}
+  agent: {sentinels: [NOBODY]}
+external_id: "{id}"
+occurred_at: {date: day, time: at}
+subject:
+  agent: agent
+  queue: {column: queue}
+filters:
+  - skip_when: {column: outcome, equals: TEST}
+    reason: test call
+facts:
+  answered: {when: {column: outcome, equals: OK}}
+  abandoned: {when: {column: outcome, equals: LOST}}
+  wait: {column: wait, only_when: {column: outcome, equals: OK}}
+  rating: rating
+"""
+
+HEADER = "id,day,at,agent,queue,outcome,wait,rating"
+
+
+def mapping_of(text: str = CALLS, **changes: object) -> Mapping:
+    mapping = mapping_from_yaml(textwrap.dedent(text), file="test.yaml", default_name="test")
+    return mapping.model_copy(update=changes) if changes else mapping
+
+
+def write(
+    tmp_path: Path, text: str, name: str = "calls.csv", newline: str = "\n", encoding: str = "utf-8"
+) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    return path
+
+
+def parse(path: Path, mapping: Mapping, **options):
+    run = parse_file(path, mapping, **options)
+    items = [item for batch in run for item in batch]
+    return (
+        [i for i in items if isinstance(i, KpiRecord)],
+        [i for i in items if isinstance(i, RowReject)],
+        run,
+    )
+
+
+# ---- a damaged copy of a real file ----------------------------------------------------------------------
+
+
+def test_a_damaged_pwc_copy_rejects_only_the_bad_lines(tmp_path):
+    source = TABULAR / "pwc_call_center_variant_ddmmyyyy.csv"
+    if not source.exists():
+        pytest.skip(f"real input {source} is not present")
+    lines = source.read_bytes().decode("utf-8-sig").split("\r\n")
+    assert lines[2].startswith("ID0002,Becky,01/01/2021,")
+    lines[2] = lines[2].replace("01/01/2021", "31/02/2021")
+    fields = lines[9].split(",")
+    assert fields[0] == "ID0009" and fields[7].isdigit()
+    fields[7] = "9x9"
+    lines[9] = ",".join(fields)
+    lines[20] = lines[20].replace("/01/2021", "/13/2021").replace(",Y,", ",maybe,", 1)
+    damaged = tmp_path / "damaged.csv"
+    damaged.write_bytes("\r\n".join(lines).encode("utf-8"))
+
+    records, rejects, run = parse(damaged, load_mapping("pwc-ddmm"), chunk_size=1000)
+
+    assert [(r.line, r.reason) for r in rejects] == [
+        (3, "column 'date': '31/02/2021' does not match any of the formats ['%d/%m/%Y']"),
+        (10, "column 'speed_of_answer_in_seconds': '9x9' is not a number"),
+        (
+            21,
+            f"column 'date': '{lines[20].split(',')[2]}' does not match any of the formats ['%d/%m/%Y']; "
+            "column 'answered (Y/N)': 'maybe' is neither a true value ['Y'] nor a false value ['N']",
+        ),
+    ]
+    assert [r.raw for r in rejects] == [lines[2], lines[9], lines[20]]
+    assert len(records) == 4997
+    assert run.stats.records == 4997 and run.stats.rejects == 3
+    ids = {r.external_id for r in records}
+    assert "ID0002" not in ids and "ID0009" not in ids and "ID0001" in ids and "ID0003" in ids
+
+
+# ---- CSV mechanics --------------------------------------------------------------------------------------
+
+ROWS = """id,day,at,agent,queue,outcome,wait,rating
+c1,05/01/2021,09:00:00,Ana,sales,OK,12,5
+c2,05/01/2021,9:05:00,NOBODY,sales,LOST,,
+c3,05/01/2021,10:00 PM,Bo,support,OK,1:05,
+c4,05/01/2021,09:10:00,x,sales,TEST,,
+"""
+
+
+@pytest.mark.parametrize(
+    ("newline", "encoding", "final_newline"),
+    [
+        ("\n", "utf-8", True),
+        ("\r\n", "utf-8", True),
+        ("\r\n", "utf-8-sig", False),
+        ("\n", "utf-8-sig", False),
+    ],
+)
+def test_line_endings_boms_and_a_missing_final_newline_read_the_same(
+    tmp_path, newline, encoding, final_newline
+):
+    text = ROWS if final_newline else ROWS.rstrip("\n")
+    records, rejects, run = parse(write(tmp_path, text, newline=newline, encoding=encoding), mapping_of())
+    assert rejects == []
+    assert [r.external_id for r in records] == ["c1", "c2", "c3"]
+    assert run.filtered == 1
+    assert run.stats.filtered_by_reason == {"test call": 1}
+    c1, c2, c3 = records
+    assert c1.subject == SubjectRef("agent", "Ana")
+    assert c1.facts == {"answered": True, "abandoned": False, "wait": 12.0, "rating": 5.0}
+    assert c2.subject == SubjectRef("queue", "sales")
+    assert c2.facts == {"answered": False, "abandoned": True}
+    assert c3.facts == {"answered": True, "abandoned": False, "wait": 65.0}
+    assert c3.occurred_at == datetime(2021, 1, 5, 22, 0, tzinfo=UTC)
+
+
+def test_quoted_fields_blank_lines_short_rows_and_trailing_empty_columns(tmp_path):
+    text = (
+        "id,day,at,agent,queue,outcome,wait,rating,,\n"
+        'c1,05/01/2021,09:00:00,"Ana, Jr.",sales,OK,12,5,,\n'
+        "\n"
+        ",,,,,,,,,\n"
+        'c2,05/01/2021,09:00:00,Ana,"multi\nline",LOST\n'
+        "c3,05/01/2021,bad,Ana,sales,OK,1,\n"
+    )
+    records, rejects, run = parse(write(tmp_path, text), mapping_of())
+    assert [r.external_id for r in records] == ["c1", "c2"]
+    assert records[0].subject.key == "Ana, Jr."
+    assert records[1].subject == SubjectRef("queue", "multi\nline")
+    assert run.stats.blank == 2
+    assert [(r.line, r.raw) for r in rejects] == [(7, "c3,05/01/2021,bad,Ana,sales,OK,1,")]
+    assert (
+        rejects[0].reason == "column 'at': 'bad' does not match any of the formats ['%H:%M:%S', '%I:%M %p']"
+    )
+
+
+def test_a_reject_spanning_lines_quotes_its_source_text(tmp_path):
+    text = HEADER + '\nc1,05/01/2021,09:00:00,Ana,"two\nlines",OK,zz,\nc2,05/01/2021,09:00:00,Ana,q,OK,1,\n'
+    records, rejects, _ = parse(write(tmp_path, text), mapping_of())
+    assert [r.external_id for r in records] == ["c2"]
+    assert rejects == [
+        RowReject(2, "column 'wait': 'zz' is not a number", 'c1,05/01/2021,09:00:00,Ana,"two\nlines",OK,zz,')
+    ]
+
+
+def test_subject_rules_and_their_rejects(tmp_path):
+    text = HEADER + (
+        "\nc1,05/01/2021,09:00:00,NOBODY,sales,OK,3,"
+        "\nc2,05/01/2021,09:00:00,Ana,,LOST,,"
+        "\nc3,05/01/2021,09:00:00,Ana,sales,HOLD,,4"
+        "\n,05/01/2021,09:00:00,Ana,sales,OK,3,"
+    )
+    records, rejects, _ = parse(write(tmp_path, text), mapping_of())
+    assert [(r.external_id, r.subject, r.facts) for r in records] == [
+        ("c3", SubjectRef("queue", "sales"), {"answered": False, "abandoned": False, "rating": 4.0})
+    ]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (2, "handled call without an agent (agent 'NOBODY')"),
+        (3, "unanswered contact without a queue (queue '')"),
+        (5, "column 'id' is empty, and the external id is made from it"),
+    ]
+
+
+def test_without_an_answered_fact_rows_go_to_the_agent_else_the_queue(tmp_path):
+    surveys = mapping_of(
+        """
+        description: surveys
+        source: s
+        external_id: "{id}"
+        occurred_at: {value: "2021-01-04T12:00:00+01:00"}
+        subject: {agent: agent, queue: {value: general}}
+        facts: {rating: score}
+        """
+    )
+    path = write(tmp_path, "id,agent,score\ns1,Ana,4\ns2,,5\ns3,Bo,\n")
+    records, rejects, _ = parse(path, surveys)
+    assert rejects == []
+    assert [(r.subject, r.facts) for r in records] == [
+        (SubjectRef("agent", "Ana"), {"rating": 4.0}),
+        (SubjectRef("queue", "general"), {"rating": 5.0}),
+        (SubjectRef("agent", "Bo"), {}),
+    ]
+    assert records[0].occurred_at.utcoffset() == timedelta(hours=1)
+
+
+def test_header_row_positions_and_missing_columns(tmp_path):
+    text = (
+        "exported by ACD\n\nid,day,at,agent,queue,outcome,wait,rating\nc1,05/01/2021,09:00:00,Ana,s,OK,1,\n"
+    )
+    records, _, _ = parse(write(tmp_path, text), mapping_of(header_row=3))
+    assert records[0].external_id == "c1"
+
+    headerless = write(tmp_path, "c1;05/01/2021;Ana\n", name="plain.csv")
+    positional = mapping_of(
+        """
+        description: no header
+        source: s
+        header_row: 0
+        delimiter: ";"
+        columns: {"#2": {type: date, formats: ["%d/%m/%Y"]}}
+        external_id: "{#1}"
+        occurred_at: {date: "#2"}
+        subject: {agent: "#3"}
+        facts: {answered: {value: true}}
+        """
+    )
+    records, _, _ = parse(headerless, positional)
+    assert (records[0].external_id, records[0].subject.key) == ("c1", "Ana")
+    assert records[0].occurred_at == datetime(2021, 1, 5, tzinfo=UTC)
+
+    loose = write(
+        tmp_path, "ID, Day ,AT,Agent,Queue,Outcome,Wait,Rating\nc1,05/01/2021,09:00:00,Ana,s,OK,1,\n"
+    )
+    assert parse(loose, mapping_of())[0][0].external_id == "c1"
+
+    missing = write(tmp_path, "id,day,at,agent,queue,outcome,rating\n", name="missing.csv")
+    with pytest.raises(
+        LayoutError, match=r"missing.csv: missing column 'wait'; the header has 'id', 'day', "
+    ):
+        parse_file(missing, mapping_of())
+    typo = write(tmp_path, "id,day,at,agnt,queue,outcome,wait,rating\n", name="typo.csv")
+    with pytest.raises(LayoutError, match=r"missing column 'agent' \(did you mean 'agnt'\?\)"):
+        parse_file(typo, mapping_of())
+
+
+def test_undecodable_bytes_name_the_line(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes((HEADER + "\nc1,05/01/2021,09:00:00,Jos\xe9,s,OK,1,\n").encode("latin-1"))
+    with pytest.raises(LayoutError, match=r"latin.csv, line 2: not valid utf-8-sig text .* set `encoding:`"):
+        list(parse_file(path, mapping_of()))
+    far = tmp_path / "far.csv"
+    good = [f"c{i},05/01/2021,09:00:00,Ana,s,OK,1," for i in range(5000)]
+    far.write_bytes("\n".join([HEADER, *good, "c,05/01/2021,09:00:00,Jos\xe9,s,OK,1,"]).encode("latin-1"))
+    with pytest.raises(LayoutError, match=r"far.csv, line 5002: not valid utf-8-sig text"):
+        list(parse_file(far, mapping_of()))
+    records, _, _ = parse(path, mapping_of(encoding="latin-1"))
+    assert records[0].subject.key == "José"
+
+
+def test_batches_and_progress(tmp_path):
+    lines = [HEADER] + [f"c{i},05/01/2021,09:00:00,Ana,s,OK,{i}," for i in range(1, 26)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    seen: list[tuple[int, int]] = []
+    run = parse_file(
+        path, mapping_of(), chunk_size=10, on_progress=lambda done, total: seen.append((done, total))
+    )
+    assert [len(batch) for batch in run] == [10, 10, 5]
+    size = path.stat().st_size
+    assert seen[-1] == (size, size)
+    assert all(total == size and 0 < done <= size for done, total in seen)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    with pytest.raises(ValueError):
+        parse_file(path, mapping_of(), chunk_size=0)
+    with pytest.raises(LayoutError, match="set `format:`"):
+        parse_file(write(tmp_path, "x", name="calls.dat"), mapping_of())
+
+
+# ---- time zones -----------------------------------------------------------------------------------------
+
+STAMPED = """
+description: stamped events
+source: s
+columns:
+  at: {type: datetime, formats: ["iso", "%m/%d/%y %I:%M %p"]}
+  updated: {type: datetime}
+external_id: "{id}"
+version: updated
+occurred_at: at
+subject: {agent: agent}
+facts: {talk: talk}
+"""
+
+
+def test_zone_precedence_and_explicit_offsets(tmp_path):
+    path = write(
+        tmp_path,
+        "id,at,updated,agent,talk\n"
+        "e1,2021-01-05T10:00:00,2022-01-11T03:41:32Z,a,1\n"
+        "e2,2021-01-05T10:00:00+02:00,,a,2\n"
+        "e3,7/25/25 12:00 AM,,a,3\n",
+    )
+    program_zone, _, _ = parse(path, mapping_of(STAMPED), default_tz="America/Chicago")
+    assert program_zone[0].occurred_at.utcoffset() == timedelta(hours=-6)
+    assert program_zone[1].occurred_at.utcoffset() == timedelta(hours=2)
+    assert program_zone[2].occurred_at == datetime(2025, 7, 25, 5, 0, tzinfo=UTC)
+
+    mapping_zone, _, _ = parse(
+        path, mapping_of(STAMPED, timezone="Asia/Jerusalem"), default_tz="America/Chicago"
+    )
+    assert mapping_zone[0].occurred_at.utcoffset() == timedelta(hours=2)
+    assert mapping_zone[1].occurred_at == program_zone[1].occurred_at
+
+    cli_zone, _, _ = parse(path, mapping_of(STAMPED, timezone="Asia/Jerusalem"), tz="UTC")
+    assert cli_zone[0].occurred_at == datetime(2021, 1, 5, 10, tzinfo=UTC)
+    assert cli_zone[1].occurred_at == datetime(2021, 1, 5, 8, tzinfo=UTC)
+
+    assert program_zone[0].version == 1641872492000
+    assert program_zone[1].version == 1
+    with pytest.raises(ValueError, match="unknown time zone"):
+        parse_file(path, mapping_of(STAMPED), tz="Nowhere/Land")
+
+
+# ---- aggregate rows -------------------------------------------------------------------------------------
+
+ADHERENCE = """
+description: per-agent interval summary
+source: perf
+columns:
+  Interval Start: {type: datetime, formats: ["%m/%d/%y %I:%M %p"]}
+  Avg Handle: {type: duration}
+  Adherence (%): {type: percent}
+external_id: "{Agent Id}-{Interval Start}"
+occurred_at: Interval Start
+subject: {agent: Agent Id, agent_name: Agent Name}
+metrics:
+  handled: {num: Answered, den: Answered}
+  aht: {mean: Avg Handle, weight: Answered}
+  adherence: {mean: Adherence (%), weight: Scheduled}
+  transfers: {num: Transferred}
+"""
+
+
+def test_aggregate_rows_weight_averages_and_skip_not_eligible_values(tmp_path):
+    path = write(
+        tmp_path,
+        "Agent Id,Agent Name,Interval Start,Answered,Avg Handle,Adherence (%),Scheduled,Transferred\n"
+        'u1,Ana Lima,7/25/25 12:00 AM,"1,200", 135:40:34.625,"8,285.64%",10,2\n'
+        "u2,Bo,7/25/25 12:00 AM,4,0:05:00,Infinity%,0,\n",
+    )
+    records, rejects, _ = parse(path, mapping_of(ADHERENCE))
+    assert rejects == []
+    ana, bo = records
+    assert ana.subject == SubjectRef("agent", "u1", "Ana Lima")
+    assert ana.external_id == "u1-7/25/25 12:00 AM"
+    assert ana.metrics["handled"] == (1200.0, 1200.0)
+    assert ana.metrics["aht"] == pytest.approx((488434.625 * 1200, 1200))
+    assert ana.metrics["adherence"] == pytest.approx((828.564, 10))
+    assert ana.metrics["transfers"] == (2.0, 1.0)
+    assert bo.metrics == {"handled": (4.0, 4.0), "aht": (1200.0, 4.0)}
+    assert ana.facts == {} and bo.occurred_at.tzinfo is not None
+
+
+# ---- XLSX -----------------------------------------------------------------------------------------------
+
+WORKBOOK_MAPPING = """
+description: workbook
+source: wb
+sheet: Calls
+header_row: 2
+columns:
+  Day: {type: date}
+  Start: {type: time}
+  Talk: {type: duration, unit: days}
+  Answered: {type: bool, truthy: ["Y"], falsy: ["N"]}
+external_id: "{Id}"
+occurred_at: {date: Day, time: Start}
+subject: {agent: Agent, queue: {value: main}}
+facts:
+  answered: Answered
+  talk: {column: Talk, only_when: {column: Answered, equals: "Y"}}
+"""
+
+
+def test_xlsx_cells_rows_and_sheet(tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "Other"
+    sheet = workbook.create_sheet("Calls")
+    sheet.append(["exported 2021-01-06"])
+    sheet.append(["Id", "Day", "Start", "Agent", "Answered", "Talk"])
+    sheet.append([101, datetime(2021, 1, 5), time(9, 12, 58), "Ana", "Y", time(0, 2, 23)])
+    sheet.append(["c2", "2021-01-05", 0.5, "Ana", "Y", 0.0993055555555556])
+    sheet.append(["c3", 44201, "09:00:00", None, "N", None])
+    sheet.append([None, None, None, None, None, None])
+    sheet.append(["c4", "05/01/2021", time(9, 0), "Ana", "Y", 1.0 / 24])
+    path = tmp_path / "calls.xlsx"
+    workbook.save(path)
+
+    seen: list[tuple[int, int]] = []
+    records, rejects, run = parse(path, mapping_of(WORKBOOK_MAPPING), on_progress=lambda *p: seen.append(p))
+    assert [r.external_id for r in records] == ["101", "c2", "c3"]
+    first, second, third = records
+    assert first.occurred_at == datetime(2021, 1, 5, 9, 12, 58, tzinfo=UTC)
+    assert first.facts == {"answered": True, "talk": 143.0}
+    assert second.occurred_at == datetime(2021, 1, 5, 12, 0, tzinfo=UTC)
+    assert second.facts["talk"] == pytest.approx(8580.0)
+    assert third.subject == SubjectRef("queue", "main") and third.facts == {"answered": False}
+    assert third.occurred_at == datetime(2021, 1, 5, 9, 0, tzinfo=UTC)  # serial 44201, text time
+    assert run.stats.blank == 1
+    assert [(r.line, r.reason) for r in rejects] == [
+        (7, "column 'Day': '05/01/2021' does not match any of the formats ['%Y-%m-%d']")
+    ]
+    assert rejects[0].raw.startswith("c4,05/01/2021,09:00:00,Ana,Y,")
+    assert seen[-1] == (7, 7)
+
+    with pytest.raises(LayoutError, match=r"no sheet 'Nope'; the sheets are \['Other', 'Calls'\]"):
+        parse_file(path, mapping_of(WORKBOOK_MAPPING, sheet="Nope"))
+    not_a_workbook = tmp_path / "fake.xlsx"
+    not_a_workbook.write_text("id\n")
+    with pytest.raises(LayoutError, match="not a readable XLSX workbook"):
+        parse_file(not_a_workbook, mapping_of(WORKBOOK_MAPPING))
+
+
+def test_a_run_can_stop_early(tmp_path):
+    path = write(tmp_path, "\n".join([HEADER] + [f"c{i},05/01/2021,09:00:00,A,s,OK,1," for i in range(30)]))
+    with parse_file(path, mapping_of(), chunk_size=5) as run:
+        assert len(next(run)) == 5
+    assert run.stats.records == 5

@@ -1,0 +1,108 @@
+"""`dispatch`: unknown commands and callers, central role checks, delivery claims, refusals that roll back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot.app import Floorboard
+from bot.handlers.commands import default_registry
+from bot.handlers.context import HandlerContext
+from bot.handlers.contract import CALLER, Actor, Command, DestinationKind, HandlerError, Message, Role, Text
+from bot.handlers.dispatch import dispatch
+from bot.handlers.registry import CommandSpec, Registry
+from bot.store.models import AuditEntry, Delivery
+from tests.unit.test_handlers_world import text
+
+AGENT = Actor(1, "Agent A", frozenset({Role.AGENT}), platform="slack", platform_user_id="U1")
+SUPERVISOR = Actor(
+    2, "Sup S", frozenset({Role.AGENT, Role.SUPERVISOR}), platform="slack", platform_user_id="U2"
+)
+ADMIN = Actor(3, "Admin Z", frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN}), platform="slack")
+NOBODY = Actor(None, "U999", frozenset(), platform="slack", platform_user_id="U999")
+
+
+def _audit(command: Command, ctx: HandlerContext) -> list[Message]:
+    ctx.db.execute(
+        insert(AuditEntry).values(at=ctx.clock(), actor=command.actor.display_name, action="test", details={})
+    )
+    if command.args.get("fail"):
+        raise HandlerError("refused on purpose")
+    if command.args.get("crash"):
+        raise RuntimeError("a bug")
+    return [Message(CALLER, (Text("done"),))]
+
+
+def _registry() -> Registry:
+    registry = Registry()
+    registry.add(CommandSpec("audit", "writes an audit row", _audit, writes=True))
+    registry.add(CommandSpec("coach", "supervisors only", _audit, roles=frozenset({Role.SUPERVISOR})))
+    return registry
+
+
+def _run(app: Floorboard, name: str, actor: Actor, delivery: str = "d1", **args: object) -> list[Message]:
+    return dispatch(_registry(), Command(name, actor, dict(args), delivery), HandlerContext.of(app))
+
+
+def _rows(app: Floorboard) -> tuple[int, int]:
+    with app.engine.connect() as connection:
+        audits = connection.scalar(select(func.count()).select_from(AuditEntry)) or 0
+        deliveries = connection.scalar(select(func.count()).select_from(Delivery)) or 0
+    return int(audits), int(deliveries)
+
+
+def test_unknown_command_and_unlinked_caller_get_private_help(app: Floorboard) -> None:
+    [reply] = _run(app, "nope", AGENT)
+    assert reply.destination.kind is DestinationKind.CALLER
+    assert text(reply) == "There is no command /nope. Type /help to see what I can do."
+    [reply] = _run(app, "audit", NOBODY)
+    assert "Your slack account is not linked to anyone on the roster yet" in text(reply)
+    assert "/floorboard link" in text(reply)
+    assert _rows(app) == (0, 0)
+
+
+def test_help_works_for_unlinked_callers(app: Floorboard) -> None:
+    [reply] = dispatch(default_registry(), Command("help", NOBODY, {}, "h1"), HandlerContext.of(app))
+    assert "/leaderboard [metric] [period] [team] [at] [full]" in text(reply)
+
+
+def test_roles_are_checked_centrally(app: Floorboard) -> None:
+    [reply] = _run(app, "coach", AGENT)
+    assert text(reply) == "/coach is for supervisors only."
+    assert _rows(app) == (0, 0)
+    assert text(_run(app, "coach", SUPERVISOR)[0]) == "done"
+    assert text(_run(app, "coach", ADMIN)[0]) == "done"
+
+
+def test_a_replayed_delivery_runs_once(any_app: Floorboard) -> None:
+    assert text(_run(any_app, "audit", AGENT, "evt-1")[0]) == "done"
+    [again] = _run(any_app, "audit", AGENT, "evt-1")
+    assert again.destination.kind is DestinationKind.CALLER
+    assert "Already done" in text(again)
+    assert _rows(any_app) == (1, 1)
+    console = Actor(1, "Agent A", frozenset({Role.AGENT}), platform="console")
+    assert text(_run(any_app, "audit", console, "evt-1")[0]) == "done"
+    assert _rows(any_app) == (2, 2)
+
+
+def test_a_refusal_rolls_back_the_effect_and_the_claim(any_app: Floorboard) -> None:
+    [reply] = _run(any_app, "audit", AGENT, "evt-2", fail=True)
+    assert reply.destination.kind is DestinationKind.CALLER
+    assert text(reply) == "refused on purpose"
+    assert _rows(any_app) == (0, 0)
+    with pytest.raises(RuntimeError):
+        _run(any_app, "audit", AGENT, "evt-2", crash=True)
+    assert _rows(any_app) == (0, 0)
+    assert text(_run(any_app, "audit", AGENT, "evt-2")[0]) == "done"
+
+
+def test_context_today_is_the_business_day_in_the_program_zone(app: Floorboard) -> None:
+    ctx = HandlerContext.of(app)
+    assert ctx.today().isoformat() == "2021-04-01"
+    assert ctx.program_version == app.version
+    with pytest.raises(RuntimeError, match="dispatch"):
+        _ = ctx.db
+    late = HandlerContext(app.engine, app.program, 1, lambda: datetime(2021, 4, 1, 23, 59, tzinfo=UTC))
+    assert late.today().isoformat() == "2021-04-01"

@@ -1,0 +1,197 @@
+"""`/leaderboard`: the public top within the visibility rule, the caller's own rank privately, full boards."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from bot.app import Floorboard
+from bot.handlers.contract import DestinationKind, Table
+from bot.program import default_program_text
+from tests.conftest import make_app
+from tests.unit.test_handlers_world import (
+    ADMIN,
+    RATINGS,
+    SUPERVISOR,
+    mean,
+    only,
+    ratings_records,
+    say,
+    seed,
+    text,
+)
+
+RANKED = sorted((name for name, values in RATINGS.items() if len(values) >= 5), key=mean, reverse=True)
+
+
+def _table(message: object) -> Table:
+    return next(segment for segment in message.segments if isinstance(segment, Table))  # type: ignore[attr-defined]
+
+
+def test_public_board_shows_at_most_half_of_the_ranked_agents(any_app: Floorboard) -> None:
+    seed(any_app)
+    replies = say(any_app, "Finn Hart", "/leaderboard csat day")
+    [public] = only(replies, DestinationKind.ORIGIN)
+    rows = _table(public).rows
+    assert len(rows) == min(5, len(RANKED) // 2) == 4
+    assert [row[1] for row in rows] == RANKED[:4]
+    assert [row[0] for row in rows] == ["1", "2", "3", "4"]
+    assert rows[0][2] == f"{mean(RANKED[0]):.2f}" and rows[0][3] == "10"
+    assert "as of 2021-04-01 12:00 UTC" in text(public)
+    assert public.title == "CSAT leaderboard, day 2021-04-01"
+
+
+def test_three_agents_show_one_and_one_agent_shows_none(tmp_path: Path) -> None:
+    three = {name: RATINGS[name] for name in ("Ann Lee", "Ben Cole", "Cara Diaz")}
+    app = make_app(f"sqlite:///{tmp_path / 'three.db'}")
+    try:
+        seed(app, three)
+        [public] = only(say(app, "Cara Diaz", "/leaderboard csat"), DestinationKind.ORIGIN)
+        assert [row[1] for row in _table(public).rows] == ["Ann Lee"]
+    finally:
+        app.close()
+    app = make_app(f"sqlite:///{tmp_path / 'one.db'}")
+    try:
+        seed(app, {"Ann Lee": RATINGS["Ann Lee"]})
+        replies = say(app, "Ann Lee", "/leaderboard csat")
+        assert not only(replies, DestinationKind.ORIGIN)
+        [mine] = only(replies, DestinationKind.CALLER)
+        assert "You are 1st of 1" in text(mine)
+        assert "Nothing was posted publicly" in text(mine)
+    finally:
+        app.close()
+
+
+def test_public_size_from_the_program_caps_the_board(tmp_path: Path) -> None:
+    program = tmp_path / "program.yaml"
+    program.write_text(default_program_text().replace("public_size: 5", "public_size: 2"), encoding="utf-8")
+    app = make_app(f"sqlite:///{tmp_path / 'p.db'}", program_file=program)
+    try:
+        seed(app)
+        [public] = only(say(app, "Jim Park", "/leaderboard csat"), DestinationKind.ORIGIN)
+        assert [row[1] for row in _table(public).rows] == RANKED[:2]
+    finally:
+        app.close()
+
+
+def test_caller_gets_their_own_rank_privately(app: Floorboard) -> None:
+    seed(app)
+    caller = RANKED[5]
+    [mine] = only(say(app, caller, "/leaderboard csat month"), DestinationKind.CALLER)
+    assert text(mine) == f"You are 6th of 8: CSAT {mean(caller):.2f} over 10 surveys."
+    assert mine.title == "Your CSAT rank, month 2021-04-01 to 2021-04-30"
+
+
+def test_opted_out_agents_leave_a_gap_but_still_see_their_rank(any_app: Floorboard) -> None:
+    seed(any_app)
+    second = RANKED[1]
+    assert "no longer show you" in text(say(any_app, second, "/floorboard optout")[0])
+    replies = say(any_app, second, "/leaderboard csat")
+    [public] = only(replies, DestinationKind.ORIGIN)
+    names = [row[1] for row in _table(public).rows]
+    assert second not in names
+    assert names == [RANKED[0], RANKED[2], RANKED[3]]
+    assert second not in text(public)
+    [mine] = only(replies, DestinationKind.CALLER)
+    assert f"You are 2nd of 8: CSAT {mean(second):.2f} over 10 surveys." in text(mine)
+    assert "hidden from public boards" in text(mine)
+    say(any_app, second, "/floorboard optin")
+    [public] = only(say(any_app, second, "/leaderboard csat"), DestinationKind.ORIGIN)
+    assert [row[1] for row in _table(public).rows] == RANKED[:4]
+
+
+def test_below_min_samples_is_unranked_with_value_and_count(app: Floorboard) -> None:
+    seed(app)
+    ivy = RATINGS["Ivy Moss"]
+    replies = say(app, "Ivy Moss", "/leaderboard csat")
+    [mine] = only(replies, DestinationKind.CALLER)
+    assert text(mine) == (
+        f"You are not ranked yet: CSAT {sum(ivy) / len(ivy):.2f} over {len(ivy)} surveys; "
+        "5 surveys are needed to rank."
+    )
+    [public] = only(replies, DestinationKind.ORIGIN)
+    assert "Ivy Moss" not in text(public)
+
+
+def test_no_data_and_historical_boards(app: Floorboard) -> None:
+    seed(app)
+    march = {"Ann Lee": [3] * 6, "Ben Cole": [4] * 6, "Cara Diaz": [5] * 6, "Dan Fox": [2] * 6}
+    app.ingest(
+        [ratings_records(march, day=date(2021, 3, 10), prefix="m")],
+        source="test",
+        origin="test",
+        create_unknown=True,
+    )
+    replies = say(app, "Dan Fox", "/leaderboard csat month 2021-03-15")
+    [public] = only(replies, DestinationKind.ORIGIN)
+    assert public.title == "CSAT leaderboard, month 2021-03-01 to 2021-03-31"
+    assert [row[1] for row in _table(public).rows] == ["Cara Diaz", "Ben Cole"]
+    [mine] = only(replies, DestinationKind.CALLER)
+    assert text(mine) == "You are 4th of 4: CSAT 2.00 over 6 surveys."
+    [mine] = only(say(app, SUPERVISOR, "/leaderboard csat"), DestinationKind.CALLER)
+    assert text(mine) == "You have no CSAT data for week 2021-03-29 to 2021-04-04."
+
+
+def test_team_board_ranks_only_members(app: Floorboard) -> None:
+    seed(app)
+    [public] = only(say(app, "Dan Fox", "/leaderboard csat red"), DestinationKind.ORIGIN)
+    red = sorted(("Cara Diaz", "Dan Fox", "Finn Hart", "Eve Gray"), key=mean, reverse=True)
+    assert [row[1] for row in _table(public).rows] == red[:2]
+    assert public.title == "CSAT leaderboard, team red, week 2021-03-29 to 2021-04-04"
+
+
+def test_full_board_for_admins_supervisors_only_their_teams_and_never_agents(app: Floorboard) -> None:
+    ids = seed(app)
+    say(app, RANKED[7], "/floorboard optout")
+    full = only(say(app, ADMIN, "/leaderboard csat full"), DestinationKind.CALLER)[-1]
+    rows = _table(full).rows
+    assert [row[1] for row in rows] == [*RANKED, "Ivy Moss"]
+    assert rows[7][4] == "opted out of public boards"
+    assert rows[8][0] == "–" and rows[8][4] == "not ranked: needs 5 surveys"
+    full = only(say(app, SUPERVISOR, "/leaderboard csat full"), DestinationKind.CALLER)[-1]
+    blue_this_week = {"Martha Jones", "Jim Park", "Ann Lee", "Ben Cole"}
+    assert {row[1] for row in _table(full).rows} == blue_this_week
+    assert [row[0] for row in _table(full).rows] == [
+        str(RANKED.index(n) + 1) for n in RANKED if n in blue_this_week
+    ]
+    march = only(say(app, SUPERVISOR, "/leaderboard csat month 2021-03-01 full"), DestinationKind.CALLER)[-1]
+    assert march.title and "Full CSAT board" in march.title
+    refused = say(app, "Jim Park", "/leaderboard csat full")
+    assert [m.destination.kind for m in refused] == [DestinationKind.CALLER]
+    assert "Only supervisors and admins can see the full board" in text(refused[0])
+    assert ids
+
+
+def _expected_points(ratings: list[int]) -> float:
+    """csat-day [[3.5, 0], [4.2, 10], [4.8, 20]] from 5 surveys; handled-day [[0, 0], [40, 10], [80, 15]]."""
+    average = sum(ratings) / len(ratings)
+    csat = 0.0
+    if len(ratings) >= 5:
+        csat = 20.0 if average >= 4.8 else 10 + (average - 4.2) / 0.6 * 10
+    return round(csat, 2) + round(len(ratings) / 40 * 10, 2)
+
+
+def test_points_board_and_unit_formats(app: Floorboard) -> None:
+    seed(app)
+    expected = sorted(((-_expected_points(v), name) for name, v in RATINGS.items()))
+    [public] = only(say(app, "Jim Park", "/leaderboard"), DestinationKind.ORIGIN)
+    table = _table(public)
+    assert table.headers == ("#", "Agent", "Points", "Days")
+    assert len(table.rows) == len(RATINGS) // 2
+    assert [row[1] for row in table.rows] == [name for _, name in expected[:4]]
+    assert [row[2] for row in table.rows] == [f"{-points:.2f}" for points, _ in expected[:4]]
+    assert [row[0] for row in table.rows] == ["1", "1", "1", "4"]
+    [public] = only(say(app, "Jim Park", "/leaderboard handled day"), DestinationKind.ORIGIN)
+    assert _table(public).rows[0][2] == "10"
+
+
+def test_unknown_words_name_the_token_and_the_choices(app: Floorboard) -> None:
+    seed(app)
+    [reply] = say(app, "Jim Park", "/leaderboard csat fortnight")
+    assert reply.destination.kind is DestinationKind.CALLER
+    message = text(reply)
+    assert "fortnight" in message
+    assert "day, week, month, quarter, all" in message
+    assert "blue, red" in message
+    [reply] = say(app, "Jim Park", "/leaderboard speed")
+    assert "speed" in text(reply) and "csat" in text(reply) and "points" in text(reply)
