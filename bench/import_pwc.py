@@ -19,12 +19,15 @@ from pathlib import Path
 
 from bot.feeds.mapping import load_mapping
 from bot.feeds.tabular import parse_file
-from bot.services.leaderboard import board
 from bot.scoring.periods import Period
+from bot.services.leaderboard import board
 from tests.conftest import make_app
 
 TOPICS = ("Streaming", "Technical Support", "Payment related", "Contract related", "Admin Support")
-HEADER = "call_id,agent,date,time,topic,answered (Y/N),resolved,speed_of_answer_in_seconds,AvgTalkDuration,SatisfactionRating"
+HEADER = (
+    "call_id,agent,date,time,topic,answered (Y/N),resolved,speed_of_answer_in_seconds,"
+    "AvgTalkDuration,SatisfactionRating"
+)
 
 
 def generate(path: Path, rows: int, agents: int, seed: int = 7) -> None:
@@ -40,7 +43,9 @@ def generate(path: Path, rows: int, agents: int, seed: int = 7) -> None:
             answered = rng.random() < 0.81
             if answered:
                 talk = rng.randint(30, 420)
-                rest = f"Y,{'Y' if rng.random() < 0.9 else 'N'},{rng.randint(10, 125)},00:{talk // 60:02d}:{talk % 60:02d},{rng.randint(1, 5)}"
+                resolved = "Y" if rng.random() < 0.9 else "N"
+                duration = f"00:{talk // 60:02d}:{talk % 60:02d}"
+                rest = f"Y,{resolved},{rng.randint(10, 125)},{duration},{rng.randint(1, 5)}"
             else:
                 rest = "N,N,,,"
             out.write(f"ID{i:07d},{rng.choice(names)},{day:%d/%m/%Y},{clock},{rng.choice(TOPICS)},{rest}\r\n")

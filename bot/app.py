@@ -50,8 +50,9 @@ class Floorboard:
         `filtered`, asked once the chunks are consumed, counts rows a feed skipped on purpose (row filters).
         """
         ingestor = self.ingestor
-        batch_id = ingestor.start_batch(source=source, origin=origin, mapping=mapping, filename=filename,
-                                        sha256=sha256)  # fmt: skip
+        batch_id = ingestor.start_batch(
+            source=source, origin=origin, mapping=mapping, filename=filename, sha256=sha256
+        )
         counts = IngestCounts()
         outcomes: list[ItemOutcome] = []
         for chunk in chunks:

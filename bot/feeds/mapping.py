@@ -335,6 +335,7 @@ class Mapping(_Spec):
     filters: list[FilterSpec] = Field(default_factory=list)
 
     _resolved: dict[str, ColumnSpec] = PrivateAttr(default_factory=dict)
+    _sections: dict[str, set[str]] = PrivateAttr(default_factory=dict)
 
     @field_validator("encoding")
     @classmethod
@@ -355,7 +356,7 @@ class Mapping(_Spec):
     @model_validator(mode="after")
     def _derivations_fit(self) -> Mapping:
         try:
-            self._resolved = _resolve_columns(self)
+            self._resolved, self._sections = _resolve_columns(self)
         except _Problem as problem:
             raise PydanticCustomError(
                 "mapping", "{message}", {"message": problem.message, "path": problem.path}
@@ -367,7 +368,12 @@ class Mapping(_Spec):
         return self._resolved[column]
 
     def referenced_columns(self) -> list[str]:
+        """Every column the derivations read (not counting raw id-template placeholders)."""
         return list(self._resolved)
+
+    def value_columns(self) -> list[str]:
+        """The referenced columns read for anything besides occurred_at (facts, subject, filters…)."""
+        return [column for column, sections in self._sections.items() if sections - {"occurred_at"}]
 
     def template_columns(self) -> list[str]:
         return [part for kind, part in parse_template(self.external_id) if kind == "column"]
@@ -428,21 +434,49 @@ class _Use:
     role: str
 
 
-_ANY: frozenset[str] | None = None
+def _resolve_columns(mapping: Mapping) -> tuple[dict[str, ColumnSpec], dict[str, set[str]]]:
+    """The spec of every referenced column, and the top-level sections that read it."""
+    try:
+        parse_template(mapping.external_id)
+    except ValueError as error:
+        raise _Problem(("external_id",), str(error)) from None
+    _check_sections(mapping)
+    uses, conditions = _collect_uses(mapping)
+    resolved = {column: _column_type(mapping, column, column_uses) for column, column_uses in uses.items()}
+    for condition, path in conditions:
+        _check_literals(mapping, resolved, condition, path)
+    sections = {column: {str(one.path[0]) for one in column_uses} for column, column_uses in uses.items()}
+    return resolved, sections
 
 
-def _resolve_columns(mapping: Mapping) -> dict[str, ColumnSpec]:
+def _check_sections(mapping: Mapping) -> None:
+    if not mapping.facts and not mapping.metrics:
+        raise _Problem(("facts",), "a mapping needs facts, metrics or both")
+    for key, fact in mapping.facts.items():
+        path: KeyPath = ("facts", key)
+        if key not in FACT_KEYS:
+            raise _Problem(path, f"unknown fact {key!r}; facts are {sorted(FACT_KEYS)}")
+        if fact.value is not None:
+            _check_constant(key, fact.value, (*path, "value"))
+        if fact.when is not None and key not in BOOL_FACTS:
+            raise _Problem((*path, "when"), f"'when' sets true/false, but {key!r} is not a yes/no fact")
+    answered = mapping.facts.get("answered")
+    always_answered = answered is not None and answered.value is True
+    if answered is not None and not always_answered and mapping.subject.queue is None:
+        raise _Problem(
+            ("subject", "queue"),
+            "facts.answered can be false or absent, so unanswered contacts need a queue "
+            "(subject.queue: {column: ...} or {value: ...})",
+        )
+
+
+def _collect_uses(mapping: Mapping) -> tuple[dict[str, list[_Use]], list[tuple[Condition, KeyPath]]]:
     uses: dict[str, list[_Use]] = {}
 
     def use(column: str, path: KeyPath, allowed: set[str] | None, default: ColumnType, role: str) -> None:
         uses.setdefault(column, []).append(
             _Use(path, frozenset(allowed) if allowed is not None else None, default, role)
         )
-
-    try:
-        parse_template(mapping.external_id)
-    except ValueError as error:
-        raise _Problem(("external_id",), str(error)) from None
 
     when = mapping.occurred_at
     if when.column:
@@ -464,16 +498,10 @@ def _resolve_columns(mapping: Mapping) -> dict[str, ColumnSpec]:
     conditions: list[tuple[Condition, KeyPath]] = []
     for key, fact in mapping.facts.items():
         path: KeyPath = ("facts", key)
-        if key not in FACT_KEYS:
-            raise _Problem(path, f"unknown fact {key!r}; facts are {sorted(FACT_KEYS)}")
-        allowed, default, role = _fact_column_types(key)
         if fact.column:
+            allowed, default, role = _fact_column_types(key)
             use(fact.column, (*path, "column"), allowed, default, role)
-        if fact.value is not None:
-            _check_constant(key, fact.value, (*path, "value"))
         if fact.when is not None:
-            if key not in BOOL_FACTS:
-                raise _Problem((*path, "when"), f"'when' sets true/false, but {key!r} is not a yes/no fact")
             conditions.append((fact.when, (*path, "when")))
         if fact.only_when is not None:
             conditions.append((fact.only_when, (*path, "only_when")))
@@ -485,47 +513,33 @@ def _resolve_columns(mapping: Mapping) -> dict[str, ColumnSpec]:
     for position, rule in enumerate(mapping.filters):
         conditions.append((rule.skip_when, ("filters", position, "skip_when")))
     for condition, path in conditions:
-        for column, column_path in _condition_columns(condition, path):
-            use(column, column_path, _ANY, "text", "a condition")
+        for column, column_path in condition_columns(condition, path):
+            use(column, column_path, None, "text", "a condition")
+    return uses, conditions
 
-    if not mapping.facts and not mapping.metrics:
-        raise _Problem(("facts",), "a mapping needs facts, metrics or both")
-    answered = mapping.facts.get("answered")
-    always_answered = answered is not None and answered.value is True
-    if answered is not None and not always_answered and subject.queue is None:
-        raise _Problem(
-            ("subject", "queue"),
-            "facts.answered can be false or absent, so unanswered contacts need a queue "
-            "(subject.queue: {column: ...} or {value: ...})",
-        )
 
-    resolved: dict[str, ColumnSpec] = {}
-    for column, column_uses in uses.items():
-        declared = mapping.columns.get(column)
-        if declared is not None:
-            for one in column_uses:
-                if one.allowed is not None and declared.type not in one.allowed:
-                    raise _Problem(
-                        one.path,
-                        f"column {column!r} is declared as {declared.type}, but {one.role} "
-                        f"needs {' or '.join(sorted(one.allowed))}",
-                    )
-            resolved[column] = declared
-            continue
-        typed = [one for one in column_uses if one.allowed is not None]
-        kind = typed[0].default if typed else "text"
-        for one in typed:
-            if one.allowed is not None and kind not in one.allowed:
+def _column_type(mapping: Mapping, column: str, uses: list[_Use]) -> ColumnSpec:
+    """The declared spec if it fits every use, else the type the uses imply."""
+    declared = mapping.columns.get(column)
+    if declared is not None:
+        for one in uses:
+            if one.allowed is not None and declared.type not in one.allowed:
                 raise _Problem(
                     one.path,
-                    f"column {column!r} is used as {typed[0].role} and as {one.role}; "
-                    f"declare its type under columns",
+                    f"column {column!r} is declared as {declared.type}, but {one.role} "
+                    f"needs {' or '.join(sorted(one.allowed))}",
                 )
-        resolved[column] = ColumnSpec(type=kind)
-
-    for condition, path in conditions:
-        _check_literals(mapping, resolved, condition, path)
-    return resolved
+        return declared
+    typed = [one for one in uses if one.allowed is not None]
+    kind = typed[0].default if typed else "text"
+    for one in typed:
+        if one.allowed is not None and kind not in one.allowed:
+            raise _Problem(
+                one.path,
+                f"column {column!r} is used as {typed[0].role} and as {one.role}; "
+                "declare its type under columns",
+            )
+    return ColumnSpec(type=kind)
 
 
 def _fact_column_types(key: str) -> tuple[set[str], ColumnType, str]:
@@ -546,14 +560,15 @@ def _check_constant(key: str, value: Scalar, path: KeyPath) -> None:
         raise _Problem(path, f"{key!r} takes a number")
 
 
-def _condition_columns(condition: Condition, path: KeyPath) -> Iterator[tuple[str, KeyPath]]:
+def condition_columns(condition: Condition, path: KeyPath = ()) -> Iterator[tuple[str, KeyPath]]:
+    """The columns a condition tests, each with its key path."""
     if condition.column is not None:
         yield condition.column, (*path, "column")
     for name in ("all", "any"):
         for position, inner in enumerate(getattr(condition, name) or ()):
-            yield from _condition_columns(inner, (*path, name, position))
+            yield from condition_columns(inner, (*path, name, position))
     if condition.not_ is not None:
-        yield from _condition_columns(condition.not_, (*path, "not"))
+        yield from condition_columns(condition.not_, (*path, "not"))
 
 
 def _check_literals(

@@ -10,15 +10,18 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from operator import call, itemgetter
+from operator import call, ge, gt, itemgetter, le, lt
 from typing import Any
 
 from bot.feeds.mapping import (
     MINUTE_FACTS,
     Condition,
     Mapping,
+    TemplatePart,
     column_parser,
+    condition_columns,
     condition_literal,
     parse_template,
 )
@@ -107,9 +110,8 @@ def compile_rows(
     # before the rest of it is parsed. Columns only occurred_at reads are parsed by its own memos.
     occurred = mapping.occurred_at
     timing = _unique(c for c in (occurred.column, occurred.date, occurred.time) if c is not None)
-    filter_columns = _unique(c for rule in mapping.filters for c in _columns_of(rule.skip_when))
-    other_uses = _columns_besides_occurred_at(mapping)
-    slotted = filter_columns + [c for c in referenced if c in other_uses and c not in filter_columns]
+    filter_columns = _unique(c for rule in mapping.filters for c, _ in condition_columns(rule.skip_when))
+    slotted = filter_columns + [c for c in mapping.value_columns() if c not in filter_columns]
     slot = {name: index for index, name in enumerate(slotted)}
     first_parsers, first_cells = (
         [parsers[c] for c in filter_columns],
@@ -127,6 +129,14 @@ def compile_rows(
     direct_values = _picker([index for _, index in direct_facts])
     metric_plan = _metric_plan(mapping, slot)
     when_of = _occurred_at(mapping, position, parsers, zone)
+    # A date column plus a time column, the common layout, is combined inline (one call less per row).
+    inline_when = isinstance(when_of, _DateAndTime)
+    days, times, date_index, time_index = (
+        (when_of.days, when_of.times, when_of.date_index, when_of.time_index)
+        if isinstance(when_of, _DateAndTime)
+        else (None, None, 0, 0)
+    )
+    combine = datetime.combine
     id_of = _id_builder(template, position, file_stem, typed_cells)
     # The common id, one text column, is read inline; id_of explains an empty one.
     id_index = position[template[0][1]] if len(template) == 1 and template[0][0] == "column" else None
@@ -162,7 +172,7 @@ def compile_rows(
                 values += map(call, rest_parsers, rest_cells(row))
             else:
                 values = list(map(call, rest_parsers, rest_cells(row)))
-            occurred_at = when_of(row)
+            occurred_at = combine(days(row[date_index]), times(row[time_index])) if inline_when else when_of(row)
             if id_index is None:
                 record_id = id_of(row, line)
             else:
@@ -215,32 +225,6 @@ def _unique(items: Any) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _columns_of(condition: Condition) -> list[str]:
-    found = [condition.column] if condition.column is not None else []
-    for inner in [*(condition.all or ()), *(condition.any or ())]:
-        found += _columns_of(inner)
-    if condition.not_ is not None:
-        found += _columns_of(condition.not_)
-    return found
-
-
-def _columns_besides_occurred_at(mapping: Mapping) -> set[str]:
-    subject = mapping.subject
-    used = {subject.agent, subject.agent_name, subject.queue.column if subject.queue else None}
-    used.add(mapping.version.column if mapping.version else None)
-    for fact in mapping.facts.values():
-        used.add(fact.column)
-        for condition in (fact.when, fact.only_when):
-            if condition is not None:
-                used.update(_columns_of(condition))
-    for metric in mapping.metrics.values():
-        used.update((metric.mean, metric.weight, metric.num, metric.den))
-    for rule in mapping.filters:
-        used.update(_columns_of(rule.skip_when))
-    used.discard(None)
-    return used  # type: ignore[return-value]
-
-
 # ---- conditions ---------------------------------------------------------------------------------------
 
 
@@ -277,12 +261,7 @@ def _predicate(
     literal = condition_literal(spec, parse, raw)
     if operator == "equals":
         return lambda values: values[index] == literal
-    compare: Callable[[Any, Any], bool] = {
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }[operator]
+    compare: Callable[[Any, Any], bool] = {"gt": gt, "gte": ge, "lt": lt, "lte": le}[operator]
     return lambda values: (
         values[index] is not None and literal is not None and compare(values[index], literal)
     )
@@ -316,7 +295,7 @@ def _fact_plan(
             if key in MINUTE_FACTS and mapping.column_spec(fact.column).type == "duration":
                 extract = _in_minutes(extract)
         if fact.only_when is not None:
-            computed.append((key, _guarded(extract, _predicate(mapping, fact.only_when, slot, parsers))))
+            computed.append((key, _guarded(mapping, extract, fact.only_when, slot, parsers)))
         elif isinstance(extract, int):
             direct.append((key, extract))
         else:
@@ -338,10 +317,19 @@ def _in_minutes(index: int) -> Extract:
     return minutes
 
 
-def _guarded(extract: Extract | int, guard: Predicate) -> Extract:
+def _guarded(
+    mapping: Mapping, extract: Extract | int, only_when: Condition, slot: dict[str, int], parsers: dict[str, Parser]
+) -> Extract:
+    if isinstance(extract, int) and only_when.operator == "equals" and only_when.column is not None:
+        # The common guard, one column equal to a literal, fused into a single closure.
+        index, tested = extract, slot[only_when.column]
+        spec = mapping.column_spec(only_when.column)
+        literal = condition_literal(spec, parsers[only_when.column], only_when.equals)
+        return lambda values: values[index] if values[tested] == literal else None
+    guard = _predicate(mapping, only_when, slot, parsers)
     if isinstance(extract, int):
-        index = extract
-        return lambda values: values[index] if guard(values) else None
+        column_index = extract
+        return lambda values: values[column_index] if guard(values) else None
     return lambda values: extract(values) if guard(values) else None
 
 
@@ -379,7 +367,7 @@ def _metric_plan(mapping: Mapping, slot: dict[str, int]) -> list[tuple[str, Call
 
 def _occurred_at(
     mapping: Mapping, position: dict[str, int], parsers: dict[str, Parser], zone: tzinfo
-) -> Callable[[Row], datetime]:
+) -> Callable[[Row], datetime] | _DateAndTime:
     spec = mapping.occurred_at
     if spec.value is not None:
         constant = datetime.fromisoformat(spec.value)
@@ -388,24 +376,24 @@ def _occurred_at(
         return lambda row: constant
     if spec.column is not None:
         index, parse, column = position[spec.column], parsers[spec.column], spec.column
-        is_date = mapping.column_spec(column).type == "date"
 
-        def from_column(row: Row) -> datetime:
-            moment = parse(row[index])
-            if moment is None:
-                raise ValueProblem(f"column {column!r} is empty; every record needs a date and time")
-            if is_date:
+        def required_moment(raw: object) -> datetime:
+            moment = parse(raw)
+            if isinstance(moment, datetime):
+                return moment
+            if isinstance(moment, date):
                 return datetime.combine(moment, time(), zone)
-            return moment
+            raise ValueProblem(f"column {column!r} is empty; every record needs a date and time")
 
-        return from_column
+        moments = Memo(required_moment).__getitem__
+        return lambda row: moments(row[index])
     assert spec.date is not None
     date_index, date_column = position[spec.date], spec.date
     date_parse = parsers[spec.date]
 
     def required_date(raw: object) -> date:
         day = date_parse(raw)
-        if day is None:
+        if not isinstance(day, date):
             raise ValueProblem(f"column {date_column!r} is empty; every record needs a date")
         return day
 
@@ -419,17 +407,27 @@ def _occurred_at(
 
     def zoned_time(raw: object) -> time:
         clock = time_parse(raw)
-        if clock is None:
+        if not isinstance(clock, time):
             raise ValueProblem(f"column {time_column!r} is empty; every record needs a time")
         return clock if clock.tzinfo is not None else clock.replace(tzinfo=zone)
 
     # datetime.combine keeps the time's tzinfo: naive times carry the source zone, explicit offsets win.
-    times = Memo(zoned_time).__getitem__
-    return lambda row: combine(days(row[date_index]), times(row[time_index]))
+    return _DateAndTime(days, Memo(zoned_time).__getitem__, date_index, time_index)
+
+
+@dataclass(frozen=True, slots=True)
+class _DateAndTime:
+    days: Callable[[object], date]
+    times: Callable[[object], time]
+    date_index: int
+    time_index: int
+
+    def __call__(self, row: Row) -> datetime:
+        return datetime.combine(self.days(row[self.date_index]), self.times(row[self.time_index]))
 
 
 def _id_builder(
-    template: list[tuple[str, str]], position: dict[str, int], file_stem: str, typed_cells: bool
+    template: list[TemplatePart], position: dict[str, int], file_stem: str, typed_cells: bool
 ) -> Callable[[Row, int], str]:
     text_of: Callable[[Any], str] = cell_text if typed_cells else str.strip
     pieces: list[tuple[str, Any]] = []
@@ -482,9 +480,10 @@ def _subject_chooser(
     queue_index = slot[queue_column] if queue_column is not None else None
     fixed_queue = SubjectRef("queue", spec.queue.value) if spec.queue and spec.queue.value else None
     answered_decides = "answered" in mapping.facts
-    agents: dict[Any, SubjectRef] = {}
+    agents: dict[tuple[str, str | None], SubjectRef] = {}
+    agents_by_key: dict[str, SubjectRef] = {}  # the common case: no display-name column
     queues: dict[str, SubjectRef] = {}
-    simple_agents = agent_index is not None and name_index is None
+    key_only = agent_index if name_index is None else None
 
     def shown(column: str | None, row: Row) -> str:
         return "" if column is None else cell_text(row[position[column]])
@@ -492,12 +491,13 @@ def _subject_chooser(
     def agent(values: Values) -> SubjectRef | None:
         if agent_index is None or values[agent_index] is None:
             return None
-        key = values[agent_index] if name_index is None else (values[agent_index], values[name_index])
-        ref = agents.get(key)
+        key: str = values[agent_index]
+        name: str | None = values[name_index] if name_index is not None else None
+        ref = agents.get((key, name))
         if ref is None:
-            ref = agents[key] = (
-                SubjectRef("agent", key) if name_index is None else SubjectRef("agent", key[0], key[1])
-            )
+            ref = agents[(key, name)] = SubjectRef("agent", key, name)
+            if name_index is None:
+                agents_by_key[key] = ref
         return ref
 
     def queue(values: Values) -> SubjectRef | None:
@@ -513,7 +513,7 @@ def _subject_chooser(
 
     def choose(values: Values, facts: dict[str, Any], row: Row) -> SubjectRef:
         if facts.get("answered") is True:
-            found = agents.get(values[agent_index]) if simple_agents else None
+            found = agents_by_key.get(values[key_only]) if key_only is not None else None
             if found is None:
                 found = agent(values)
                 if found is None:

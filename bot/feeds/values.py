@@ -14,13 +14,14 @@ import math
 import re
 from collections.abc import Callable, Collection, Hashable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from bot.feeds.datetime_formats import compile_format
 
 ColumnType = Literal["text", "number", "percent", "bool", "duration", "date", "time", "datetime"]
 Value = str | float | bool | date | datetime | time | None
 Parser = Callable[[object], Value]
+T = TypeVar("T")
 
 DURATION_UNITS: dict[str, float] = {
     "seconds": 1.0,
@@ -47,16 +48,16 @@ class ValueProblem(ValueError):
     """A raw value that the column's type cannot read; the message quotes the value."""
 
 
-class Memo(dict[Hashable, Value]):
+class Memo(dict[Hashable, T]):
     """A bounded memo whose lookups stay in C: only a miss runs Python code."""
 
     __slots__ = ("_parse",)
 
-    def __init__(self, parse: Parser) -> None:
+    def __init__(self, parse: Callable[[Any], T]) -> None:
         super().__init__()
         self._parse = parse
 
-    def __missing__(self, raw: Hashable) -> Value:
+    def __missing__(self, raw: Hashable) -> T:
         value = self._parse(raw)
         if len(self) >= _MEMO_LIMIT:
             self.clear()
@@ -142,7 +143,7 @@ def _converter(
 
 
 def _sentinel_values(convert: Parser, texts: Collection[str]) -> list[Value]:
-    values = []
+    values: list[Value] = []
     for text in texts:
         try:
             value = convert(text)

@@ -30,7 +30,7 @@ class Award:
 
 
 def day_awards(rules: list[RuleSpec], sums: Mapping[str, tuple[int, int]], version: int) -> list[Award]:
-    """Awards (in hundredths of a point) for one agent-day from that day's rollup sums; zero awards omitted."""
+    """Awards in hundredths of a point for one agent-day, from that day's rollup sums; zeros omitted."""
     awards: list[Award] = []
     for rule in rules:
         pair = sums.get(rule.metric)

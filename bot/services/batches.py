@@ -36,9 +36,17 @@ class BatchSummary:
 def list_batches(engine: Engine) -> list[BatchSummary]:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(ImportBatch.id, ImportBatch.source, ImportBatch.origin, ImportBatch.mapping, ImportBatch.filename,
-                   ImportBatch.created_at, ImportBatch.counts, ImportBatch.voided_at).order_by(ImportBatch.id)
-        )  # fmt: skip
+            select(
+                ImportBatch.id,
+                ImportBatch.source,
+                ImportBatch.origin,
+                ImportBatch.mapping,
+                ImportBatch.filename,
+                ImportBatch.created_at,
+                ImportBatch.counts,
+                ImportBatch.voided_at,
+            ).order_by(ImportBatch.id)
+        )
         return [BatchSummary(*row) for row in rows]
 
 
@@ -55,10 +63,17 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
         connection.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(voided_at=now))
         table = KpiRecordRow.__table__
         current = connection.execute(
-            select(table.c.id, table.c.source, table.c.external_id, table.c.subject_id, table.c.business_day,
-                   table.c.facts, table.c.metrics, table.c.void)
-            .where(table.c.batch_id == batch_id, table.c.is_current.is_(True))
-        ).all()  # fmt: skip
+            select(
+                table.c.id,
+                table.c.source,
+                table.c.external_id,
+                table.c.subject_id,
+                table.c.business_day,
+                table.c.facts,
+                table.c.metrics,
+                table.c.void,
+            ).where(table.c.batch_id == batch_id, table.c.is_current.is_(True))
+        ).all()
         deltas: dict[tuple[Any, Any, str], list[int]] = defaultdict(lambda: [0, 0])
 
         def apply(row: Any, sign: int) -> None:
@@ -80,12 +95,23 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
         keys = sorted({(row.source, row.external_id) for row in current})
         for start in range(0, len(keys), 400):
             candidates = connection.execute(
-                select(table.c.id, table.c.source, table.c.external_id, table.c.version, table.c.subject_id,
-                       table.c.business_day, table.c.facts, table.c.metrics, table.c.void)
+                select(
+                    table.c.id,
+                    table.c.source,
+                    table.c.external_id,
+                    table.c.version,
+                    table.c.subject_id,
+                    table.c.business_day,
+                    table.c.facts,
+                    table.c.metrics,
+                    table.c.void,
+                )
                 .outerjoin(ImportBatch, ImportBatch.id == table.c.batch_id)
-                .where(tuple_(table.c.source, table.c.external_id).in_(keys[start : start + 400]),
-                       ImportBatch.voided_at.is_(None))
-            ).all()  # fmt: skip
+                .where(
+                    tuple_(table.c.source, table.c.external_id).in_(keys[start : start + 400]),
+                    ImportBatch.voided_at.is_(None),
+                )
+            ).all()
             best: dict[tuple[str, str], Any] = {}
             for row in candidates:
                 key = (row.source, row.external_id)

@@ -13,6 +13,7 @@ from datetime import UTC, date
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.feeds.record_json import record_to_json
@@ -26,6 +27,7 @@ from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import RollupKey, add_to_rollups, insert_ignoring_conflicts
 
+_ATTEMPTS = 5
 Status = Literal["accepted", "duplicate", "parked", "rejected"]
 
 
@@ -124,7 +126,22 @@ class Ingestor:
     def ingest(
         self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
     ) -> list[ItemOutcome]:
-        """Ingest one chunk in one transaction; outcomes are in the order of `items`."""
+        """Ingest one chunk in one transaction; outcomes are in the order of `items`.
+
+        A concurrent delivery of the same records (two replicas, a redelivered webhook) may win a unique key
+        first: the whole chunk then rolls back and runs again, and the retry sees those records as duplicates.
+        """
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return self._ingest_once(items, batch_id=batch_id, create_unknown=create_unknown)
+            except IntegrityError:
+                if attempt == _ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _ingest_once(
+        self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
+    ) -> list[ItemOutcome]:
         with self._engine.begin() as connection:
             if self._subjects is None:
                 self._subjects = SubjectResolver(
@@ -135,8 +152,9 @@ class Ingestor:
                 )
             self._subjects.bind(connection)
             try:
-                return _ChunkIngest(connection, self._program, self._clock, self._subjects, batch_id,
-                                    create_unknown).run(items)  # fmt: skip
+                return _ChunkIngest(
+                    connection, self._program, self._clock, self._subjects, batch_id, create_unknown
+                ).run(items)
             except BaseException:
                 self._subjects.forget()
                 raise
@@ -258,17 +276,33 @@ class _ChunkIngest:
             ordered = sorted(ids)
             for start in range(0, len(ordered), 2000):
                 rows = self._connection.execute(
-                    select(table.c.id, table.c.external_id, table.c.version, table.c.is_current, table.c.void,
-                           table.c.subject_id, table.c.business_day, table.c.facts, table.c.metrics,
-                           batches.c.voided_at)
+                    select(
+                        table.c.id,
+                        table.c.external_id,
+                        table.c.version,
+                        table.c.is_current,
+                        table.c.void,
+                        table.c.subject_id,
+                        table.c.business_day,
+                        table.c.facts,
+                        table.c.metrics,
+                        batches.c.voided_at,
+                    )
                     .select_from(table.outerjoin(batches, batches.c.id == table.c.batch_id))
                     .where(table.c.source == source, table.c.external_id.in_(ordered[start : start + 2000]))
-                )  # fmt: skip
+                )
                 for row in rows:
                     found.setdefault((source, row.external_id), {})[row.version] = _Existing(
-                        row.id, row.version, row.is_current, row.void, row.voided_at is not None, row.subject_id,
-                        row.business_day, row.facts, row.metrics if row.is_current else None,
-                    )  # fmt: skip
+                        row.id,
+                        row.version,
+                        row.is_current,
+                        row.void,
+                        row.voided_at is not None,
+                        row.subject_id,
+                        row.business_day,
+                        row.facts,
+                        row.metrics if row.is_current else None,
+                    )
         return found
 
     def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> dict[str, Any]:

@@ -59,8 +59,15 @@ def metric_names() -> list[str]:
     return [POINTS, *CATALOGUE]
 
 
-def board(connection: Connection, program: Program, *, metric: str, period: Period, at: date,
-          team: str | None = None) -> Board:  # fmt: skip
+def board(
+    connection: Connection,
+    program: Program,
+    *,
+    metric: str,
+    period: Period,
+    at: date,
+    team: str | None = None,
+) -> Board:
     """The full board (the admin view); callers apply visibility rules for public posts."""
     if metric not in CATALOGUE and metric != POINTS:
         raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
@@ -108,8 +115,9 @@ def _membership_on(day_column: object, team_id: int) -> object:
     )
 
 
-def _kpis(connection: Connection, metric: str, start: date, end: date,
-          team_id: int | None) -> list[tuple[int, str, bool, float | None, int]]:  # fmt: skip
+def _kpis(
+    connection: Connection, metric: str, start: date, end: date, team_id: int | None
+) -> list[tuple[int, str, bool, float | None, int]]:
     query = (
         select(
             Person.id, Person.display_name, Person.public_boards, func.sum(Rollup.num), func.sum(Rollup.den)
@@ -135,8 +143,9 @@ def _kpis(connection: Connection, metric: str, start: date, end: date,
     return out
 
 
-def _points(connection: Connection, start: date, end: date,
-            team_id: int | None) -> list[tuple[int, str, bool, float | None, int]]:  # fmt: skip
+def _points(
+    connection: Connection, start: date, end: date, team_id: int | None
+) -> list[tuple[int, str, bool, float | None, int]]:
     query = (
         select(
             Person.id,
@@ -144,7 +153,7 @@ def _points(connection: Connection, start: date, end: date,
             Person.public_boards,
             func.sum(PointsEntry.amount),
             func.count(func.distinct(PointsEntry.business_day)),
-        )  # fmt: skip
+        )
         .select_from(PointsEntry)
         .join(Person, Person.id == PointsEntry.person_id)
         .where(PointsEntry.business_day.between(start, end))

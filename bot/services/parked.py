@@ -71,8 +71,9 @@ def list_parked(
         return [ParkedSummary(**row._asdict()) for row in connection.execute(query)]
 
 
-def replay(engine: Engine, ingestor: Ingestor, clock: Clock, *, source: str | None = None,
-           chunk_size: int = 1000) -> ReplayReport:  # fmt: skip
+def replay(
+    engine: Engine, ingestor: Ingestor, clock: Clock, *, source: str | None = None, chunk_size: int = 1000
+) -> ReplayReport:
     """Ingest every unresolved parked record again (never creating agents); resolve those that stick.
 
     The caller scores afterwards. Safe to repeat or interrupt: a record already in counts as a duplicate.
@@ -104,8 +105,14 @@ def replay(engine: Engine, ingestor: Ingestor, clock: Clock, *, source: str | No
             _replay_items(engine, ingestor, clock, batch_id, items, report)
 
 
-def _replay_items(engine: Engine, ingestor: Ingestor, clock: Clock, batch_id: int | None,
-                  items: list[tuple[int, dict[str, Any]]], report: ReplayReport) -> None:  # fmt: skip
+def _replay_items(
+    engine: Engine,
+    ingestor: Ingestor,
+    clock: Clock,
+    batch_id: int | None,
+    items: list[tuple[int, dict[str, Any]]],
+    report: ReplayReport,
+) -> None:
     records = [record_from_json(record) for _, record in items]
     outcomes = ingestor.ingest(records, batch_id=batch_id, create_unknown=False)
     resolved = []

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 
 from bot.store.models import Identity, Person, Supervision, Team, TeamMembership
+from bot.store.upsert import insert_ignoring_conflicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +90,8 @@ def console_person(connection: Connection, namespace: str, name: str) -> PersonI
         return person
     person = by_display_name(connection, name)
     if person is not None:
-        connection.execute(
-            insert(Identity).values(
-                person_id=person.id, kind="console", namespace=namespace, key=name.strip()
-            )
-        )
+        identity = {"person_id": person.id, "kind": "console", "namespace": namespace, "key": name.strip()}
+        insert_ignoring_conflicts(connection, Identity.__table__, [identity])  # type: ignore[arg-type]
     return person
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.program import Program
@@ -17,6 +19,7 @@ from bot.store.bulk import insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject
 
 DayKey = tuple[int, date]
+_MAX_CONFLICTS = 20
 
 
 def rule_specs(program: Program) -> list[RuleSpec]:
@@ -32,7 +35,7 @@ def rule_specs(program: Program) -> list[RuleSpec]:
                 policy.floor,
                 policy.ceiling,
                 policy.weight,
-            )  # fmt: skip
+            )
         )
     return specs
 
@@ -47,29 +50,55 @@ def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
 def score_pending(
     engine: Engine, programs: ProgramHistory, clock: Clock, *, subjects_per_pass: int = 200
 ) -> int:
-    """Score every queued (subject, day), a group of subjects per transaction; returns agent-days scored."""
+    """Score every queued (subject, day), a group of subjects per transaction; returns agent-days scored.
+
+    Several scorers may run at once (replicas, concurrent webhooks). Queue rows are claimed with SKIP LOCKED
+    where the database has it; if two scorers still rescore one agent-day, the ledger's unique key stops
+    the second, which rolls back and tries again on the committed ledger.
+    """
     scored = 0
+    conflicts = 0
     while True:
-        with engine.begin() as connection:
-            group = connection.scalars(
-                select(ScoreQueue.subject_id)
-                .distinct()
-                .order_by(ScoreQueue.subject_id)
-                .limit(subjects_per_pass)
-            ).all()
-            if not group:
-                return scored
-            queued = connection.execute(
-                select(ScoreQueue.id, ScoreQueue.subject_id, ScoreQueue.business_day, Subject.person_id)
-                .join(Subject, Subject.id == ScoreQueue.subject_id)
-                .where(ScoreQueue.subject_id.in_(group))
-            ).all()
-            agents = {(row.subject_id, row.business_day): row.person_id for row in queued if row.person_id}
-            _score(connection, agents, programs, clock)
-            ids = [row.id for row in queued]
-            for start in range(0, len(ids), 5000):
-                connection.execute(delete(ScoreQueue).where(ScoreQueue.id.in_(ids[start : start + 5000])))
-            scored += len(agents)
+        try:
+            passed = _score_pass(engine, programs, clock, subjects_per_pass)
+        except IntegrityError:
+            conflicts += 1
+            if conflicts > _MAX_CONFLICTS:
+                raise
+            time.sleep(0.01 * conflicts)
+            continue
+        if passed is None:
+            return scored
+        scored += passed
+
+
+def _score_pass(engine: Engine, programs: ProgramHistory, clock: Clock, subjects_per_pass: int) -> int | None:
+    with engine.begin() as connection:
+        group = connection.scalars(
+            select(ScoreQueue.subject_id).distinct().order_by(ScoreQueue.subject_id).limit(subjects_per_pass)
+        ).all()
+        if not group:
+            return None
+        queued = connection.execute(
+            select(ScoreQueue.id, ScoreQueue.subject_id, ScoreQueue.business_day)
+            .where(ScoreQueue.subject_id.in_(group))
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not queued:
+            return None  # another scorer holds them all and will finish them
+        people = dict(
+            connection.execute(select(Subject.id, Subject.person_id).where(Subject.id.in_(group))).all()
+        )
+        agents = {
+            (row.subject_id, row.business_day): people[row.subject_id]
+            for row in queued
+            if people.get(row.subject_id) is not None
+        }
+        _score(connection, agents, programs, clock)
+        ids = [row.id for row in queued]
+        for start in range(0, len(ids), 5000):
+            connection.execute(delete(ScoreQueue).where(ScoreQueue.id.in_(ids[start : start + 5000])))
+        return len(agents)
 
 
 def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramHistory, clock: Clock) -> None:
@@ -102,20 +131,42 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
         insert_rows(connection, PointsEntry.__table__, rows)  # type: ignore[arg-type]
 
 
-def _correction(person_id: int, day: date, key: tuple[str, int], revision: int, net: int, award: Award | None,
-                now: Any) -> list[dict[str, Any]]:  # fmt: skip
+def _correction(
+    person_id: int, day: date, key: tuple[str, int], revision: int, net: int, award: Award | None, now: Any
+) -> list[dict[str, Any]]:
     rule, version = key
-    base = {"person_id": person_id, "business_day": day, "rule": rule, "program_version": version,
-            "revision": revision, "created_at": now}  # fmt: skip
+    base = {
+        "person_id": person_id,
+        "business_day": day,
+        "rule": rule,
+        "program_version": version,
+        "revision": revision,
+        "created_at": now,
+    }
     stem = f"{person_id}:{day.isoformat()}:{rule}:v{version}:r{revision}"
     rows = []
     if net:
-        rows.append(base | {"entry": "reversal", "amount": -net, "template": "points.reversal",
-                            "inputs": {"rule": rule, "version": version, "reversed": net / 100},
-                            "idempotency_key": f"{stem}:reversal"})  # fmt: skip
+        rows.append(
+            base
+            | {
+                "entry": "reversal",
+                "amount": -net,
+                "template": "points.reversal",
+                "inputs": {"rule": rule, "version": version, "reversed": net / 100},
+                "idempotency_key": f"{stem}:reversal",
+            }
+        )
     if award is not None:
-        rows.append(base | {"entry": "award", "amount": award.amount, "template": award.template,
-                            "inputs": award.inputs, "idempotency_key": f"{stem}:award"})  # fmt: skip
+        rows.append(
+            base
+            | {
+                "entry": "award",
+                "amount": award.amount,
+                "template": award.template,
+                "inputs": award.inputs,
+                "idempotency_key": f"{stem}:award",
+            }
+        )
     return rows
 
 
@@ -142,13 +193,21 @@ def _ledger(
     held: dict[DayKey, dict[tuple[str, int], tuple[int, int]]] = defaultdict(dict)
     rows = connection.execute(
         select(
-            PointsEntry.person_id, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version,
-            func.sum(PointsEntry.amount), func.max(PointsEntry.revision),
+            PointsEntry.person_id,
+            PointsEntry.business_day,
+            PointsEntry.rule,
+            PointsEntry.program_version,
+            func.sum(PointsEntry.amount),
+            func.max(PointsEntry.revision),
         )
-        .where(PointsEntry.person_id.in_(sorted({p for p, _ in wanted})),
-               PointsEntry.business_day.between(min(days), max(days)))
-        .group_by(PointsEntry.person_id, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version)
-    )  # fmt: skip
+        .where(
+            PointsEntry.person_id.in_(sorted({p for p, _ in wanted})),
+            PointsEntry.business_day.between(min(days), max(days)),
+        )
+        .group_by(
+            PointsEntry.person_id, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version
+        )
+    )
     for person, day, rule, version, net, revision in rows:
         if (person, day) in wanted:
             held[(person, day)][(rule, version)] = (int(net), int(revision))

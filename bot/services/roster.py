@@ -232,8 +232,16 @@ def _check_zone(value: str) -> None:
         raise ValueError(f"team_timezone {value!r} is not an IANA zone such as Europe/London") from None
 
 
-def import_roster(engine: Engine, rows: Iterable[RosterRow], *, origin: str, today: date, clock: Clock,
-                  actor: str = ACTOR, dry_run: bool = False) -> RosterReport:  # fmt: skip
+def import_roster(
+    engine: Engine,
+    rows: Iterable[RosterRow],
+    *,
+    origin: str,
+    today: date,
+    clock: Clock,
+    actor: str = ACTOR,
+    dry_run: bool = False,
+) -> RosterReport:
     """Apply roster rows in one transaction: all of them, or none when any row has a problem."""
     with Session(engine) as session:
         applier = _Applier(session, origin=origin, today=today, now=clock(), actor=actor)
@@ -460,8 +468,11 @@ class _Applier:
                     f"(team {self._team_key(current.team_id)!r}) began"
                 )
             current.valid_to = start
-            self._audit("membership.close", f"person:{person.id}",
-                        {"team": self._team_key(current.team_id), "valid_to": start.isoformat()})  # fmt: skip
+            self._audit(
+                "membership.close",
+                f"person:{person.id}",
+                {"team": self._team_key(current.team_id), "valid_to": start.isoformat()},
+            )
             self.report.memberships_closed += 1
         self._session.add(
             TeamMembership(person_id=person.id, team_id=team.id, valid_from=start, valid_to=row.team_to)
@@ -479,8 +490,11 @@ class _Applier:
             raise _RowProblem(
                 f"team_to {valid_to} must be after {current.valid_from}, when the membership began"
             )
-        self._audit("membership.update", f"person:{current.person_id}", {"team": row.team,
-                    "valid_to": [_iso(current.valid_to), _iso(valid_to)]})  # fmt: skip
+        self._audit(
+            "membership.update",
+            f"person:{current.person_id}",
+            {"team": row.team, "valid_to": [_iso(current.valid_to), _iso(valid_to)]},
+        )
         current.valid_to = valid_to
         self.report.memberships_updated += 1
         return True

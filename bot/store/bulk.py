@@ -8,9 +8,9 @@ sent with the DBAPI's executemany. Other databases use Core's executemany.
 from __future__ import annotations
 
 import json
-from operator import itemgetter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
@@ -25,8 +25,13 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         _execute(connection, table, rows, "")
 
 
-def add_rows(connection: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...],
-             added: tuple[str, ...]) -> None:  # fmt: skip
+def add_rows(
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: tuple[str, ...],
+    added: tuple[str, ...],
+) -> None:
     """INSERT, or on a conflict on `keys` add the new values of `added` columns to the stored ones."""
     if not rows:
         return

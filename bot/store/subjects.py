@@ -61,7 +61,9 @@ class SubjectResolver:
             person_id = found.get(key)
             self._agents[key] = infos[person_id] if person_id is not None else None
 
-    def agent(self, namespace: str, key: str, display_name: str | None, *, create: bool) -> SubjectInfo | None:
+    def agent(
+        self, namespace: str, key: str, display_name: str | None, *, create: bool
+    ) -> SubjectInfo | None:
         if (namespace, key) not in self._agents or (create and self._agents[(namespace, key)] is None):
             self.prepare({(namespace, key): display_name}, create=create)
         return self._agents[(namespace, key)]
@@ -100,21 +102,36 @@ class SubjectResolver:
                 found.update({(namespace, key): person_id for key, person_id in rows})
         return found
 
-    def _create_people(self, keys: list[AgentKey], names: Mapping[AgentKey, str | None]) -> dict[AgentKey, int]:
+    def _create_people(
+        self, keys: list[AgentKey], names: Mapping[AgentKey, str | None]
+    ) -> dict[AgentKey, int]:
         if not keys:
             return {}
         people = [
-            {"display_name": names.get(key) or key[1], "role": "agent", "skills": [], "attributes": {},
-             "public_boards": True, "created_at": self._now}
+            {
+                "display_name": names.get(key) or key[1],
+                "role": "agent",
+                "skills": [],
+                "attributes": {},
+                "public_boards": True,
+                "created_at": self._now,
+            }
             for key in keys
-        ]  # fmt: skip
-        ids = self._connection.execute(
-            insert(Person).returning(Person.id, sort_by_parameter_order=True), people
-        ).scalars().all()
+        ]
+        ids = (
+            self._connection.execute(
+                insert(Person).returning(Person.id, sort_by_parameter_order=True), people
+            )
+            .scalars()
+            .all()
+        )
         self._connection.execute(
             insert(Identity),
-            [{"person_id": pid, "kind": "source", "namespace": ns, "key": key} for pid, (ns, key) in zip(ids, keys, strict=True)],
-        )  # fmt: skip
+            [
+                {"person_id": pid, "kind": "source", "namespace": ns, "key": key}
+                for pid, (ns, key) in zip(ids, keys, strict=True)
+            ],
+        )
         return {key: int(pid) for key, pid in zip(keys, ids, strict=True)}
 
     def _agent_subjects(self, person_ids: list[int]) -> dict[int, SubjectInfo]:
@@ -143,7 +160,8 @@ class SubjectResolver:
             select(Team.id, Team.timezone, Team.day_start_minutes).where(Team.id.in_(wanted))
         )
         return {
-            team_id: (ZoneInfo(zone) if zone else self._default[0], day_start) for team_id, zone, day_start in rows
+            team_id: (ZoneInfo(zone) if zone else self._default[0], day_start)
+            for team_id, zone, day_start in rows
         }
 
 
@@ -152,15 +170,21 @@ def agent_subject_ids(connection: Connection, person_ids: list[int]) -> dict[int
     found: dict[int, int] = {}
     for start in range(0, len(person_ids), 2000):
         rows = connection.execute(
-            select(Subject.person_id, Subject.id).where(Subject.person_id.in_(person_ids[start : start + 2000]))
+            select(Subject.person_id, Subject.id).where(
+                Subject.person_id.in_(person_ids[start : start + 2000])
+            )
         )
         found.update(dict(rows.all()))
     missing = [pid for pid in person_ids if pid not in found]
     if missing:
-        ids = connection.execute(
-            insert(Subject).returning(Subject.id, sort_by_parameter_order=True),
-            [{"kind": "agent", "person_id": pid} for pid in missing],
-        ).scalars().all()
+        ids = (
+            connection.execute(
+                insert(Subject).returning(Subject.id, sort_by_parameter_order=True),
+                [{"kind": "agent", "person_id": pid} for pid in missing],
+            )
+            .scalars()
+            .all()
+        )
         found.update({pid: int(sid) for pid, sid in zip(missing, ids, strict=True)})
     return found
 

@@ -69,29 +69,28 @@ def import_file(
     except OSError as error:
         raise fail(f"{path}: cannot read the file ({error.strerror})") from None
     rejects_path = rejects or Path.cwd() / f"{path.stem}.rejects.csv"
-    with opened_app() as fb:
-        with _progress() as progress:
-            try:
-                run = parse_file(path, mapping, tz=tz, default_tz=fb.program.timezone, on_progress=progress)
-            except (LayoutError, ValueError, OSError) as error:
-                raise fail(_about(path, error)) from None
-            collected: list[RowReject] = []
-            try:
-                batch_id, counts, _ = fb.ingest(
-                    _watch(run, collected),
-                    source=mapping.source,
-                    origin="file",
-                    create_unknown=mapping.create_unknown_agents,
-                    mapping=mapping.name,
-                    filename=path.name,
-                    sha256=digest,
-                    filtered=lambda: run.filtered,
-                )
-            except (LayoutError, OSError) as error:
-                raise fail(
-                    f"{_about(path, error)}; the rows before it are stored in an unfinished batch "
-                    "(floorboard batches list): fix the file and import it again, or void that batch"
-                ) from None
+    with opened_app() as fb, _progress() as progress:
+        try:
+            run = parse_file(path, mapping, tz=tz, default_tz=fb.program.timezone, on_progress=progress)
+        except (LayoutError, ValueError, OSError) as error:
+            raise fail(_about(path, error)) from None
+        collected: list[RowReject] = []
+        try:
+            batch_id, counts, _ = fb.ingest(
+                _watch(run, collected),
+                source=mapping.source,
+                origin="file",
+                create_unknown=mapping.create_unknown_agents,
+                mapping=mapping.name,
+                filename=path.name,
+                sha256=digest,
+                filtered=lambda: run.filtered,
+            )
+        except (LayoutError, OSError) as error:
+            raise fail(
+                f"{_about(path, error)}; the rows before it are stored in an unfinished batch "
+                "(floorboard batches list): fix the file and import it again, or void that batch"
+            ) from None
     _print_counts(batch_id, counts, mapping, path)
     if collected:
         _write_rejects(rejects_path, collected)
@@ -124,8 +123,10 @@ def _print_mappings(mappings: list[Mapping], out: Console) -> None:
     for mapping in mappings:
         zone = mapping.timezone or "the program's zone"
         agents = "creates unknown agents" if mapping.create_unknown_agents else "parks unknown agents"
-        out.print(f"  [bold]{mapping.name}[/]  source {mapping.source}; naive times in {zone}; {agents}",
-                  highlight=False)  # fmt: skip
+        out.print(
+            f"  [bold]{mapping.name}[/]  source {mapping.source}; naive times in {zone}; {agents}",
+            highlight=False,
+        )
         out.print(Padding(Text(" ".join(mapping.description.split())), (0, 0, 0, 4)))
 
 
@@ -213,8 +214,16 @@ def batches_list() -> None:
         table.add_column(column, overflow="fold")
     for batch in summaries:
         counts = " ".join(f"{key} {value:,}" for key, value in batch.counts.items() if value)
-        table.add_row(str(batch.id), batch.origin, batch.source, batch.mapping or "", batch.filename or "",
-                      _stamp(batch.created_at), counts or "—", _stamp(batch.voided_at))  # fmt: skip
+        table.add_row(
+            str(batch.id),
+            batch.origin,
+            batch.source,
+            batch.mapping or "",
+            batch.filename or "",
+            _stamp(batch.created_at),
+            counts or "—",
+            _stamp(batch.voided_at),
+        )
     console.print(table)
 
 
@@ -246,8 +255,14 @@ def parked_list(
     for column in ("source", "external id", "key", "reason", "since", "resolved"):
         table.add_column(column, overflow="fold")
     for item in items:
-        table.add_row(item.source, item.external_id, item.subject_key, item.reason, _stamp(item.created_at),
-                      _stamp(item.resolved_at))  # fmt: skip
+        table.add_row(
+            item.source,
+            item.external_id,
+            item.subject_key,
+            item.reason,
+            _stamp(item.created_at),
+            _stamp(item.resolved_at),
+        )
     console.print(table)
 
 

@@ -31,8 +31,9 @@ def register(app: typer.Typer) -> None:
             try:
                 rows = read_roster(path, console_namespace=namespace)
                 today = business_day(fb.clock(), fb.program.zone)
-                report = import_roster(fb.engine, rows, origin=str(path), today=today, clock=fb.clock,
-                                       dry_run=dry_run)  # fmt: skip
+                report = import_roster(
+                    fb.engine, rows, origin=str(path), today=today, clock=fb.clock, dry_run=dry_run
+                )
             except RosterError as error:
                 for problem in error.problems:
                     errors.print(problem, highlight=False, markup=False)

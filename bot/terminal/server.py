@@ -15,6 +15,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import Floorboard, build
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
+from bot.program import ProgramError
 from bot.scoring.periods import business_day
 from bot.settings import SettingsError, load_settings
 from bot.simulator import SOURCE, Percentiles, Simulation, simulate
@@ -88,7 +89,10 @@ def demo(
     except SettingsError as error:
         raise fail(str(error)) from None
     upgrade(url)
-    fb = build(demo_settings)
+    try:
+        fb = build(demo_settings)
+    except ProgramError as error:
+        raise fail(str(error)) from None
     try:
         day = business_day(fb.clock(), fb.program.zone, fb.program.day_start_minutes)
         simulation = simulate(seed, day, zone=fb.program.zone)
@@ -109,7 +113,7 @@ def demo(
                 redelivered = post_batch(client, records[:BATCH_SIZE])["counts"]
             _print_simulation(simulation)
             _print_delivery(delivery, len(records), redelivered)
-            _print_chat(fb, simulation)
+            _print_chat(fb, simulation, url)
             if serve_after:
                 _print_serving(server.url, token, day)
                 server.wait()
@@ -160,15 +164,22 @@ def _print_delivery(delivery: Delivery, records: int, redelivered: dict[str, int
     )
 
 
-def _print_chat(fb: Floorboard, simulation: Simulation) -> None:
+def _print_chat(fb: Floorboard, simulation: Simulation, url: str) -> None:
     """The standings as agents see them in chat, through the console adapter."""
     who = points_leader(fb, simulation.day) or simulation.agents[0].name
-    adapter = ConsoleAdapter(HandlerContext.of(fb), default_registry(), sys.stdout,
-                             namespace=fb.settings.console_namespace)  # fmt: skip
+    adapter = ConsoleAdapter(
+        HandlerContext.of(fb), default_registry(), sys.stdout, namespace=fb.settings.console_namespace
+    )
     console.print(f"\n[bold]Standings in chat[/] (console adapter), typed by today's points leader {who}:")
     for line in CHAT_LINES:
         console.print(f"\n[bold]{who}> {line}[/]", highlight=False)
         adapter.say(line, as_name=who)
+    console.print(
+        f"\nThe data stays in {url}; try: FLOORBOARD_DATABASE_URL={url} floorboard say --as '{who}' /me",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _print_serving(url: str, token: str, day: date) -> None:

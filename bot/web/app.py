@@ -23,11 +23,19 @@ reason. Redeliveries are safe."""
 
 SECURITY_SCHEMES: dict[str, Any] = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "a token from FLOORBOARD_API_TOKENS"},
-    "signature": {"type": "apiKey", "in": "header", "name": SIGNATURE_HEADER,
-                  "description": 'v1=<hex HMAC-SHA256 of "v1:{timestamp}:{body}" keyed by the token>'},
-    "timestamp": {"type": "apiKey", "in": "header", "name": TIMESTAMP_HEADER,
-                  "description": "unix seconds; requests outside 5 minutes are refused"},
-}  # fmt: skip
+    "signature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": SIGNATURE_HEADER,
+        "description": 'v1=<hex HMAC-SHA256 of "v1:{timestamp}:{body}" keyed by the token>',
+    },
+    "timestamp": {
+        "type": "apiKey",
+        "in": "header",
+        "name": TIMESTAMP_HEADER,
+        "description": "unix seconds; requests outside 5 minutes are refused",
+    },
+}
 
 
 def create_web_app(fb: Floorboard) -> FastAPI:

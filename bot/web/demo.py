@@ -52,13 +52,26 @@ def seed_roster(fb: Floorboard, simulation: Simulation) -> RosterReport:
     namespace = fb.settings.console_namespace
     teams = {team.key: team for team in simulation.teams}
     rows = [
-        RosterRow(line=line, name=agent.name, role="agent", team=agent.team, team_name=teams[agent.team].name,
-                  team_from=since, keys=[KeyRef("source", SOURCE, agent.key),
-                                         KeyRef("console", namespace, agent.name)])
+        RosterRow(
+            line=line,
+            name=agent.name,
+            role="agent",
+            team=agent.team,
+            team_name=teams[agent.team].name,
+            team_from=since,
+            keys=[KeyRef("source", SOURCE, agent.key), KeyRef("console", namespace, agent.name)],
+        )
         for line, agent in enumerate(simulation.agents, start=1)
-    ]  # fmt: skip
-    rows.append(RosterRow(line=len(rows) + 1, name=SUPERVISOR, role="supervisor", supervises=list(teams),
-                          keys=[KeyRef("console", namespace, SUPERVISOR)]))  # fmt: skip
+    ]
+    rows.append(
+        RosterRow(
+            line=len(rows) + 1,
+            name=SUPERVISOR,
+            role="supervisor",
+            supervises=list(teams),
+            keys=[KeyRef("console", namespace, SUPERVISOR)],
+        )
+    )
     return import_roster(fb.engine, rows, origin="demo roster", today=simulation.day, clock=fb.clock)
 
 

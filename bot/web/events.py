@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import IntegrityError
 
 from bot.feeds.records import KpiRecord, RowReject
 from bot.web.auth import (
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from bot.app import Floorboard
 
 ENVELOPE_KEYS = frozenset({"records", "create_unknown_agents"})
-_ATTEMPTS = 3
 
 
 def router(fb: Floorboard) -> APIRouter:
@@ -94,16 +92,7 @@ def accept_batch(fb: Floorboard, source: str, body: bytes) -> BatchResult:
     items = [_item(raw, index, source) for index, raw in enumerate(raw_items)]
     if create is None:
         create = fb.program.identity.create_unknown_agents
-    # A concurrent delivery of the same records may win the unique key; the retry sees them as duplicates.
-    for attempt in range(_ATTEMPTS):
-        try:
-            batch_id, counts, outcomes = fb.ingest(
-                [items], source=source, origin="webhook", create_unknown=create
-            )
-            break
-        except IntegrityError:
-            if attempt == _ATTEMPTS - 1:
-                raise
+    batch_id, counts, outcomes = fb.ingest([items], source=source, origin="webhook", create_unknown=create)
     results = [
         ItemResult(index=index, external_id=_external_id(raw), status=outcome.status, reason=outcome.reason)
         for index, (raw, outcome) in enumerate(zip(raw_items, outcomes, strict=True))

@@ -34,8 +34,16 @@ def _records(seed: int) -> list[KpiRecord]:
     # corrections: newer versions of a few contacts, and a void
     for i in (3, 8, 21):
         old = records[i]
-        records.append(KpiRecord("acd", old.external_id, old.subject, old.occurred_at, version=2,
-                                 facts=old.facts | {"rating": 5}))  # fmt: skip
+        records.append(
+            KpiRecord(
+                "acd",
+                old.external_id,
+                old.subject,
+                old.occurred_at,
+                version=2,
+                facts=old.facts | {"rating": 5},
+            )
+        )
     records.append(KpiRecord("acd", "c5", records[5].subject, records[5].occurred_at, version=3, void=True))
     return records
 
@@ -43,12 +51,18 @@ def _records(seed: int) -> list[KpiRecord]:
 def _ledger(app) -> dict:
     with app.engine.connect() as connection:
         rows = connection.execute(
-            select(Person.display_name, PointsEntry.business_day, PointsEntry.rule,
-                   PointsEntry.program_version, func.sum(PointsEntry.amount))
+            select(
+                Person.display_name,
+                PointsEntry.business_day,
+                PointsEntry.rule,
+                PointsEntry.program_version,
+                func.sum(PointsEntry.amount),
+            )
             .join(Person, Person.id == PointsEntry.person_id)
-            .group_by(Person.display_name, PointsEntry.business_day, PointsEntry.rule,
-                      PointsEntry.program_version)
-        )  # fmt: skip
+            .group_by(
+                Person.display_name, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version
+            )
+        )
         return {tuple(row[:4]): int(row[4]) for row in rows if row[4]}
 
 

@@ -143,8 +143,11 @@ def test_technion_counts_match_the_raw_file(technion):
     records, rejects, run = technion
     raw = raw_rows(TECHNION)
     agent_rows = [row for row in raw if row["outcome"] == "AGENT"]
-    no_server_lines = [line for line, row in enumerate(raw, start=2) if row["outcome"] == "AGENT" and
-                       row["server"] == "NO_SERVER"]  # fmt: skip
+    no_server_lines = [
+        line
+        for line, row in enumerate(raw, start=2)
+        if row["outcome"] == "AGENT" and row["server"] == "NO_SERVER"
+    ]
     queue_abandons = [row for row in raw if row["outcome"] == "HANG" and row["q_start"] != "0:00:00"]
     ivr_hangups = [row for row in raw if row["outcome"] == "HANG" and row["q_start"] == "0:00:00"]
     phantoms = [row for row in raw if row["outcome"] == "PHANTOM"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.feeds.mapping import Mapping, load_mapping, mapping_from_yaml
+from bot.feeds.mapping import Mapping, MappingError, load_mapping, mapping_from_yaml
 from bot.feeds.records import KpiRecord, RowReject, SubjectRef
 from bot.feeds.tabular import LayoutError, parse_file
 
@@ -429,3 +429,69 @@ def test_a_run_can_stop_early(tmp_path):
     with parse_file(path, mapping_of(), chunk_size=5) as run:
         assert len(next(run)) == 5
     assert run.stats.records == 5
+
+
+# ---- conditions -----------------------------------------------------------------------------------------
+
+OPERATORS = """
+description: every condition operator
+source: s
+columns:
+  secs: {type: duration}
+  rate: {type: percent}
+  flag: {type: bool}
+  code: {null_tokens: ["", "none"]}
+external_id: "{id}"
+occurred_at: {value: "2021-01-04T12:00:00Z"}
+subject: {agent: agent, queue: {value: q}}
+facts:
+  answered: {when: {column: code, in: [A, B]}}
+  abandoned: {when: {column: code, not_in: [A, B]}}
+  resolved: {when: {column: code, is_null: true}}
+  saved: {when: {all: [{column: secs, gte: 60}, {column: secs, lt: "0:02:00"}]}}
+  save_attempt: {when: {any: [{column: rate, gt: 0.9}, {not: {column: flag, equals: true}}]}, else: null}
+  wait: {column: secs, only_when: {column: code, is_not_null: true}}
+"""
+
+
+def test_every_condition_operator(tmp_path):
+    path = write(
+        tmp_path,
+        "id,agent,code,secs,rate,flag\nr1,a,A,1:00,95%,y\nr2,a,none,2:00,50%,y\nr3,a,C,,,n\n",
+    )
+    records, rejects, _ = parse(path, mapping_of(OPERATORS))
+    assert rejects == []
+    facts = {r.external_id: r.facts for r in records}
+    assert [r.subject.kind for r in records] == ["agent", "queue", "queue"]
+    assert records[0].occurred_at == datetime(2021, 1, 4, 12, tzinfo=UTC)
+    assert facts["r1"] == {
+        "answered": True,
+        "abandoned": False,
+        "resolved": False,
+        "saved": True,
+        "save_attempt": True,
+        "wait": 60.0,
+    }
+    assert facts["r2"] == {"answered": False, "abandoned": True, "resolved": True, "saved": False}
+    assert facts["r3"] == {
+        "answered": False,
+        "abandoned": True,
+        "resolved": False,
+        "saved": False,
+        "save_attempt": True,
+    }
+
+
+def test_a_column_whose_uses_disagree_must_be_declared():
+    conflicting = """
+description: d
+source: s
+external_id: "{id}"
+occurred_at: when
+subject: {agent: a}
+facts: {wait: when}
+"""
+    with pytest.raises(
+        MappingError, match="column 'when' is used as a date-time and as duration fact 'wait'"
+    ):
+        mapping_of(conflicting)

@@ -240,3 +240,16 @@ def test_memo_survives_many_distinct_values():
     read = parser("number")
     for value in range(70_000):
         assert read(str(value)) == float(value)
+
+
+@given(st.integers(min_value=0, max_value=10_000 * 3600), st.integers(min_value=0, max_value=999))
+def test_clock_durations_round_trip(seconds, millis):
+    hours, rest = divmod(seconds, 3600)
+    text = f" {hours}:{rest // 60:02d}:{rest % 60:02d}.{millis:03d}"
+    assert clock_seconds(text) == pytest.approx(seconds + millis / 1000)
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
+def test_grouped_numbers_and_percentages_round_trip(value):
+    assert parser("number")(f"{value:,}") == pytest.approx(float(value))
+    assert parser("percent")(f"{value:,}%") == pytest.approx(float(value) / 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import func, select
 
@@ -181,3 +183,33 @@ def test_rescoring_a_day_keeps_kudos_points(app: Floorboard) -> None:
             )
         )
     assert total == 500
+
+
+def test_concurrent_kudos_never_exceed_the_allowance(any_app: Floorboard) -> None:
+    seed(any_app)
+    receivers = ["Jim", "Ann", "Ben", "Cara", "Dan", "Eve", "Finn", "Ivy"]
+
+    def give(name: str) -> str:
+        return text(say(any_app, "Martha Jones", f"/kudos @{name} thanks")[0])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(give, receivers))
+    sent = [r for r in results if r.startswith("Kudos sent")]
+    refused = [r for r in results if "Nothing was sent" in r]
+    assert len(sent) == any_app.program.kudos.daily_allowance == 5
+    assert len(refused) == 3
+    assert _counts(any_app) == (5, 5, 5)
+
+
+def test_concurrent_replays_of_one_delivery_apply_once(any_app: Floorboard) -> None:
+    seed(any_app)
+    say(any_app, "Martha Jones", "/points")  # links the console identity before the race
+
+    def give(_: int) -> str:
+        return text(say(any_app, "Martha Jones", "/kudos @Jim thanks", delivery_id="same-event")[0])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(give, range(6)))
+    assert sum(r.startswith("Kudos sent") for r in results) == 1
+    assert sum(r.startswith("Already done") for r in results) == 5
+    assert _counts(any_app) == (1, 1, 1)

@@ -21,8 +21,9 @@ DAY = date(2021, 1, 4)
 
 def _call(version: int, rating: float, *, void: bool = False, external_id: str = "call-1") -> KpiRecord:
     facts = {"answered": True, "talk": 100.0 * version, "rating": rating}
-    return KpiRecord("acd", external_id, SubjectRef("agent", "A1", "Ana"), WHEN, version=version, facts=facts,
-                     void=void)  # fmt: skip
+    return KpiRecord(
+        "acd", external_id, SubjectRef("agent", "A1", "Ana"), WHEN, version=version, facts=facts, void=void
+    )
 
 
 def _ingest(app, *records: KpiRecord):
@@ -120,8 +121,16 @@ def test_identities_and_parked_records_are_unique(any_app):
         connection.execute(
             insert(Identity).values(person_id=person_id, kind="source", namespace="acd", key="A1")
         )
-    parked = {"source": "acd", "external_id": "x", "version": 1, "subject_kind": "agent", "subject_key": "Z",
-              "reason": "unknown", "record": {}, "created_at": fixed_clock()}  # fmt: skip
+    parked = {
+        "source": "acd",
+        "external_id": "x",
+        "version": 1,
+        "subject_kind": "agent",
+        "subject_key": "Z",
+        "reason": "unknown",
+        "record": {},
+        "created_at": fixed_clock(),
+    }
     with any_app.engine.begin() as connection:
         connection.execute(insert(ParkedRecord).values(**parked))
     with pytest.raises(IntegrityError), any_app.engine.begin() as connection:

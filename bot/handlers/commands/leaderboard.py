@@ -53,11 +53,11 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
     except UnknownBoard as error:
         raise HandlerError(str(error)) from None
     top = public_top(shown_board, policy.public_size)
-    replies = (
-        [message(ORIGIN, *_public(shown_board, top, ctx, locale), title=_title(shown_board, locale))]
-        if top
-        else []
-    )
+    replies = []
+    if top:
+        replies.append(
+            message(ORIGIN, *_public(shown_board, top, ctx, locale), title=_title(shown_board, locale))
+        )
     replies.append(_own_rank(shown_board, me.person_id, bool(top), ctx, locale))
     if full:
         replies.append(_full(shown_board, command, ctx, locale))
