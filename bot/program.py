@@ -16,6 +16,9 @@ from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
 
 
+RESERVED_RULE_IDS = frozenset({"kudos", "adjustment", "challenge", "badge"})
+
+
 class ProgramError(ValueError):
     """Every problem in a program file, each with its key path and line."""
 
@@ -120,6 +123,9 @@ class Program(_Strict):
             if rule.metric not in CATALOGUE:
                 raise ValueError(f"points rule {rule.rule_id}: unknown metric {rule.metric!r}")
         ids = [rule.rule_id for rule in self.points]
+        reserved = sorted(set(ids) & RESERVED_RULE_IDS)
+        if reserved:
+            raise ValueError(f"points rule ids {reserved} are reserved for kudos and adjustments")
         if len(ids) != len(set(ids)):
             raise ValueError(f"points rule ids must be unique, got {ids}")
         return self

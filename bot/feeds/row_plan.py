@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from operator import call, ge, gt, itemgetter, le, lt
 from typing import Any
@@ -129,14 +128,6 @@ def compile_rows(
     direct_values = _picker([index for _, index in direct_facts])
     metric_plan = _metric_plan(mapping, slot)
     when_of = _occurred_at(mapping, position, parsers, zone)
-    # A date column plus a time column, the common layout, is combined inline (one call less per row).
-    inline_when = isinstance(when_of, _DateAndTime)
-    days, times, date_index, time_index = (
-        (when_of.days, when_of.times, when_of.date_index, when_of.time_index)
-        if isinstance(when_of, _DateAndTime)
-        else (None, None, 0, 0)
-    )
-    combine = datetime.combine
     id_of = _id_builder(template, position, file_stem, typed_cells)
     # The common id, one text column, is read inline; id_of explains an empty one.
     id_index = position[template[0][1]] if len(template) == 1 and template[0][0] == "column" else None
@@ -172,7 +163,7 @@ def compile_rows(
                 values += map(call, rest_parsers, rest_cells(row))
             else:
                 values = list(map(call, rest_parsers, rest_cells(row)))
-            occurred_at = combine(days(row[date_index]), times(row[time_index])) if inline_when else when_of(row)
+            occurred_at = when_of(row)
             if id_index is None:
                 record_id = id_of(row, line)
             else:
@@ -295,7 +286,7 @@ def _fact_plan(
             if key in MINUTE_FACTS and mapping.column_spec(fact.column).type == "duration":
                 extract = _in_minutes(extract)
         if fact.only_when is not None:
-            computed.append((key, _guarded(mapping, extract, fact.only_when, slot, parsers)))
+            computed.append((key, _guarded(extract, _predicate(mapping, fact.only_when, slot, parsers))))
         elif isinstance(extract, int):
             direct.append((key, extract))
         else:
@@ -317,19 +308,10 @@ def _in_minutes(index: int) -> Extract:
     return minutes
 
 
-def _guarded(
-    mapping: Mapping, extract: Extract | int, only_when: Condition, slot: dict[str, int], parsers: dict[str, Parser]
-) -> Extract:
-    if isinstance(extract, int) and only_when.operator == "equals" and only_when.column is not None:
-        # The common guard, one column equal to a literal, fused into a single closure.
-        index, tested = extract, slot[only_when.column]
-        spec = mapping.column_spec(only_when.column)
-        literal = condition_literal(spec, parsers[only_when.column], only_when.equals)
-        return lambda values: values[index] if values[tested] == literal else None
-    guard = _predicate(mapping, only_when, slot, parsers)
+def _guarded(extract: Extract | int, guard: Predicate) -> Extract:
     if isinstance(extract, int):
-        column_index = extract
-        return lambda values: values[column_index] if guard(values) else None
+        index = extract
+        return lambda values: values[index] if guard(values) else None
     return lambda values: extract(values) if guard(values) else None
 
 
@@ -367,7 +349,7 @@ def _metric_plan(mapping: Mapping, slot: dict[str, int]) -> list[tuple[str, Call
 
 def _occurred_at(
     mapping: Mapping, position: dict[str, int], parsers: dict[str, Parser], zone: tzinfo
-) -> Callable[[Row], datetime] | _DateAndTime:
+) -> Callable[[Row], datetime]:
     spec = mapping.occurred_at
     if spec.value is not None:
         constant = datetime.fromisoformat(spec.value)
@@ -412,18 +394,8 @@ def _occurred_at(
         return clock if clock.tzinfo is not None else clock.replace(tzinfo=zone)
 
     # datetime.combine keeps the time's tzinfo: naive times carry the source zone, explicit offsets win.
-    return _DateAndTime(days, Memo(zoned_time).__getitem__, date_index, time_index)
-
-
-@dataclass(frozen=True, slots=True)
-class _DateAndTime:
-    days: Callable[[object], date]
-    times: Callable[[object], time]
-    date_index: int
-    time_index: int
-
-    def __call__(self, row: Row) -> datetime:
-        return datetime.combine(self.days(row[self.date_index]), self.times(row[self.time_index]))
+    times = Memo(zoned_time).__getitem__
+    return lambda row: combine(days(row[date_index]), times(row[time_index]))
 
 
 def _id_builder(

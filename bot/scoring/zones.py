@@ -27,7 +27,7 @@ def zone_points(
     """
     if (floor is not None and value < floor) or (ceiling is not None and value > ceiling):
         return ZoneScore(0.0, None, None)
-    ordered = sorted(zones)
+    ordered = zones if _ascending(zones) else sorted(zones)
     if value <= ordered[0][0]:
         return ZoneScore(ordered[0][1], None, ordered[0])
     if value >= ordered[-1][0]:
@@ -44,3 +44,7 @@ def hundredths(points: float) -> int:
     scaled = abs(points) * 100
     whole = int(scaled + 0.5 + 1e-9)
     return whole if points >= 0 else -whole
+
+
+def _ascending(zones: Sequence[tuple[float, float]]) -> bool:
+    return all(a[0] < b[0] for a, b in pairwise(zones))

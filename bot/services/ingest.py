@@ -219,7 +219,11 @@ class _ChunkIngest:
         results: list[tuple[int, ItemOutcome]] = []
         sl = self._program.service_level_seconds
         for index, record, subject in located:
-            versions = existing.setdefault((record.source, record.external_id), {})
+            key = (record.source, record.external_id)
+            versions = existing.get(key)
+            if versions is None:
+                results.append((index, self._first_sight(record, subject, existing, plan)))
+                continue
             previous = versions.get(record.version)
             if previous is not None and not previous.voided_batch:
                 results.append((index, ItemOutcome(record.external_id, "duplicate")))
@@ -260,6 +264,37 @@ class _ChunkIngest:
             results.append((index, ItemOutcome(record.external_id, "accepted", reason)))
         self._write(plan)
         return results
+
+    def _first_sight(
+        self,
+        record: KpiRecord,
+        subject: SubjectInfo,
+        existing: dict[tuple[str, str], dict[int, _Existing]],
+        plan: _Plan,
+    ) -> ItemOutcome:
+        """The common case, a record whose id was never seen: store it as current and roll it up."""
+        day = business_day(record.occurred_at, subject.zone, subject.day_start_minutes)
+        row = self._row(record, subject.subject_id, day, True)
+        plan.rows.append(row)
+        entry = _Existing(
+            -1,
+            record.version,
+            True,
+            record.void,
+            False,
+            subject.subject_id,
+            day,
+            row["facts"],
+            row["metrics"],
+        )
+        existing[(record.source, record.external_id)] = {record.version: entry}
+        if not record.void:
+            metrics = record.metrics or None
+            pairs = contributions(
+                record.facts, metrics, service_level_seconds=self._program.service_level_seconds
+            )
+            _add_pairs(plan.deltas, subject.subject_id, day, pairs, 1)
+        return ItemOutcome(record.external_id, "accepted")
 
     def _existing(
         self, located: list[tuple[int, KpiRecord, SubjectInfo]]
@@ -356,8 +391,18 @@ def _apply(deltas: dict[RollupKey, list[int]], record: _Existing, sign: int, sl_
     if record.void:
         return
     metrics = {k: (v[0], v[1]) for k, v in record.metrics.items()} if record.metrics else None
-    subject_id, day = record.subject_id, record.business_day
-    for metric, (num, den) in contributions(record.facts, metrics, service_level_seconds=sl_seconds).items():
+    pairs = contributions(record.facts, metrics, service_level_seconds=sl_seconds)
+    _add_pairs(deltas, record.subject_id, record.business_day, pairs, sign)
+
+
+def _add_pairs(
+    deltas: dict[RollupKey, list[int]],
+    subject_id: int,
+    day: date,
+    pairs: dict[str, tuple[int, int]],
+    sign: int,
+) -> None:
+    for metric, (num, den) in pairs.items():
         key = (subject_id, day, metric)
         cell = deltas.get(key)
         if cell is None:

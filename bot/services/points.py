@@ -30,7 +30,7 @@ def rule_specs(program: Program) -> list[RuleSpec]:
             RuleSpec(
                 rule.rule_id,
                 rule.metric,
-                tuple(tuple(z) for z in rule.zones),
+                tuple(sorted((float(v), float(p)) for v, p in rule.zones)),
                 policy.min_samples,
                 policy.floor,
                 policy.ceiling,
@@ -105,7 +105,7 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
     if not agents:
         return
     sums = _rollups(connection, agents)
-    ledger = _ledger(connection, agents)
+    ledger = _ledger(connection, agents, programs.rule_ids)
     specs: dict[int, list[RuleSpec]] = {}
     now = clock()
     rows: list[dict[str, Any]] = []
@@ -186,7 +186,7 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
 
 
 def _ledger(
-    connection: Connection, agents: dict[DayKey, int]
+    connection: Connection, agents: dict[DayKey, int], owned: frozenset[str]
 ) -> dict[DayKey, dict[tuple[str, int], tuple[int, int]]]:
     wanted = {(person_id, day) for (_, day), person_id in agents.items()}
     days = [day for _, day in wanted]
@@ -203,6 +203,7 @@ def _ledger(
         .where(
             PointsEntry.person_id.in_(sorted({p for p, _ in wanted})),
             PointsEntry.business_day.between(min(days), max(days)),
+            PointsEntry.rule.in_(sorted(owned)),
         )
         .group_by(
             PointsEntry.person_id, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version

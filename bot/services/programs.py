@@ -34,6 +34,11 @@ class ProgramHistory:
         return self._versions[max(bisect_right(self._starts, day) - 1, 0)]
 
     @property
+    def rule_ids(self) -> frozenset[str]:
+        """Every zone rule id of every version: the ledger rules the scorer owns and may reverse."""
+        return frozenset(rule.rule_id for v in self._versions for rule in v.program.points)
+
+    @property
     def latest(self) -> VersionedProgram:
         return self._versions[-1]
 

@@ -8,6 +8,7 @@ sent with the DBAPI's executemany. Other databases use Core's executemany.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from operator import itemgetter
@@ -87,10 +88,12 @@ def _sqlite_json(value: Any) -> str | None:
     return None if value is None else _dumps(value)
 
 
+@lru_cache(maxsize=4096)
 def _sqlite_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+@lru_cache(maxsize=4096)
 def _sqlite_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None

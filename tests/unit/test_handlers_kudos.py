@@ -162,9 +162,6 @@ def test_kudos_points_show_in_points_and_why(app: Floorboard) -> None:
     assert ids
 
 
-@pytest.mark.xfail(
-    reason="services/points.py rescoring reverses ledger rules it does not own (kudos)", strict=False
-)
 def test_rescoring_a_day_keeps_kudos_points(app: Floorboard) -> None:
     ids = seed(app)
     say(app, "Martha Jones", "/kudos @Jim thanks")
