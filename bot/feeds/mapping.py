@@ -10,7 +10,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,14 +31,13 @@ from pydantic_core import PydanticCustomError
 from bot.feeds.datetime_formats import check_format
 from bot.feeds.mapping_yaml import KeyPath, YamlProblem, format_path, load_yaml
 from bot.feeds.records import FACT_KEYS
-from bot.feeds.values import DURATION_UNITS, PERCENT_UNITS, ColumnType, ValueProblem, make_parser
+from bot.feeds.values import DURATION_UNITS, PERCENT_UNITS, ColumnType, Parser, ValueProblem, make_parser
 
 SHIPPED_PACKAGE = "bot.mappings"
 
 BOOL_FACTS = frozenset({"answered", "abandoned", "resolved", "save_attempt", "saved"})
 DURATION_FACTS = frozenset({"wait", "talk", "hold", "acw", "handle"})
 MINUTE_FACTS = frozenset({"scheduled_minutes", "adhered_minutes"})
-SCORE_FACTS = frozenset({"rating", "nps"})
 
 Scalar = str | bool | int | float
 
@@ -379,7 +378,7 @@ class Mapping(_Spec):
         return [part for kind, part in parse_template(self.external_id) if kind == "column"]
 
 
-def zone_info(name: str) -> timezone | ZoneInfo:
+def zone_info(name: str) -> tzinfo:
     """The zone for a name; UTC is the fast fixed-offset object. Raises ValueError for unknown names."""
     if name.upper() in ("UTC", "ETC/UTC", "Z"):
         return UTC
@@ -601,7 +600,7 @@ def _check_literals(
             raise _Problem((*path, alias), f"{alias} compares numbers, dates and times, not {spec.type}")
 
 
-def column_parser(mapping: Mapping, spec: ColumnSpec, *, zone: Any) -> Any:
+def column_parser(mapping: Mapping, spec: ColumnSpec, *, zone: tzinfo) -> Parser:
     """The memoised parser for a column of this mapping (global null tokens and number style applied)."""
     return make_parser(
         spec.type,
@@ -617,7 +616,7 @@ def column_parser(mapping: Mapping, spec: ColumnSpec, *, zone: Any) -> Any:
     )
 
 
-def condition_literal(spec: ColumnSpec, parse: Any, literal: Scalar) -> Any:
+def condition_literal(spec: ColumnSpec, parse: Parser, literal: Scalar) -> Any:
     """A literal from a condition as a parsed value of the column's type.
 
     Numbers written as YAML numbers are taken as already parsed (a percent as a fraction, a duration in

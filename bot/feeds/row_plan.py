@@ -112,12 +112,11 @@ def compile_rows(
     filter_columns = _unique(c for rule in mapping.filters for c, _ in condition_columns(rule.skip_when))
     slotted = filter_columns + [c for c in mapping.value_columns() if c not in filter_columns]
     slot = {name: index for index, name in enumerate(slotted)}
-    first_parsers, first_cells = (
-        [parsers[c] for c in filter_columns],
-        _picker([position[c] for c in filter_columns]),
-    )
+    first_parsers = [parsers[c] for c in filter_columns]
+    first_cells = _picker([position[c] for c in filter_columns])
     rest = slotted[len(filter_columns) :]
-    rest_parsers, rest_cells = [parsers[c] for c in rest], _picker([position[c] for c in rest])
+    rest_parsers = [parsers[c] for c in rest]
+    rest_cells = _picker([position[c] for c in rest])
 
     filters = [
         (_predicate(mapping, rule.skip_when, slot, parsers), rule.reason or f"filters[{index}]")
@@ -129,10 +128,9 @@ def compile_rows(
     metric_plan = _metric_plan(mapping, slot)
     when_of = _occurred_at(mapping, position, parsers, zone)
     id_of = _id_builder(template, position, file_stem, typed_cells)
-    # The common id, one text column, is read inline; id_of explains an empty one.
-    id_index = position[template[0][1]] if len(template) == 1 and template[0][0] == "column" else None
-    if typed_cells:
-        id_index = None
+    # The common id, one CSV text column, is read inline; id_of explains an empty one.
+    single_column = len(template) == 1 and template[0][0] == "column" and not typed_cells
+    id_index = position[template[0][1]] if single_column else None
     subject_of = _subject_chooser(mapping, slot, position)
     version_of = _version_reader(mapping, slot)
     fixed_version = 1 if mapping.version is None else 0

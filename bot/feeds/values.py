@@ -114,11 +114,6 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def parse_number(text: str, thousands: str = ",", decimal: str = ".") -> float | None:
-    """A plain number with optional thousands separators; non-finite values (`Infinity`, `NaN`) are None."""
-    return _number_reader(thousands, decimal)(text)
-
-
 def _converter(
     kind: ColumnType,
     zone: tzinfo,
