@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
 
-
 RESERVED_RULE_IDS = frozenset({"kudos", "adjustment", "challenge", "badge"})
 
 

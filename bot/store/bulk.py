@@ -8,9 +8,9 @@ sent with the DBAPI's executemany. Other databases use Core's executemany.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
