@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,8 +10,8 @@ from sqlalchemy import Engine, select, tuple_, update
 
 from bot.clock import Clock
 from bot.program import Program
-from bot.scoring.metrics import contributions
 from bot.services.points import queue_for_scoring
+from bot.services.rollup_deltas import RollupDeltas
 from bot.store.models import AuditEntry, ImportBatch, KpiRecordRow
 from bot.store.upsert import add_to_rollups
 
@@ -74,16 +73,11 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
                 table.c.void,
             ).where(table.c.batch_id == batch_id, table.c.is_current.is_(True))
         ).all()
-        deltas: dict[tuple[Any, Any, str], list[int]] = defaultdict(lambda: [0, 0])
+        deltas = RollupDeltas(sl)
 
         def apply(row: Any, sign: int) -> None:
-            if row.void:
-                return
-            pairs = {k: tuple(v) for k, v in (row.metrics or {}).items()}
-            for metric, (num, den) in contributions(row.facts, pairs, service_level_seconds=sl).items():
-                cell = deltas[(row.subject_id, row.business_day, metric)]
-                cell[0] += sign * num
-                cell[1] += sign * den
+            if not row.void:
+                deltas.add(row.subject_id, row.business_day, row.facts, row.metrics, sign)
 
         for row in current:
             apply(row, -1)
@@ -120,8 +114,8 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
             for row in best.values():
                 connection.execute(update(table).where(table.c.id == row.id).values(is_current=True))
                 apply(row, +1)
-        add_to_rollups(connection, deltas)
-        queue_for_scoring(connection, sorted({(s, d) for s, d, _ in deltas}))
+        add_to_rollups(connection, deltas.rows())
+        queue_for_scoring(connection, deltas.days())
         connection.execute(
             AuditEntry.__table__.insert().values(
                 at=now,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -19,15 +19,30 @@ from bot.clock import Clock
 from bot.feeds.record_json import record_to_json
 from bot.feeds.records import KpiRecord, RowReject
 from bot.program import Program
-from bot.scoring.metrics import contributions
 from bot.scoring.periods import business_day
 from bot.services.points import queue_for_scoring
+from bot.services.rollup_deltas import RollupDeltas
 from bot.store.bulk import insert_rows
 from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord
 from bot.store.subjects import SubjectInfo, SubjectResolver
-from bot.store.upsert import RollupKey, add_to_rollups, insert_ignoring_conflicts
+from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
 
 _ATTEMPTS = 5
+RECORD_COLUMNS = (
+    "source",
+    "external_id",
+    "version",
+    "subject_id",
+    "occurred_at",
+    "business_day",
+    "facts",
+    "metrics",
+    "void",
+    "is_current",
+    "batch_id",
+    "received_at",
+)
+_FACTS, _METRICS = RECORD_COLUMNS.index("facts"), RECORD_COLUMNS.index("metrics")
 Status = Literal["accepted", "duplicate", "parked", "rejected"]
 
 
@@ -74,10 +89,10 @@ class _Existing:
 
 @dataclass(slots=True)
 class _Plan:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    revive: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    deltas: RollupDeltas
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    revive: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
     retire: list[int] = field(default_factory=list)
-    deltas: dict[RollupKey, list[int]] = field(default_factory=dict)
 
 
 class Ingestor:
@@ -215,9 +230,8 @@ class _ChunkIngest:
 
     def _store(self, located: list[tuple[int, KpiRecord, SubjectInfo]]) -> list[tuple[int, ItemOutcome]]:
         existing = self._existing(located)
-        plan = _Plan()
+        plan = _Plan(deltas=RollupDeltas(self._program.service_level_seconds))
         results: list[tuple[int, ItemOutcome]] = []
-        sl = self._program.service_level_seconds
         for index, record, subject in located:
             key = (record.source, record.external_id)
             versions = existing.get(key)
@@ -244,8 +258,8 @@ class _ChunkIngest:
                 False,
                 subject.subject_id,
                 day,
-                row["facts"],
-                row["metrics"],
+                row[_FACTS],
+                row[_METRICS],
             )
             versions[record.version] = entry
             reason = None
@@ -254,9 +268,9 @@ class _ChunkIngest:
                     current.is_current = False
                     if current.id >= 0:
                         plan.retire.append(current.id)
-                    _apply(plan.deltas, current, -1, sl)
+                    _apply(plan.deltas, current, -1)
                 if not record.void:
-                    _apply(plan.deltas, entry, +1, sl)
+                    _apply(plan.deltas, entry, +1)
             else:
                 reason = (
                     f"older than current version {current.version if current else '?'}: stored, no effect"
@@ -284,16 +298,12 @@ class _ChunkIngest:
             False,
             subject.subject_id,
             day,
-            row["facts"],
-            row["metrics"],
+            row[_FACTS],
+            row[_METRICS],
         )
         existing[(record.source, record.external_id)] = {record.version: entry}
         if not record.void:
-            metrics = record.metrics or None
-            pairs = contributions(
-                record.facts, metrics, service_level_seconds=self._program.service_level_seconds
-            )
-            _add_pairs(plan.deltas, subject.subject_id, day, pairs, 1)
+            plan.deltas.add(subject.subject_id, day, record.facts, record.metrics)
         return ItemOutcome(record.external_id, "accepted")
 
     def _existing(
@@ -340,21 +350,22 @@ class _ChunkIngest:
                     )
         return found
 
-    def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> dict[str, Any]:
-        return {
-            "source": record.source,
-            "external_id": record.external_id,
-            "version": record.version,
-            "subject_id": subject_id,
-            "occurred_at": record.occurred_at.astimezone(UTC),
-            "business_day": day,
-            "facts": record.facts or None,
-            "metrics": {key: list(pair) for key, pair in record.metrics.items()} or None,
-            "void": record.void,
-            "is_current": current,
-            "batch_id": self._batch_id,
-            "received_at": self._now,
-        }
+    def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> tuple[Any, ...]:
+        """A kpi_records row in RECORD_COLUMNS order."""
+        return (
+            record.source,
+            record.external_id,
+            record.version,
+            subject_id,
+            record.occurred_at,
+            day,
+            record.facts or None,
+            {key: list(pair) for key, pair in record.metrics.items()} or None,
+            record.void,
+            current,
+            self._batch_id,
+            self._now,
+        )
 
     def _parked_row(self, record: KpiRecord, reason: str) -> dict[str, Any]:
         return {
@@ -380,33 +391,13 @@ class _ChunkIngest:
                     .values(is_current=False)
                 )
         for record_id, row in plan.revive:
-            connection.execute(update(table).where(table.c.id == record_id).values(**row))
-        insert_rows(connection, table, plan.rows)
-        add_to_rollups(connection, plan.deltas)
-        days = sorted({(s, d) for s, d, _ in plan.deltas})
-        queue_for_scoring(connection, days)
+            values = dict(zip(RECORD_COLUMNS, row, strict=True))
+            connection.execute(update(table).where(table.c.id == record_id).values(**values))
+        insert_rows(connection, table, RECORD_COLUMNS, plan.rows)
+        add_to_rollups(connection, plan.deltas.rows())
+        queue_for_scoring(connection, plan.deltas.days())
 
 
-def _apply(deltas: dict[RollupKey, list[int]], record: _Existing, sign: int, sl_seconds: float) -> None:
-    if record.void:
-        return
-    metrics = {k: (v[0], v[1]) for k, v in record.metrics.items()} if record.metrics else None
-    pairs = contributions(record.facts, metrics, service_level_seconds=sl_seconds)
-    _add_pairs(deltas, record.subject_id, record.business_day, pairs, sign)
-
-
-def _add_pairs(
-    deltas: dict[RollupKey, list[int]],
-    subject_id: int,
-    day: date,
-    pairs: dict[str, tuple[int, int]],
-    sign: int,
-) -> None:
-    for metric, (num, den) in pairs.items():
-        key = (subject_id, day, metric)
-        cell = deltas.get(key)
-        if cell is None:
-            deltas[key] = [sign * num, sign * den]
-        else:
-            cell[0] += sign * num
-            cell[1] += sign * den
+def _apply(deltas: RollupDeltas, record: _Existing, sign: int) -> None:
+    if not record.void:
+        deltas.add(record.subject_id, record.business_day, record.facts, record.metrics, sign)

@@ -42,9 +42,8 @@ def rule_specs(program: Program) -> list[RuleSpec]:
 
 def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
     """Mark (subject, business day) pairs for rescoring, in the caller's transaction."""
-    rows = [{"subject_id": subject_id, "business_day": day} for subject_id, day in sorted(set(days))]
-    if rows:
-        insert_rows(connection, ScoreQueue.__table__, rows)  # type: ignore[arg-type]
+    rows = sorted(set(days))
+    insert_rows(connection, ScoreQueue.__table__, ("subject_id", "business_day"), rows)  # type: ignore[arg-type]
 
 
 def score_pending(
@@ -128,7 +127,13 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
                 continue
             rows.extend(_correction(person_id, day, key, revision + 1, net, award, now))
     if rows:
-        insert_rows(connection, PointsEntry.__table__, rows)  # type: ignore[arg-type]
+        columns = tuple(rows[0])
+        insert_rows(
+            connection,
+            PointsEntry.__table__,  # type: ignore[arg-type]
+            columns,
+            [tuple(row[c] for c in columns) for row in rows],
+        )
 
 
 def _correction(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select
 
 from bot.program import Program
-from bot.scoring.metrics import contributions
 from bot.services.points import queue_for_scoring
+from bot.services.rollup_deltas import RollupDeltas
 from bot.store.models import ImportBatch, KpiRecordRow, Rollup
 
 
@@ -22,7 +21,7 @@ class RebuildReport:
 
 def rebuild(engine: Engine, program: Program) -> RebuildReport:
     """Recompute every rollup from the current records in one transaction; changed days are rescored."""
-    sums: dict[tuple[int, object, str], list[int]] = defaultdict(lambda: [0, 0])
+    sums = RollupDeltas(program.service_level_seconds)
     records = 0
     with engine.begin() as connection:
         rows = connection.execute(
@@ -39,13 +38,7 @@ def rebuild(engine: Engine, program: Program) -> RebuildReport:
         )
         for subject_id, day, facts, metrics in rows:
             records += 1
-            pairs = {k: tuple(v) for k, v in (metrics or {}).items()}
-            for metric, (num, den) in contributions(
-                facts, pairs, service_level_seconds=program.service_level_seconds
-            ).items():
-                cell = sums[(subject_id, day, metric)]
-                cell[0] += num
-                cell[1] += den
+            sums.add(subject_id, day, facts, metrics)
         before = {
             (r.subject_id, r.business_day, r.metric): (r.num, r.den)
             for r in connection.execute(
@@ -53,7 +46,7 @@ def rebuild(engine: Engine, program: Program) -> RebuildReport:
             )
             if r.num or r.den
         }
-        after = {key: (num, den) for key, (num, den) in sums.items() if num or den}
+        after = {key: pair for key, pair in sums.items() if pair[0] or pair[1]}
         changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
         connection.execute(delete(Rollup))
         if after:
@@ -64,5 +57,5 @@ def rebuild(engine: Engine, program: Program) -> RebuildReport:
                     for (s, d, m), (n, dn) in after.items()
                 ],
             )
-        queue_for_scoring(connection, sorted({(s, d) for s, d, _ in changed}))
+        queue_for_scoring(connection, {(s, d) for s, d, _ in changed})
     return RebuildReport(records, len(after), len(changed))

@@ -160,7 +160,6 @@ class KpiRecordRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("source", "external_id", "version"),
-        Index("ix_kpi_records_subject_day", "subject_id", "business_day"),
         Index("ix_kpi_records_batch", "batch_id"),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -12,8 +12,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.store.bulk import add_rows
 from bot.store.models import Rollup
 
-RollupKey = tuple[int, date, str]
-
 
 def insert_ignoring_conflicts(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
@@ -22,10 +20,16 @@ def insert_ignoring_conflicts(connection: Connection, table: Table, rows: list[d
     connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
-def add_to_rollups(connection: Connection, deltas: Mapping[RollupKey, Sequence[int]]) -> None:
-    """Add (num, den) deltas into the rollups of (subject, business day, metric)."""
-    rows = [
-        {"subject_id": s, "business_day": d, "metric": m, "num": num, "den": den}
-        for (s, d, m), (num, den) in deltas.items()
-    ]
-    add_rows(connection, Rollup.__table__, rows, ("subject_id", "business_day", "metric"), ("num", "den"))  # type: ignore[arg-type]
+ROLLUP_COLUMNS = ("subject_id", "business_day", "metric", "num", "den")
+
+
+def add_to_rollups(connection: Connection, rows: Sequence[tuple[int, date, str, int, int]]) -> None:
+    """Add (num, den) deltas, given as ROLLUP_COLUMNS tuples, into the rollups of (subject, day, metric)."""
+    add_rows(
+        connection,
+        Rollup.__table__,  # type: ignore[arg-type]
+        ROLLUP_COLUMNS,
+        rows,
+        keys=ROLLUP_COLUMNS[:3],
+        added=ROLLUP_COLUMNS[3:],
+    )

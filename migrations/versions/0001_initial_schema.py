@@ -321,7 +321,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("kpi_records", schema=None) as batch_op:
         batch_op.create_index("ix_kpi_records_batch", ["batch_id"], unique=False)
-        batch_op.create_index("ix_kpi_records_subject_day", ["subject_id", "business_day"], unique=False)
 
     op.create_table(
         "rollups",
@@ -365,7 +364,6 @@ def downgrade() -> None:
 
     op.drop_table("rollups")
     with op.batch_alter_table("kpi_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_kpi_records_subject_day")
         batch_op.drop_index("ix_kpi_records_batch")
 
     op.drop_table("kpi_records")

@@ -1,0 +1,49 @@
+"""Rollup arithmetic shared by ingest, batch voids and rebuilds: records in, per-day sums out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from bot.scoring.metrics import contributions
+
+DayKey = tuple[int, date]
+
+
+class RollupDeltas:
+    """Signed (num, den) sums per (subject, business day, metric), added record by record."""
+
+    def __init__(self, service_level_seconds: float) -> None:
+        self._sl = service_level_seconds
+        self._days: dict[DayKey, dict[str, list[int]]] = {}
+
+    def add(self, subject_id: int, day: date, facts: Mapping[str, Any] | None,
+            metrics: Mapping[str, Any] | None, sign: int = 1) -> None:  # fmt: skip
+        pairs = {key: (value[0], value[1]) for key, value in metrics.items()} if metrics else None
+        cells = self._days.get((subject_id, day))
+        if cells is None:
+            cells = self._days[(subject_id, day)] = {}
+        for metric, (num, den) in contributions(facts, pairs, service_level_seconds=self._sl).items():
+            cell = cells.get(metric)
+            if cell is None:
+                cells[metric] = [sign * num, sign * den]
+            else:
+                cell[0] += sign * num
+                cell[1] += sign * den
+
+    def days(self) -> list[DayKey]:
+        return sorted(self._days)
+
+    def items(self) -> Iterator[tuple[tuple[int, date, str], tuple[int, int]]]:
+        for (subject_id, day), cells in self._days.items():
+            for metric, (num, den) in cells.items():
+                yield (subject_id, day, metric), (num, den)
+
+    def rows(self) -> list[tuple[int, date, str, int, int]]:
+        """(subject_id, business_day, metric, num, den) tuples, as store.upsert.add_to_rollups takes them."""
+        return [
+            (subject_id, day, metric, num, den)
+            for (subject_id, day), cells in self._days.items()
+            for metric, (num, den) in cells.items()
+        ]
