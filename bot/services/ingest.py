@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -19,7 +19,6 @@ from bot.clock import Clock
 from bot.feeds.record_json import record_to_json
 from bot.feeds.records import KpiRecord, RowReject
 from bot.program import Program
-from bot.scoring.periods import business_day
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
 from bot.store.bulk import insert_rows
@@ -85,6 +84,23 @@ class _Existing:
     business_day: date
     facts: dict[str, Any] | None
     metrics: dict[str, Any] | None
+    occurred_at: datetime
+
+    def same_content(self, record: KpiRecord, subject_id: int) -> bool:
+        """Whether a redelivery with this (source, external id, version) carries what is stored."""
+        metrics = {key: list(pair) for key, pair in record.metrics.items()} or None
+        return (
+            self.subject_id == subject_id
+            and self.void == record.void
+            and _utc(self.occurred_at) == _utc(record.occurred_at)
+            and (self.facts or None) == (record.facts or None)
+            and (self.metrics or None) == metrics
+        )
+
+
+def _utc(instant: datetime) -> datetime:
+    """Stored instants are UTC; SQLite hands them back naive."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -240,11 +256,11 @@ class _ChunkIngest:
                 continue
             previous = versions.get(record.version)
             if previous is not None and not previous.voided_batch:
-                results.append((index, ItemOutcome(record.external_id, "duplicate")))
+                results.append((index, self._redelivery(previous, record, subject)))
                 continue
             current = next((v for v in versions.values() if v.is_current), None)
             becomes_current = current is None or record.version > current.version
-            day = business_day(record.occurred_at, subject.zone, subject.day_start_minutes)
+            day = subject.day_of(record.occurred_at)
             row = self._row(record, subject.subject_id, day, becomes_current)
             if previous is not None:
                 plan.revive.append((previous.id, row))
@@ -260,6 +276,7 @@ class _ChunkIngest:
                 day,
                 row[_FACTS],
                 row[_METRICS],
+                record.occurred_at,
             )
             versions[record.version] = entry
             reason = None
@@ -279,6 +296,16 @@ class _ChunkIngest:
         self._write(plan)
         return results
 
+    def _redelivery(self, stored: _Existing, record: KpiRecord, subject: SubjectInfo) -> ItemOutcome:
+        if stored.same_content(record, subject.subject_id):
+            return ItemOutcome(record.external_id, "duplicate")
+        return ItemOutcome(
+            record.external_id,
+            "rejected",
+            f"version {record.version} of {record.external_id!r} is already stored with different content; "
+            f"nothing changed: send version {record.version + 1} or higher to correct it",
+        )
+
     def _first_sight(
         self,
         record: KpiRecord,
@@ -287,7 +314,7 @@ class _ChunkIngest:
         plan: _Plan,
     ) -> ItemOutcome:
         """The common case, a record whose id was never seen: store it as current and roll it up."""
-        day = business_day(record.occurred_at, subject.zone, subject.day_start_minutes)
+        day = subject.day_of(record.occurred_at)
         row = self._row(record, subject.subject_id, day, True)
         plan.rows.append(row)
         entry = _Existing(
@@ -300,6 +327,7 @@ class _ChunkIngest:
             day,
             row[_FACTS],
             row[_METRICS],
+            record.occurred_at,
         )
         existing[(record.source, record.external_id)] = {record.version: entry}
         if not record.void:
@@ -331,6 +359,7 @@ class _ChunkIngest:
                         table.c.business_day,
                         table.c.facts,
                         table.c.metrics,
+                        table.c.occurred_at,
                         batches.c.voided_at,
                     )
                     .select_from(table.outerjoin(batches, batches.c.id == table.c.batch_id))
@@ -346,7 +375,8 @@ class _ChunkIngest:
                         row.subject_id,
                         row.business_day,
                         row.facts,
-                        row.metrics if row.is_current else None,
+                        row.metrics,
+                        row.occurred_at,
                     )
         return found
 

@@ -25,8 +25,15 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
         _execute(connection, table, columns, rows, "")
 
 
-def add_rows(connection: Connection, table: Table, columns: Sequence[str], rows: Rows, *,
-             keys: Sequence[str], added: Sequence[str]) -> None:  # fmt: skip
+def add_rows(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Rows,
+    *,
+    keys: Sequence[str],
+    added: Sequence[str],
+) -> None:
     """INSERT, or on a conflict on `keys` add the new values of the `added` columns to the stored ones."""
     if not rows:
         return

@@ -4,22 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select
 
+from bot.scoring.periods import business_day
 from bot.store.models import Identity, Person, Subject, Team, TeamMembership
 
 AgentKey = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneSpan:
+    """A team membership's clock: from `valid_from` (inclusive) to `valid_to` (exclusive, None = open)."""
+
+    valid_from: date
+    valid_to: date | None
+    zone: ZoneInfo
+    day_start_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectInfo:
+    """A subject and the clocks its business days follow: its teams' over time, else the program's."""
+
     subject_id: int
     person_id: int | None
     zone: ZoneInfo
     day_start_minutes: int
+    spans: tuple[ZoneSpan, ...] = ()
+
+    def day_of(self, instant: datetime) -> date:
+        """The business day of an instant, in the zone of the team the subject was in that day."""
+        for span in self.spans:
+            day = business_day(instant, span.zone, span.day_start_minutes)
+            if span.valid_from <= day and (span.valid_to is None or day < span.valid_to):
+                return day
+        return business_day(instant, self.zone, self.day_start_minutes)
 
 
 class SubjectResolver:
@@ -68,6 +90,10 @@ class SubjectResolver:
             self.prepare({(namespace, key): display_name}, create=create)
         return self._agents[(namespace, key)]
 
+    def for_people(self, person_ids: list[int]) -> dict[int, SubjectInfo]:
+        """Fresh (uncached) subject infos for people already on file."""
+        return self._agent_subjects(sorted(set(person_ids)))
+
     def queue(self, namespace: str, key: str) -> SubjectInfo:
         cached = self._queues.get((namespace, key))
         if cached is not None:
@@ -83,7 +109,7 @@ class SubjectResolver:
         else:
             subject_id, team_id = row
         zone, day_start = self._team_times([team_id]).get(team_id, self._default)
-        info = SubjectInfo(subject_id, None, zone, day_start)
+        info = SubjectInfo(subject_id, None, zone, day_start)  # a queue keeps its team's clock
         self._queues[(namespace, key)] = info
         return info
 
@@ -138,19 +164,30 @@ class SubjectResolver:
         if not person_ids:
             return {}
         subjects = agent_subject_ids(self._connection, person_ids)
-        teams: dict[int, int] = {}
+        memberships: dict[int, list[tuple[date, date | None, int]]] = {}
         for start in range(0, len(person_ids), 2000):
             rows = self._connection.execute(
-                select(TeamMembership.person_id, TeamMembership.team_id)
+                select(
+                    TeamMembership.person_id,
+                    TeamMembership.valid_from,
+                    TeamMembership.valid_to,
+                    TeamMembership.team_id,
+                )
                 .where(TeamMembership.person_id.in_(person_ids[start : start + 2000]))
-                .order_by(TeamMembership.valid_to.is_(None), TeamMembership.valid_from)
+                .order_by(TeamMembership.valid_from)
             )
-            teams.update(dict(rows.all()))  # the open or latest membership is read last and wins
-        times = self._team_times(list(set(teams.values())))
-        return {
-            pid: SubjectInfo(subjects[pid], pid, *times.get(teams.get(pid), self._default))  # type: ignore[arg-type]
-            for pid in person_ids
-        }
+            for person_id, valid_from, valid_to, team_id in rows:
+                memberships.setdefault(person_id, []).append((valid_from, valid_to, team_id))
+        times = self._team_times(list({team for spans in memberships.values() for _, _, team in spans}))
+        zone, day_start = self._default
+        infos = {}
+        for person_id in person_ids:
+            spans = tuple(
+                ZoneSpan(valid_from, valid_to, *times.get(team_id, self._default))
+                for valid_from, valid_to, team_id in memberships.get(person_id, [])
+            )
+            infos[person_id] = SubjectInfo(subjects[person_id], person_id, zone, day_start, spans)
+        return infos
 
     def _team_times(self, team_ids: list[int | None]) -> dict[int | None, tuple[ZoneInfo, int]]:
         wanted = [team_id for team_id in team_ids if team_id is not None]

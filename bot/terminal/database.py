@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.services import rollups
+from bot.services.rezone import rezone
 from bot.store.database import upgrade
 from bot.terminal.common import console, opened_app, settings
 
@@ -26,8 +27,14 @@ def register(app: typer.Typer) -> None:
     def rollups_rebuild() -> None:
         """Recompute every rollup from the current records; reports any rollup that differed."""
         with opened_app() as fb:
+            moved = rezone(fb.engine, fb.program, fb.clock)
             report = rollups.rebuild(fb.engine, fb.program)
             fb.score()
+        if moved.moved:
+            console.print(
+                f"Moved {moved.moved} of {moved.records} records to the business day of their team's clock.",
+                highlight=False,
+            )
         verdict = (
             "identical to the incremental rollups" if report.changed == 0 else f"{report.changed} differed"
         )

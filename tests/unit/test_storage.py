@@ -65,9 +65,18 @@ def test_the_highest_version_is_current_and_replaces_the_rollup(any_app):
 
 def test_an_equal_version_is_a_duplicate(any_app):
     _ingest(any_app, _call(1, 3))
-    counts, outcomes = _ingest(any_app, _call(1, 1))
+    counts, outcomes = _ingest(any_app, _call(1, 3))
     assert (counts.duplicate, counts.imported) == (1, 0)
     assert [o.status for o in outcomes] == ["duplicate"]
+    assert _rollup(any_app, "csat") == (3 * SCALE, SCALE)
+
+
+def test_an_equal_version_with_other_content_is_refused_not_hidden(any_app):
+    _ingest(any_app, _call(1, 3))
+    counts, outcomes = _ingest(any_app, _call(1, 1))
+    assert (counts.rejected, counts.duplicate, counts.imported) == (1, 0, 0)
+    assert "already stored with different content" in (outcomes[0].reason or "")
+    assert "send version 2" in (outcomes[0].reason or "")
     assert _rollup(any_app, "csat") == (3 * SCALE, SCALE)
 
 
