@@ -6,11 +6,11 @@ import hashlib
 from datetime import time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
@@ -20,6 +20,16 @@ RESERVED_RULE_IDS = frozenset({"kudos", "adjustment", "challenge", "badge"})
 
 class ProgramError(ValueError):
     """Every problem in a program file, each with its key path and line."""
+
+
+def rule_id_problem(ids: list[str]) -> str | None:
+    repeated = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+    if repeated:
+        return f"points rule ids must be unique; repeated: {repeated}"
+    reserved = sorted(set(ids) & RESERVED_RULE_IDS)
+    if reserved:
+        return f"points rule ids {reserved} are reserved for kudos and adjustments"
+    return None
 
 
 class _Strict(BaseModel):
@@ -35,9 +45,14 @@ class MetricPolicy(_Strict):
     ceiling: float | None = None
 
 
+MetricKey = Literal[tuple(CATALOGUE)]  # type: ignore[valid-type]
+BoardMetric = Literal[("points", *CATALOGUE)]  # type: ignore[valid-type]
+ValueTag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
 class ZoneRule(_Strict):
-    id: str | None = None
-    metric: str
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    metric: MetricKey
     period: Literal["day"] = "day"
     zones: list[tuple[float, float]] = Field(min_length=2)
 
@@ -56,12 +71,12 @@ class ZoneRule(_Strict):
 class KudosPolicy(_Strict):
     daily_allowance: int = Field(default=5, ge=0)
     points: float = Field(default=5, ge=0)
-    values: list[str] = Field(default_factory=list)
+    values: list[ValueTag] = Field(default_factory=list, description="company values, lower-case slugs")
 
 
 class LeaderboardPolicy(_Strict):
     public_size: int = Field(default=5, ge=1, le=50)
-    default_metric: str = "points"
+    default_metric: BoardMetric = "points"
     default_period: Literal["day", "week", "month", "quarter", "all"] = "week"
 
 
@@ -75,7 +90,7 @@ class Program(_Strict):
     week_starts_on: str = "monday"
     day_starts_at: str = "00:00"
     service_level_seconds: float = Field(default=20, gt=0)
-    metrics: dict[str, MetricPolicy] = Field(default_factory=dict)
+    metrics: dict[MetricKey, MetricPolicy] = Field(default_factory=dict)
     points: list[ZoneRule] = Field(default_factory=list)
     kudos: KudosPolicy = KudosPolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
@@ -108,26 +123,13 @@ class Program(_Strict):
             raise ValueError("must be a time of day such as '00:00' or '04:00'") from None
         return value
 
-    @field_validator("metrics")
+    @field_validator("points")
     @classmethod
-    def _known_metrics(cls, value: dict[str, MetricPolicy]) -> dict[str, MetricPolicy]:
-        unknown = sorted(set(value) - set(CATALOGUE))
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(CATALOGUE)}")
-        return value
-
-    @model_validator(mode="after")
-    def _rules_name_known_metrics(self) -> Program:
-        for rule in self.points:
-            if rule.metric not in CATALOGUE:
-                raise ValueError(f"points rule {rule.rule_id}: unknown metric {rule.metric!r}")
-        ids = [rule.rule_id for rule in self.points]
-        reserved = sorted(set(ids) & RESERVED_RULE_IDS)
-        if reserved:
-            raise ValueError(f"points rule ids {reserved} are reserved for kudos and adjustments")
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"points rule ids must be unique, got {ids}")
-        return self
+    def _unique_rule_ids(cls, rules: list[ZoneRule]) -> list[ZoneRule]:
+        problem = rule_id_problem([rule.rule_id for rule in rules])
+        if problem:
+            raise ValueError(problem)
+        return rules
 
     @property
     def zone(self) -> ZoneInfo:
@@ -182,15 +184,42 @@ def parse_program(text: str, origin: str) -> LoadedProgram:
         program = Program.model_validate(data)
     except ValidationError as error:
         problems = [
-            f"{origin}:{_line_of(node, problem['loc'])}: {_path(problem['loc'])}: {problem['msg']}"
+            f"{origin}:{_line_of(node, problem['loc'])}: {_path(problem['loc'])}: {_message(problem)}"
             for problem in error.errors()
         ]
+        if not any(problem["loc"] == ("points",) for problem in error.errors()):
+            ids_problem = rule_id_problem(_raw_rule_ids(data.get("points")))
+            if ids_problem:
+                problems.append(f"{origin}:{_line_of(node, ('points',))}: points: {ids_problem}")
         raise ProgramError("\n".join(problems)) from None
     return LoadedProgram(program=program, text=text, origin=origin)
 
 
+def _raw_rule_ids(rules: Any) -> list[str]:
+    if not isinstance(rules, list):
+        return []
+    return [
+        str(rule.get("id") or f"{rule.get('metric')}-{rule.get('period', 'day')}")
+        for rule in rules
+        if isinstance(rule, dict)
+    ]
+
+
 def _path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
+    return ".".join(str(part) for part in loc if part != "[key]") or "(top level)"
+
+
+def _message(problem: Any) -> str:
+    """Pydantic's wording, made specific where a user would otherwise have to guess."""
+    kind, value = problem["type"], problem.get("input")
+    if kind == "literal_error":
+        expected = problem.get("ctx", {}).get("expected", "")
+        return f"{value!r} is not known; choose one of {expected}"
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} must be a lower-case word: letters, digits, '-' or '_' (e.g. 'teamwork')"
+    if kind == "extra_forbidden":
+        return "unknown key (see docs/program.md for the keys this section takes)"
+    return str(problem["msg"]).removeprefix("Value error, ")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
