@@ -22,6 +22,8 @@ def business_day(instant: datetime, zone: ZoneInfo, day_start_minutes: int = 0) 
     if instant.tzinfo is None:
         raise ValueError("business_day needs an aware instant")
     local = instant.astimezone(zone)
+    if day_start_minutes == 0:
+        return local.date()
     return (local - timedelta(minutes=day_start_minutes)).date()
 
 

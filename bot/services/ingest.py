@@ -21,7 +21,7 @@ from bot.feeds.records import KpiRecord, RowReject
 from bot.program import Program
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.bulk import insert_rows
+from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
@@ -164,7 +164,8 @@ class Ingestor:
         """
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                return self._ingest_once(items, batch_id=batch_id, create_unknown=create_unknown)
+                with collector_paused():
+                    return self._ingest_once(items, batch_id=batch_id, create_unknown=create_unknown)
             except IntegrityError:
                 if attempt == _ATTEMPTS:
                     raise

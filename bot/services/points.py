@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.program import Program
 from bot.scoring.daily_points import Award, RuleSpec, day_awards
 from bot.services.programs import ProgramHistory
-from bot.store.bulk import insert_rows
+from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject
 
 DayKey = tuple[int, date]
@@ -59,7 +59,8 @@ def score_pending(
     conflicts = 0
     while True:
         try:
-            passed = _score_pass(engine, programs, clock, subjects_per_pass)
+            with collector_paused():
+                passed = _score_pass(engine, programs, clock, subjects_per_pass)
         except IntegrityError:
             conflicts += 1
             if conflicts > _MAX_CONFLICTS:
