@@ -267,17 +267,8 @@ class _ChunkIngest:
                 plan.revive.append((previous.id, row))
             else:
                 plan.rows.append(row)
-            entry = _Existing(
-                previous.id if previous else -1,
-                record.version,
-                becomes_current,
-                record.void,
-                False,
-                subject.subject_id,
-                day,
-                row[_FACTS],
-                row[_METRICS],
-                record.occurred_at,
+            entry = _entry(
+                previous.id if previous else -1, record, subject.subject_id, day, row, becomes_current
             )
             versions[record.version] = entry
             reason = None
@@ -318,19 +309,9 @@ class _ChunkIngest:
         day = subject.day_of(record.occurred_at)
         row = self._row(record, subject.subject_id, day, True)
         plan.rows.append(row)
-        entry = _Existing(
-            -1,
-            record.version,
-            True,
-            record.void,
-            False,
-            subject.subject_id,
-            day,
-            row[_FACTS],
-            row[_METRICS],
-            record.occurred_at,
-        )
-        existing[(record.source, record.external_id)] = {record.version: entry}
+        existing[(record.source, record.external_id)] = {
+            record.version: _entry(-1, record, subject.subject_id, day, row, True)
+        }
         if not record.void:
             plan.deltas.add(subject.subject_id, day, record.facts, record.metrics)
         return ItemOutcome(record.external_id, "accepted")
@@ -427,6 +408,24 @@ class _ChunkIngest:
         insert_rows(connection, table, RECORD_COLUMNS, plan.rows)
         add_to_rollups(connection, plan.deltas.rows())
         queue_for_scoring(connection, plan.deltas.days())
+
+
+def _entry(
+    record_id: int, record: KpiRecord, subject_id: int, day: date, row: tuple[Any, ...], current: bool
+) -> _Existing:
+    """What this chunk now knows is stored for a record (id -1 until the insert)."""
+    return _Existing(
+        record_id,
+        record.version,
+        current,
+        record.void,
+        False,
+        subject_id,
+        day,
+        row[_FACTS],
+        row[_METRICS],
+        record.occurred_at,
+    )
 
 
 def _apply(deltas: RollupDeltas, record: _Existing, sign: int) -> None:

@@ -3,11 +3,9 @@
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from bot.feeds.records import KpiRecord, SubjectRef
+from bot.services.ledger import net_points, rollup_sums
 from bot.services.rollups import rebuild
-from bot.store.models import Person, PointsEntry, Rollup, Subject
 from tests.conftest import make_app
 
 
@@ -48,41 +46,11 @@ def _records(seed: int) -> list[KpiRecord]:
     return records
 
 
-def _ledger(app) -> dict:
-    with app.engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                Person.display_name,
-                PointsEntry.business_day,
-                PointsEntry.rule,
-                PointsEntry.program_version,
-                func.sum(PointsEntry.amount),
-            )
-            .join(Person, Person.id == PointsEntry.person_id)
-            .group_by(
-                Person.display_name, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version
-            )
-        )
-        return {tuple(row[:4]): int(row[4]) for row in rows if row[4]}
-
-
-def _rollups(app) -> dict:
-    with app.engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                Person.display_name, Subject.key, Rollup.business_day, Rollup.metric, Rollup.num, Rollup.den
-            )
-            .join(Subject, Subject.id == Rollup.subject_id)
-            .outerjoin(Person, Person.id == Subject.person_id)
-        )
-        return {(r[0] or r[1], r[2], r[3]): (r[4], r[5]) for r in rows if r[4] or r[5]}
-
-
 def _run(url: str, records: list[KpiRecord], chunk: int) -> tuple[dict, dict]:
     app = make_app(url)
     chunks = [records[i : i + chunk] for i in range(0, len(records), chunk)]
     app.ingest(chunks, source="acd", origin="test", create_unknown=True)
-    result = _ledger(app), _rollups(app)
+    result = net_points(app.engine), rollup_sums(app.engine)
     report = rebuild(app.engine, app.program)
     assert report.changed == 0
     app.close()

@@ -19,52 +19,16 @@ from sqlalchemy import func, select
 
 from bot.app import Floorboard
 from bot.feeds.records import KpiRecord, SubjectRef
+from bot.services.ledger import net_points, rollup_sums
 from bot.simulator import simulate
 from bot.store.database import upgrade
-from bot.store.models import Person, PointsEntry, Rollup, Subject
+from bot.store.models import Person, Rollup, Subject
 from bot.web.app import create_web_app
 from bot.web.server import BackgroundServer
 from tests.conftest import make_app
 
 TOKEN = "demo-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def ledger(fb: Floorboard) -> dict[tuple[str, str, str, int], int]:
-    """Net points per (agent, day, rule, version); a rule that nets to zero is as good as absent."""
-    with fb.engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                Person.display_name,
-                PointsEntry.business_day,
-                PointsEntry.rule,
-                PointsEntry.program_version,
-                func.sum(PointsEntry.amount),
-            )
-            .join(Person, Person.id == PointsEntry.person_id)
-            .group_by(
-                Person.display_name, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version
-            )
-        )
-        return {
-            (name, str(day), rule, version): int(total) for name, day, rule, version, total in rows if total
-        }
-
-
-def rollups(fb: Floorboard) -> dict[tuple[str, str, str], tuple[int, int]]:
-    with fb.engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                func.coalesce(Person.display_name, Subject.key),
-                Rollup.business_day,
-                Rollup.metric,
-                Rollup.num,
-                Rollup.den,
-            )
-            .join(Subject, Subject.id == Rollup.subject_id)
-            .outerjoin(Person, Person.id == Subject.person_id)
-        )
-        return {(name, str(day), metric): (num, den) for name, day, metric, num, den in rows}
 
 
 def as_record(item: dict[str, Any]) -> KpiRecord:
@@ -99,10 +63,10 @@ def test_webhook_records_score_exactly_like_imported_ones(tmp_path: Path) -> Non
             assert response.status_code == 202
             assert {item["status"] for item in response.json()["items"]} == {"accepted"}
 
-    points = ledger(direct)
+    points = net_points(direct.engine)
     assert points, "the simulated day should earn points"
-    assert ledger(webhook) == points
-    assert rollups(webhook) == rollups(direct)
+    assert net_points(webhook.engine) == points
+    assert rollup_sums(webhook.engine) == rollup_sums(direct.engine)
     direct.close()
     webhook.close()
 
