@@ -99,7 +99,7 @@ def _from_facts(facts: Mapping[str, float | bool | None], sl_seconds: float) -> 
     rating = _number(get("rating"))
     if rating is not None:
         out["csat"] = (round(rating * one), one)
-    if any(key in facts for key in _RARE_FACTS):
+    if not facts.keys().isdisjoint(_RARE_FACTS):
         _rare_facts(facts, out)
     return out
 
