@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+#: Settings whose values are secrets: an error names the variable but never echoes what it holds.
+SECRET_FIELDS = frozenset({"api_tokens"})
+_JSON_FIELDS = {"api_tokens": '{"<token of 16+ characters>": "<source>"}'}
+_PASSWORD = re.compile(r"(?P<scheme>://[^:/@]*):[^@/]*@")
+_FIELD = re.compile(r'field "(?P<field>\w+)"')
 
 
 class SettingsError(RuntimeError):
@@ -51,12 +60,45 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings now (never at import time); explain what to set when they are invalid."""
+    """Read settings now (never at import time); explain what to set when they are invalid.
+
+    The message names each variable and what is wrong with it. It never repeats a secret (the API
+    tokens) and hides the password of a database or Redis URL.
+    """
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            name = "FLOORBOARD_" + "_".join(str(part) for part in problem["loc"]).upper()
-            lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
-        raise SettingsError("Invalid settings:\n  " + "\n  ".join(lines)) from None
+        lines = list(dict.fromkeys(_problem(problem) for problem in error.errors()))
+    except SourceError as error:
+        lines = [_unparsable(error)]
+    raise SettingsError("Invalid settings:\n  " + "\n  ".join(lines))
+
+
+def _problem(problem: Any) -> str:
+    loc = [str(part) for part in problem["loc"]]
+    field = loc[0] if loc else "settings"
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if field in SECRET_FIELDS:
+        return f"{_variable(field)}: {message} (value not shown: it holds secrets)"
+    name = "FLOORBOARD_" + "_".join(loc).upper()
+    return f"{name}: {message} (got {_hide_password(problem.get('input'))!r})"
+
+
+def _unparsable(error: SourceError) -> str:
+    """pydantic-settings could not decode a variable (a JSON one that is not JSON); never echo it."""
+    found = _FIELD.search(str(error))
+    field = found.group("field") if found else "settings"
+    cause = f" ({error.__cause__})" if error.__cause__ is not None else ""
+    expected = _JSON_FIELDS.get(field)
+    hint = f"; set it to a JSON object such as {expected}" if expected else ""
+    return f"{_variable(field)}: is not valid JSON{cause}{hint}"
+
+
+def _variable(field: str) -> str:
+    return f"FLOORBOARD_{field.upper()}"
+
+
+def _hide_password(value: object) -> object:
+    if isinstance(value, str):
+        return _PASSWORD.sub(r"\g<scheme>:***@", value)
+    return value

@@ -32,6 +32,7 @@ from bot.feeds.datetime_formats import check_format
 from bot.feeds.mapping_yaml import KeyPath, YamlProblem, format_path, load_yaml
 from bot.feeds.records import FACT_KEYS
 from bot.feeds.values import DURATION_UNITS, PERCENT_UNITS, ColumnType, Parser, ValueProblem, make_parser
+from bot.scoring.metrics import CATALOGUE
 
 SHIPPED_PACKAGE = "bot.mappings"
 
@@ -459,6 +460,11 @@ def _check_sections(mapping: Mapping) -> None:
             _check_constant(key, fact.value, (*path, "value"))
         if fact.when is not None and key not in BOOL_FACTS:
             raise _Problem((*path, "when"), f"'when' sets true/false, but {key!r} is not a yes/no fact")
+    for key in mapping.metrics:
+        if key not in CATALOGUE:
+            raise _Problem(
+                ("metrics", key), f"unknown metric {key!r}; the metrics are {', '.join(CATALOGUE)}"
+            )
     answered = mapping.facts.get("answered")
     always_answered = answered is not None and answered.value is True
     if answered is not None and not always_answered and mapping.subject.queue is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from operator import call, ge, gt, itemgetter, le, lt
 from typing import Any
 
@@ -25,7 +25,7 @@ from bot.feeds.mapping import (
     parse_template,
 )
 from bot.feeds.records import KpiRecord, SubjectRef
-from bot.feeds.values import Memo, Parser, ValueProblem, cell_text
+from bot.feeds.values import Memo, Parser, ValueProblem, cell_text, dst_gap, nonexistent
 
 Row = Sequence[Any]
 Values = list[Any]
@@ -135,20 +135,16 @@ def compile_rows(
     version_of = _version_reader(mapping, slot)
     fixed_version = 1 if mapping.version is None else 0
     source = mapping.source
-    readers_in_order = sorted(
-        ((c, position[c], parsers[c]) for c in _unique([*slotted, *timing])), key=lambda r: r[1]
+    explain = _explainer(
+        mapping,
+        position,
+        parsers,
+        checked=_unique([*slotted, *timing, *template_columns]),
+        id_columns=template_columns,
+        when_of=when_of,
+        text_of=cell_text if typed_cells else str.strip,
+        filler=filler,
     )
-
-    def explain(row: Row) -> str:
-        problems: list[str] = []
-        for column, index, parse in readers_in_order:
-            try:
-                parse(row[index])
-            except ValueProblem as problem:
-                message = f"column {column!r}: {problem}"
-                if message not in problems:
-                    problems.append(message)
-        return "; ".join(problems)
 
     def build(row: Row, line: int) -> KpiRecord | None:
         try:
@@ -168,7 +164,7 @@ def compile_rows(
                 record_id = row[id_index].strip()
                 if not record_id:
                     record_id = id_of(row, line)
-        except ValueProblem as problem:
+        except (ValueProblem, RowProblem) as problem:
             raise RowProblem(explain(row) or str(problem)) from None
         except IndexError:
             if len(row) >= width:
@@ -198,6 +194,61 @@ def compile_rows(
         )
 
     return build
+
+
+def _explainer(
+    mapping: Mapping,
+    position: dict[str, int],
+    parsers: dict[str, Parser],
+    *,
+    checked: list[str],
+    id_columns: list[str],
+    when_of: Callable[[Row], datetime],
+    text_of: Callable[[Any], str],
+    filler: Any,
+) -> Callable[[Row], str]:
+    """The reason of a row that failed: every bad column in file order, `; `-separated. Runs only for
+    rejected rows, so it re-reads each column instead of stopping at the first problem."""
+    spec = mapping.occurred_at
+    required = {
+        column: need
+        for column, need in (
+            (spec.column, "every record needs a date and time"),
+            (spec.date, "every record needs a date"),
+            (spec.time, "every record needs a time"),
+        )
+        if column is not None
+    }
+    ids = set(id_columns)
+    in_order = sorted(checked, key=lambda column: position[column])
+
+    def explain(row: Row) -> str:
+        problems: list[str] = []
+        for column in in_order:
+            index = position[column]
+            raw = row[index] if index < len(row) else filler
+            parse = parsers.get(column)
+            value: Any = raw
+            if parse is not None:
+                try:
+                    value = parse(raw)
+                except ValueProblem as problem:
+                    problems.append(f"column {column!r}: {problem}")
+                    continue
+            if column in required and value is None:
+                problems.append(f"column {column!r} is empty; {required[column]}")
+            elif column in ids and not text_of(raw):
+                problems.append(f"column {column!r} is empty, and the external id is made from it")
+        if not problems:
+            try:
+                when_of(row)  # a date and a time that are fine apart may not exist together (DST gap)
+            except ValueProblem as problem:
+                problems.append(str(problem))
+            except IndexError:
+                pass
+        return "; ".join(dict.fromkeys(problems))
+
+    return explain
 
 
 def _picker(indices: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
@@ -348,6 +399,9 @@ def _metric_plan(mapping: Mapping, slot: dict[str, int]) -> list[tuple[str, Call
 def _occurred_at(
     mapping: Mapping, position: dict[str, int], parsers: dict[str, Parser], zone: tzinfo
 ) -> Callable[[Row], datetime]:
+    """The instant of a row. Naive wall-clock times take `zone`; one that the zone skips (the DST
+    spring-forward gap) is a ValueProblem, an ambiguous one (the fall-back hour) is its first occurrence.
+    A date alone means the start of that day, which is after the gap when midnight is skipped."""
     spec = mapping.occurred_at
     if spec.value is not None:
         constant = datetime.fromisoformat(spec.value)
@@ -362,7 +416,7 @@ def _occurred_at(
             if isinstance(moment, datetime):
                 return moment
             if isinstance(moment, date):
-                return datetime.combine(moment, time(), zone)
+                return _start_of(moment, zone)
             raise ValueProblem(f"column {column!r} is empty; every record needs a date and time")
 
         moments = Memo(required_moment).__getitem__
@@ -377,11 +431,11 @@ def _occurred_at(
             raise ValueProblem(f"column {date_column!r} is empty; every record needs a date")
         return day
 
+    if spec.time is None:
+        starts = Memo(lambda raw: _start_of(required_date(raw), zone)).__getitem__
+        return lambda row: starts(row[date_index])
     days = Memo(required_date).__getitem__
     combine = datetime.combine
-    if spec.time is None:
-        midnight = time(tzinfo=zone)
-        return lambda row: combine(days(row[date_index]), midnight)
     time_index, time_column = position[spec.time], spec.time
     time_parse = parsers[spec.time]
 
@@ -393,7 +447,40 @@ def _occurred_at(
 
     # datetime.combine keeps the time's tzinfo: naive times carry the source zone, explicit offsets win.
     times = Memo(zoned_time).__getitem__
-    return lambda row: combine(days(row[date_index]), times(row[time_index]))
+    if isinstance(zone, timezone):  # a fixed offset (UTC among them) skips no wall-clock time
+        return lambda row: combine(days(row[date_index]), times(row[time_index]))
+    shifts = Memo(lambda day: _clocks_change_on(day, zone)).__getitem__
+
+    def checked(row: Row) -> datetime:
+        day = days(row[date_index])
+        clock = times(row[time_index])
+        moment = combine(day, clock)
+        if shifts(day) and clock.tzinfo is zone:
+            problem = nonexistent(moment)
+            if problem:
+                shown = f"{cell_text(row[date_index])} {cell_text(row[time_index])}"
+                raise ValueProblem(f"columns {date_column!r} and {time_column!r}: {shown!r} {problem}")
+        return moment
+
+    return checked
+
+
+def _start_of(day: date, zone: tzinfo) -> datetime:
+    """Midnight of a day, or the end of the DST gap when the zone skips midnight that day."""
+    midnight = datetime.combine(day, time(), zone)
+    if isinstance(zone, timezone):
+        return midnight
+    gap = dst_gap(midnight)
+    return midnight if gap is None else gap[1]
+
+
+def _clocks_change_on(day: date, zone: tzinfo) -> bool:
+    """Whether the zone's offset changes between this midnight and the next (a gap may be inside)."""
+    try:
+        start = datetime.combine(day, time(), zone)
+        return start.utcoffset() != (start + timedelta(days=1)).utcoffset()
+    except OverflowError:
+        return True
 
 
 def _id_builder(

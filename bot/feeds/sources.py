@@ -2,7 +2,9 @@
 
 Each source is a generator that first opens the file, reads the header and compiles the mapping (then
 yields None once, so layout errors surface before any row is read), and afterwards yields batches of
-records and rejects. Rejects carry the 1-based physical line (CSV) or sheet row (XLSX) and the raw text.
+records and rejects. Rejects carry the 1-based physical line (CSV) or sheet row (XLSX) and, in `raw`,
+the row as a line of the rejects file (see `RejectsLayout`): for CSV the source text of the row as it is
+in the file, for XLSX the mapped columns' cells as a comma-separated line.
 """
 
 from __future__ import annotations
@@ -17,21 +19,24 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import chain, islice
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.feeds.mapping import Mapping
 from bot.feeds.records import KpiRecord, RowReject
-from bot.feeds.row_plan import LayoutError, RowBuilder, RowProblem, compile_rows
+from bot.feeds.row_plan import LayoutError, RowBuilder, RowProblem, column_positions, compile_rows
 from bot.feeds.values import cell_text
 
 Batch = list[KpiRecord | RowReject]
 Progress = Callable[[int, int], None]
+
+#: The columns a rejects file adds after the source's own; mappings ignore columns they do not name.
+REJECT_COLUMNS = ("floorboard_line", "floorboard_reason")
 
 
 @dataclass(slots=True)
@@ -53,6 +58,35 @@ class ParseStats:
         return self.records + self.rejects + self.filtered + self.blank
 
 
+@dataclass(slots=True)
+class RejectsLayout:
+    """How to write a file of rejected rows that the user can fix and import again.
+
+    The file is `head`, then one line per reject: its `raw` text, the delimiter, and the reject's line
+    and reason as two more fields. For CSV, `head` is the source's lines up to its header row with the
+    two extra column names appended, and the file keeps the source's encoding, delimiter, quoting and
+    line ending, so the same mapping reads it. For XLSX it is a comma-separated UTF-8 file of the mapped
+    columns, read by a CSV variant of the mapping.
+    """
+
+    head: str = ""
+    delimiter: str = ","
+    quotechar: str = '"'
+    encoding: str = "utf-8"
+    newline: str = "\r\n"
+
+    def line(self, reject: RowReject) -> str:
+        """The rejects-file line of one reject (raw text, then the line and reason fields)."""
+        return f"{reject.raw}{self.delimiter}{self.fields([str(reject.line), reject.reason])}{self.newline}"
+
+    def fields(self, values: list[str]) -> str:
+        """Values as one delimited line (quoted where needed), without a line ending."""
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=self.delimiter, quotechar=self.quotechar, lineterminator="\n")
+        writer.writerow(values)
+        return out.getvalue()[:-1]
+
+
 def csv_batches(
     path: Path,
     mapping: Mapping,
@@ -61,6 +95,7 @@ def csv_batches(
     chunk_size: int,
     on_progress: Progress | None,
     stats: ParseStats,
+    layout: RejectsLayout,
 ) -> Iterator[Batch | None]:
     with path.open("rb") as binary:
         total = os.fstat(binary.fileno()).st_size
@@ -68,12 +103,25 @@ def csv_batches(
         lines = _LineWindow(text)
         reader = csv.reader(lines, delimiter=mapping.delimiter, quotechar=mapping.quotechar)
         try:
-            header = _csv_header(reader, mapping.header_row)
+            header, header_line = _csv_header(reader, mapping.header_row)
         except UnicodeDecodeError as error:
             raise _undecodable(path, mapping.encoding, error) from None
         except csv.Error as error:
             raise LayoutError(f"{path.name}: cannot read the header: {error}") from None
         build = _compile(path, mapping, header, zone, stats, typed_cells=False)
+        # Rows must have as many fields as the header names (trailing empty fields do not count); a
+        # file without a header row takes its first data row as the measure.
+        width = _named_width(header) if mapping.header_row else -1
+        shape = _RowShape(
+            mapping,
+            header,
+            lines.raw(1, header_line - 1),
+            lines.raw(header_line, reader.line_num) if mapping.header_row else "",
+        )
+        layout.head, layout.newline = shape.head, shape.newline
+        layout.delimiter, layout.quotechar = mapping.delimiter, mapping.quotechar
+        layout.encoding = mapping.encoding
+        measure = "the header" if mapping.header_row else "the first row"
         yield None
 
         end = reader.line_num
@@ -90,10 +138,26 @@ def csv_batches(
                         if not any(row):
                             stats.blank += 1
                             continue
+                        if len(row) != width:
+                            if not "".join(row).strip():
+                                stats.blank += 1
+                                continue
+                            if width < 0:
+                                width = _named_width(row)
+                                shape.measured(width, lines.raw(line, end))
+                                layout.newline = shape.newline
+                            problem = _count_problem(row, width, mapping.delimiter, measure, shape.tail)
+                            if problem:
+                                append(RowReject(line, problem, shape.text(row, lines.text(line, end))))
+                                rejects += 1
+                                continue
                         try:
                             record = build(row, line)
                         except RowProblem as problem:
-                            append(RowReject(line, str(problem), lines.text(line, end)))
+                            if not "".join(row).strip():
+                                stats.blank += 1
+                                continue
+                            append(RowReject(line, str(problem), shape.text(row, lines.text(line, end))))
                             rejects += 1
                             continue
                         if record is not None:
@@ -112,6 +176,106 @@ def csv_batches(
                 return
 
 
+def _named_width(fields: list[str]) -> int:
+    """The number of fields without the empty ones at the end (`a,b,,` has 2)."""
+    width = len(fields)
+    while width and not fields[width - 1].strip():
+        width -= 1
+    return width
+
+
+def _count_problem(row: list[str], width: int, delimiter: str, measure: str, tail: int) -> str | None:
+    """Why a row's field count does not fit, or None when it only has empty fields past the header.
+    In a rejects file read again (`tail` = its two extra columns), the counts leave those out."""
+    count = len(row)
+    if count == width:
+        return None
+    if count > width:
+        count = _named_width(row)
+        if count <= width:
+            return None
+    besides = ""
+    if tail and count >= tail:
+        count, width = count - tail, width - tail
+        besides = f" not counting {' and '.join(REJECT_COLUMNS)}"
+    problem = f"line has {count} field{'s' if count != 1 else ''}, {measure} has {width}{besides}"
+    text = delimiter.join(row)
+    for other in (",", ";", "\t", "|"):
+        if other != delimiter and other in text:
+            fields = next(csv.reader([text], delimiter=other), [])
+            if len(fields) == width or (len(fields) > width and _named_width(fields) <= width):
+                shown = "tab" if other == "\t" else repr(other)
+                return f"{problem} (it looks delimited by {shown}, not {delimiter!r})"
+    return problem
+
+
+class _RowShape:
+    """Cuts a rejected CSV row's source text to the columns the header names, so that a rejects file
+    (the header plus two columns, then each row plus two fields) has consistent field counts: empty
+    fields past the header are dropped, and so are the two reject fields of a rejects file read again.
+    """
+
+    def __init__(self, mapping: Mapping, header: list[str], preamble: str, header_text: str) -> None:
+        self._delimiter, self._quotechar = mapping.delimiter, mapping.quotechar
+        named = _named_width(header)
+        names = [name.strip().lstrip("\ufeff") for name in header[:named]]
+        self.tail = len(REJECT_COLUMNS) if tuple(names[-len(REJECT_COLUMNS) :]) == REJECT_COLUMNS else 0
+        self._width = named - self.tail
+        self.head = ""
+        self.newline = "\r\n"
+        if header_text:
+            body = header_text.rstrip("\r\n")
+            self.newline = header_text[len(body) :] or self.newline
+            layout = RejectsLayout(delimiter=self._delimiter, quotechar=self._quotechar)
+            self.head = (
+                preamble
+                + _cut_fields(body, self._width, self._delimiter, self._quotechar)
+                + self._delimiter
+                + layout.fields(list(REJECT_COLUMNS))
+                + self.newline
+            )
+
+    def measured(self, width: int, first_row_text: str) -> None:
+        """For a file without a header: the first data row's width and line ending."""
+        self._width = width
+        body = first_row_text.rstrip("\r\n")
+        self.newline = first_row_text[len(body) :] or self.newline
+
+    def text(self, row: list[str], text: str) -> str:
+        keep = len(row) - self.tail if len(row) >= self.tail else len(row)
+        if keep > self._width and not "".join(row[self._width : keep]).strip():
+            keep = self._width
+        if keep >= len(row):
+            return text
+        return _cut_fields(text, keep, self._delimiter, self._quotechar)
+
+
+def _cut_fields(text: str, count: int, delimiter: str, quotechar: str) -> str:
+    """The source text of the first `count` fields of a CSV record, quoting as the csv module reads it."""
+    if count <= 0:
+        return ""
+    fields = 0
+    state = "start"  # start of a field, in an unquoted field, in a quoted one, just after a quote in one
+    for index, char in enumerate(text):
+        if state == "quoted":
+            if char == quotechar:
+                state = "quote"
+            continue
+        if state == "quote" and char == quotechar:
+            state = "quoted"
+            continue
+        if char == delimiter:
+            fields += 1
+            if fields == count:
+                return text[:index]
+            state = "start"
+        elif state == "start" and char == quotechar:
+            state = "quoted"
+        else:
+            state = "plain"
+    return text
+
+
 def xlsx_batches(
     path: Path,
     mapping: Mapping,
@@ -120,6 +284,7 @@ def xlsx_batches(
     chunk_size: int,
     on_progress: Progress | None,
     stats: ParseStats,
+    layout: RejectsLayout,
 ) -> Iterator[Batch | None]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -144,6 +309,21 @@ def xlsx_batches(
             if line == mapping.header_row:
                 header = [cell_text(value) for value in cells]
         build = _compile(path, mapping, header, zone, stats, typed_cells=True)
+        # A rejects file of an XLSX source is a CSV of the mapped columns, in sheet order.
+        wanted = list(dict.fromkeys([*mapping.referenced_columns(), *mapping.template_columns()]))
+        positions = column_positions(header, wanted)
+        by_position = {positions[column]: column for column in reversed(wanted)}  # one name a column
+        picked = sorted(by_position)
+        mapped = [by_position[index] for index in picked]
+        names = [
+            header[index].strip() if index < len(header) and header[index].strip() else column
+            for column, index in zip(mapped, picked, strict=True)
+        ]
+        layout.head = layout.fields([*names, *REJECT_COLUMNS]) + layout.newline
+
+        def reject_text(cells: tuple[object, ...]) -> str:
+            return layout.fields([_csv_cell(cells[i]) if i < len(cells) else "" for i in picked])
+
         yield None
 
         line = mapping.header_row
@@ -154,13 +334,15 @@ def xlsx_batches(
             with _gc_paused():
                 for cells in islice(rows, chunk_size):
                     line += 1
-                    if all(value is None or value == "" for value in cells):
+                    if all(
+                        value is None or (isinstance(value, str) and not value.strip()) for value in cells
+                    ):
                         stats.blank += 1
                         continue
                     try:
                         record = build(cells, line)
                     except RowProblem as problem:
-                        batch.append(RowReject(line, str(problem), ",".join(cell_text(v) for v in cells)))
+                        batch.append(RowReject(line, str(problem), reject_text(cells)))
                         rejects += 1
                         continue
                     if record is not None:
@@ -175,6 +357,30 @@ def xlsx_batches(
                 return
     finally:
         workbook.close()
+
+
+def _csv_cell(value: object) -> str:
+    """A typed cell as text that the usual column formats read back: ISO dates (a midnight date-time is
+    its date), `HH:MM:SS` times and durations, numbers without a spurious `.0`, `true`/`false`."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.time() == time() and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+        whole = int(seconds)
+        fraction = f"{seconds - whole:.6f}".rstrip("0").rstrip(".")[1:] if seconds != whole else ""
+        return f"{sign}{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}{fraction}"
+    return cell_text(value)
 
 
 @contextmanager
@@ -223,15 +429,18 @@ def _undecodable(path: Path, encoding: str, error: UnicodeDecodeError) -> Layout
     )
 
 
-def _csv_header(reader: Iterator[list[str]], header_row: int) -> list[str]:
+def _csv_header(reader: Any, header_row: int) -> tuple[list[str], int]:
+    """The header row's fields and the physical line it starts on (rows may span lines)."""
     header: list[str] = []
+    first_line = 1
     for line in range(1, header_row + 1):
+        first_line = reader.line_num + 1
         row = next(reader, None)
         if row is None:
             raise LayoutError(f"the file ends before the header row {header_row}")
         if line == header_row:
             header = row
-    return header
+    return header, first_line
 
 
 class _LineWindow:
@@ -256,9 +465,13 @@ class _LineWindow:
             first += len(block)
             yield block
 
-    def text(self, start: int, end: int) -> str:
+    def raw(self, start: int, end: int) -> str:
+        """Physical lines start..end as read, line endings included."""
         parts = []
         for first, block in self._blocks:
             for number in range(max(start, first), min(end, first + len(block) - 1) + 1):
                 parts.append(block[number - first])
-        return "".join(parts).rstrip("\r\n")
+        return "".join(parts)
+
+    def text(self, start: int, end: int) -> str:
+        return self.raw(start, end).rstrip("\r\n")

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 from bot.feeds.mapping import Mapping, zone_info
 from bot.feeds.records import KpiRecord, RowReject
 from bot.feeds.row_plan import LayoutError
-from bot.feeds.sources import Batch, ParseStats, csv_batches, xlsx_batches
+from bot.feeds.sources import (
+    REJECT_COLUMNS,
+    Batch,
+    ParseStats,
+    RejectsLayout,
+    csv_batches,
+    xlsx_batches,
+)
 
-__all__ = ["LayoutError", "ParseRun", "ParseStats", "parse_file"]
+__all__ = [
+    "REJECT_COLUMNS",
+    "LayoutError",
+    "ParseRun",
+    "ParseStats",
+    "RejectsLayout",
+    "parse_file",
+    "write_rejects",
+]
 
 _FORMATS_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 
@@ -21,11 +37,20 @@ class ParseRun(Iterator[list[KpiRecord | RowReject]]):
 
     Filtered rows (a mapping's `filters`) and blank rows are never yielded; they are only counted:
     `run.filtered` is the total and `run.stats.filtered_by_reason` the count per filter reason.
+    `format` is `csv` or `xlsx`; `layout` says how `write_rejects` writes this file's rejects.
     """
 
-    def __init__(self, batches: Iterator[Batch | None], stats: ParseStats) -> None:
+    def __init__(
+        self,
+        batches: Iterator[Batch | None],
+        stats: ParseStats,
+        layout: RejectsLayout,
+        format: Literal["csv", "xlsx"] = "csv",
+    ) -> None:
         self._batches = batches
         self.stats = stats
+        self.layout = layout
+        self.format = format
 
     def __next__(self) -> list[KpiRecord | RowReject]:
         batch = next(self._batches)
@@ -79,7 +104,25 @@ def parse_file(
             f"set `format:` in mapping {mapping.name!r}"
         )
     stats = ParseStats()
+    layout = RejectsLayout()
     source = csv_batches if kind == "csv" else xlsx_batches
-    batches = source(path, mapping, zone=zone, chunk_size=chunk_size, on_progress=on_progress, stats=stats)
+    batches = source(
+        path, mapping, zone=zone, chunk_size=chunk_size, on_progress=on_progress, stats=stats, layout=layout
+    )
     next(batches)
-    return ParseRun(batches, stats)
+    return ParseRun(batches, stats, layout, "csv" if kind == "csv" else "xlsx")
+
+
+def write_rejects(path: Path, run: ParseRun, rejects: Iterable[RowReject]) -> None:
+    """Write a run's rejected rows as a file that can be fixed and imported again.
+
+    For a CSV source: its lines up to the header row, then each rejected row exactly as it is in the
+    source (same encoding, delimiter, quoting and line ending), each line with two more columns,
+    `floorboard_line` and `floorboard_reason`; the same mapping imports the fixed file, ignoring those
+    two columns. For an XLSX source: a UTF-8 CSV of the mapped columns plus the same two columns, which
+    a CSV variant of the mapping imports. Raises OSError when the file cannot be written.
+    """
+    layout = run.layout
+    with Path(path).open("w", encoding=layout.encoding, errors="replace", newline="") as handle:
+        handle.write(layout.head)
+        handle.writelines(layout.line(reject) for reject in rejects)

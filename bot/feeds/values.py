@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Hashable, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Literal, TypeVar
 
 from bot.feeds.datetime_formats import compile_format
@@ -41,6 +41,7 @@ DEFAULT_FALSY = ("n", "no", "false", "f", "0")
 
 #: Excel's day zero as openpyxl counts it (serial 1 = 1900-01-01, after the 1900 leap-year bug).
 EXCEL_EPOCH = datetime(1899, 12, 30)
+_UTC_EPOCH = datetime(1970, 1, 1)
 _MEMO_LIMIT = 1 << 16
 
 
@@ -296,11 +297,62 @@ def _moment_reader(kind: ColumnType, formats: tuple[str, ...], zone: tzinfo) -> 
 
         return read_time
 
+    shifting = not isinstance(zone, timezone)  # fixed offsets (UTC among them) have no gaps
+
     def read_datetime(raw: object) -> datetime:
         moment = to_datetime(raw)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+        if moment.tzinfo is not None:
+            return moment
+        moment = moment.replace(tzinfo=zone)
+        if shifting and moment.utcoffset() != moment.replace(fold=1).utcoffset():
+            problem = nonexistent(moment)
+            if problem:
+                raise ValueProblem(f"{_shown(raw)} {problem}")
+        return moment
 
     return read_datetime
+
+
+def _shown(raw: object) -> str:
+    return repr(raw if isinstance(raw, str) else cell_text(raw))
+
+
+def dst_gap(moment: datetime) -> tuple[datetime, datetime] | None:
+    """For a wall-clock time that its zone skips (the spring-forward gap of daylight saving time): the
+    gap's first skipped wall time (naive) and the first wall time after it (aware). None otherwise.
+
+    An ambiguous time of the fall-back hour exists twice and is not a gap: with fold=0 (the default) it
+    is read as its first occurrence.
+    """
+    zone = moment.tzinfo
+    before, after = moment.utcoffset(), moment.replace(fold=1).utcoffset()
+    if zone is None or before is None or after is None or after <= before:
+        return None
+    # fold=0 reads a skipped time with the offset before the jump, fold=1 with the one after: the jump
+    # happened at an instant between the two readings, found to the second by bisection.
+    wall = moment.replace(tzinfo=None, fold=0)
+    low = math.floor((wall - after - _UTC_EPOCH).total_seconds())
+    high = math.ceil((wall - before - _UTC_EPOCH).total_seconds())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    jump = datetime.fromtimestamp(high, UTC)
+    return jump.replace(tzinfo=None) + before, jump.astimezone(zone)
+
+
+def nonexistent(moment: datetime) -> str | None:
+    """`does not exist in <zone>: the clocks jump forward …` for a time in a DST gap, else None."""
+    gap = dst_gap(moment)
+    if gap is None:
+        return None
+    start, end = gap
+    return (
+        f"does not exist in {moment.tzinfo}: the clocks jump forward from {start:%H:%M} to {end:%H:%M} "
+        f"on {start:%Y-%m-%d}"
+    )
 
 
 def _from_excel_serial(serial: float) -> datetime:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import date
+from enum import Enum
+from typing import Any, Literal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.handlers.context import HandlerContext
-from bot.handlers.contract import Command, HandlerError, Message, Role
+from bot.handlers.contract import Command, HandlerError, Message, PersonRef, Role
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import has, render
 from bot.store.models import Delivery
 
 log = logging.getLogger(__name__)
+
+Claim = Literal["claimed", "replayed", "reused"]
 
 
 def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[Message]:
@@ -23,11 +30,14 @@ def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[
     Roles apply to linked callers; an unlinked one reaches only commands with `linked=False` (/help).
     The handler runs in one transaction. A command that writes first claims its delivery id (platform +
     delivery_id, unique) in that transaction, so a replayed delivery changes nothing and says so, and a
-    refused one (HandlerError) rolls back with its claim.
+    refused one (HandlerError) rolls back with its claim. The claim keeps a fingerprint of the command,
+    so the same id sent with a different command is refused as such, not answered as a replay.
     """
     locale = command.locale
     spec = registry.get(command.name)
     if spec is None:
+        if not command.name:
+            return [private(render("common.no_slash", locale))]
         return [private(render("common.unknown_command", locale, name=command.name))]
     if spec.linked and command.actor.person_id is None:
         return [private(_unlinked(command))]
@@ -35,8 +45,11 @@ def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[
         return [private(render("common.refused_role", locale, command=spec.name, roles=_roles(spec, locale)))]
     try:
         with ctx.engine.begin() as connection:
-            if spec.writes and not _claim(connection, command, ctx):
+            claim = _claim(connection, command, ctx) if spec.writes else "claimed"
+            if claim == "replayed":
                 return [private(render("common.replayed", locale, command=spec.name))]
+            if claim == "reused":
+                return [private(render("common.delivery_reused", locale))]
             return spec.handler(command, ctx.bound(connection, registry))
     except HandlerError as error:
         return [private(error.message)]
@@ -60,14 +73,55 @@ def _unlinked(command: Command) -> str:
     )
 
 
-def _claim(connection: Connection, command: Command, ctx: HandlerContext) -> bool:
+def _claim(connection: Connection, command: Command, ctx: HandlerContext) -> Claim:
+    """Claim the delivery id with the command's fingerprint, in the command's transaction.
+
+    "replayed": the id was claimed before for this same command; "reused": for another one. Either way
+    the caller does nothing.
+    """
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    platform, key, print_ = command.actor.platform, command.delivery_id, fingerprint(command)
     claimed = connection.execute(
         dialect.insert(Delivery)
-        .values(platform=command.actor.platform, key=command.delivery_id, created_at=ctx.clock())
+        .values(platform=platform, key=key, fingerprint=print_, created_at=ctx.clock())
         .on_conflict_do_nothing()
         .returning(Delivery.id)
     ).first()
-    if claimed is None:
-        log.info("replayed delivery %s:%s for /%s", command.actor.platform, command.delivery_id, command.name)
-    return claimed is not None
+    if claimed is not None:
+        return "claimed"
+    stored = connection.scalar(
+        select(Delivery.fingerprint).where(Delivery.platform == platform, Delivery.key == key)
+    )
+    if stored is not None and stored != print_:
+        log.warning("delivery %s:%s reused for another command (/%s)", platform, key, command.name)
+        return "reused"
+    log.info("replayed delivery %s:%s for /%s", platform, key, command.name)
+    return "replayed"
+
+
+def fingerprint(command: Command) -> str:
+    """sha256 of the command name and its arguments, normalized: people by id, dates as ISO, words
+    with their whitespace collapsed, keys sorted."""
+    args = json.dumps(
+        {name: _normal(value) for name, value in command.args.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(f"{command.name}\n{args}".encode()).hexdigest()
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, PersonRef):
+        return {"person": value.person_id}
+    if isinstance(value, Enum):
+        return _normal(value.value)
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_normal(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _normal(item) for key, item in value.items()}
+    return value

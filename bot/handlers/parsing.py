@@ -74,8 +74,14 @@ def vocabulary(connection: Connection, resolve_person: PersonResolver, locale: s
 
 
 def split_command(line: str) -> tuple[str, str]:
-    """`/kudos @Jim thanks` -> (`kudos`, `@Jim thanks`); the slash is optional."""
+    """`/kudos @Jim thanks` -> (`kudos`, `@Jim thanks`).
+
+    A line without the leading slash is plain text, not a command, as in chat: its name is "" and the
+    whole line is the rest (`dispatch` answers that commands start with /).
+    """
     stripped = line.strip()
+    if not stripped.startswith("/"):
+        return "", stripped
     name, _, rest = stripped.removeprefix("/").partition(" ")
     return name.lower(), rest.strip()
 

@@ -13,6 +13,9 @@ SCALE = 1_000_000
 Kind = Literal["total", "ratio"]
 Better = Literal["higher", "lower"]
 Unit = Literal["count", "seconds", "fraction", "score"]
+#: Whose figure a metric is: "agent" metrics rank agents; a "queue" metric only means something for the
+#: center (agents take only answered contacts, so every agent's abandon rate is 0); "both" is either.
+Scope = Literal["agent", "queue", "both"]
 Pair = tuple[int, int]
 
 
@@ -24,6 +27,7 @@ class MetricDef:
     better: Better
     unit: Unit
     samples: str
+    scope: Scope = "agent"
 
 
 CATALOGUE: dict[str, MetricDef] = {
@@ -36,8 +40,8 @@ CATALOGUE: dict[str, MetricDef] = {
         MetricDef("fcr", "FCR", "ratio", "higher", "fraction", "contacts"),
         MetricDef("csat", "CSAT", "ratio", "higher", "score", "surveys"),
         MetricDef("nps", "NPS", "ratio", "higher", "score", "responses"),
-        MetricDef("abandon_rate", "Abandon rate", "ratio", "lower", "fraction", "offered"),
-        MetricDef("service_level", "Service level", "ratio", "higher", "fraction", "offered"),
+        MetricDef("abandon_rate", "Abandon rate", "ratio", "lower", "fraction", "offered", "queue"),
+        MetricDef("service_level", "Service level", "ratio", "higher", "fraction", "offered", "both"),
         MetricDef("adherence", "Adherence", "ratio", "higher", "fraction", "scheduled minutes"),
         MetricDef("save_rate", "Save rate", "ratio", "higher", "fraction", "save attempts"),
     )

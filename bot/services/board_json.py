@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.services.leaderboard import Board
+from bot.services.leaderboard import Board, QueueBoard
 
 
 def board_to_json(board: Board) -> dict[str, Any]:
@@ -22,6 +22,17 @@ def board_to_json(board: Board) -> dict[str, Any]:
             {"agent": u.name, "agent_id": u.person_id, "value": u.value, "samples": u.samples}
             for u in board.unranked
         ],
+    }
+
+
+def queue_board_to_json(board: QueueBoard) -> dict[str, Any]:
+    """The center-wide figure (`org`: value over samples offered) and the abandons of each queue."""
+    return {
+        "metric": board.metric,
+        "period": {"start": board.start.isoformat(), "end": board.end.isoformat()},
+        "as_of": _instant(board.as_of),
+        "org": {"value": board.value, "samples": board.samples},
+        "queues": [{"queue": q.queue, "abandoned": q.abandoned} for q in board.queues],
     }
 
 

@@ -20,6 +20,19 @@ class UnknownBoard(ValueError):
     """A metric, period or team the caller named does not exist; the message lists what does."""
 
 
+class QueueMetric(UnknownBoard):
+    """An agent board of a metric only the center has: agents take only answered contacts, so every
+    agent's abandon rate is 0. The message points to the queue board."""
+
+    def __init__(self, metric: str) -> None:
+        super().__init__(
+            f"{metric} is measured on queues, not on agents (agents take only answered contacts, so every "
+            f"agent would rank at 0); see the center-wide figure: floorboard leaderboard --metric {metric} "
+            "--queues"
+        )
+        self.metric = metric
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     rank: int
@@ -55,8 +68,41 @@ class Board:
         return next((entry for entry in self.entries if entry.person_id == person_id), None)
 
 
+@dataclass(frozen=True, slots=True)
+class QueueCount:
+    queue: str  # "source/key"
+    abandoned: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueBoard:
+    """The center-wide figure of a queue metric, and the abandoned contacts of each queue.
+
+    `value` is Σnum / Σden over every subject (agents' answered contacts and queues' abandons), so the
+    abandon rate is all abandons over all offered contacts. Per queue only the abandoned count is honest:
+    answered contacts are stored on the agent who took them, not on their queue.
+    """
+
+    metric: str
+    period: Period
+    start: date
+    end: date
+    as_of: datetime | None
+    value: float | None
+    samples: int
+    queues: list[QueueCount] = field(default_factory=list)
+
+
 def metric_names() -> list[str]:
     return [POINTS, *CATALOGUE]
+
+
+def queue_metric_names() -> list[str]:
+    return [key for key, metric in CATALOGUE.items() if metric.scope != "agent"]
+
+
+def is_queue_only(metric: str) -> bool:
+    return metric in CATALOGUE and CATALOGUE[metric].scope == "queue"
 
 
 def board(
@@ -71,6 +117,8 @@ def board(
     """The full board (the admin view); callers apply visibility rules for public posts."""
     if metric not in CATALOGUE and metric != POINTS:
         raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
+    if is_queue_only(metric):
+        raise QueueMetric(metric)
     start, end = window(period, at, program.week_starts_on)
     team_id = _team_id(connection, team)
     if metric == POINTS:
@@ -93,6 +141,40 @@ def board(
     unranked.sort(key=lambda u: (u.name, u.person_id))
     as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
     return Board(metric, period, start, end, team, as_of, min_samples, entries, unranked)
+
+
+def queue_board(
+    connection: Connection, program: Program, *, metric: str, period: Period, at: date
+) -> QueueBoard:
+    """The center-wide figure of `metric` (abandon_rate or service_level) and abandons per queue."""
+    if metric not in CATALOGUE or CATALOGUE[metric].scope == "agent":
+        raise UnknownBoard(
+            f"{metric!r} has no queue board; queue boards show: {', '.join(queue_metric_names())}"
+        )
+    start, end = window(period, at, program.week_starts_on)
+    num, den = connection.execute(
+        select(func.coalesce(func.sum(Rollup.num), 0), func.coalesce(func.sum(Rollup.den), 0)).where(
+            Rollup.metric == metric, Rollup.business_day.between(start, end)
+        )
+    ).one()
+    abandoned = func.sum(Rollup.num)
+    queues = connection.execute(
+        select(Subject.namespace, Subject.key, abandoned)
+        .select_from(Rollup)
+        .join(Subject, Subject.id == Rollup.subject_id)
+        .where(
+            Subject.kind == "queue", Rollup.metric == "abandon_rate", Rollup.business_day.between(start, end)
+        )
+        .group_by(Subject.namespace, Subject.key)
+        .having(abandoned != 0)
+    ).all()
+    counts = sorted(
+        (QueueCount(f"{namespace}/{key}", samples_of(int(total))) for namespace, key, total in queues),
+        key=lambda count: (-count.abandoned, count.queue),
+    )
+    as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
+    value = value_of(metric, int(num), int(den))
+    return QueueBoard(metric, period, start, end, as_of, value, samples_of(int(den)), counts)
 
 
 def _team_id(connection: Connection, team: str | None) -> int | None:

@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,11 +48,16 @@ _CHAT_KINDS = ("slack", "discord")
 
 
 class RosterError(ValueError):
-    """Problems in a roster file, each naming its file and line; nothing was changed."""
+    """Problems in a roster file, each naming its file and line; nothing was changed.
 
-    def __init__(self, problems: list[str]) -> None:
+    When the file could be read row by row, `rows` holds the rows that parsed, so they can still be
+    checked against the database and every problem reported at once.
+    """
+
+    def __init__(self, problems: list[str], rows: list[RosterRow] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.rows = rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,44 +166,60 @@ def parse_roster(text: str, origin: str, *, console_namespace: str = "console") 
         except ValueError as error:
             problems.append(f"{origin}:{line}: {error}")
     if problems:
-        raise RosterError(problems)
+        raise RosterError(problems, rows)
     return rows
 
 
 def _row(line: int, cells: dict[str, str], console_namespace: str) -> RosterRow:
+    """One row; every problem of the row is reported together (ValueError, joined by '; ')."""
+    problems: list[str] = []
+
     def cell(name: str) -> str | None:
         value = cells.get(name, "")
         return value if value and value != CLEAR else None
 
+    def checked(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except ValueError as error:
+            problems.append(str(error))
+            return None
+
     name = cell("name")
     if name is None:
-        raise ValueError("name is required")
+        problems.append("name is required")
     role = cell("role")
     if role is not None and role.lower() not in ROLES:
-        raise ValueError(f"role {role!r} must be one of {', '.join(ROLES)}")
-    day_start = cell("team_day_start")
+        problems.append(f"role {role!r} must be one of {', '.join(ROLES)}")
+    hire_date = checked(_day, cell("hire_date"), "hire_date")
+    team_from = checked(_day, cell("team_from"), "team_from")
+    team_to = checked(_day, cell("team_to"), "team_to")
+    read_key = partial(parse_key, console_namespace=console_namespace)
+    keys = [checked(read_key, key) for key in _list(cells.get("keys", "")) or []]
     timezone = cell("team_timezone")
     if timezone is not None:
-        _check_zone(timezone)
-    return RosterRow(
+        checked(_check_zone, timezone)
+    day_start = cell("team_day_start")
+    row = RosterRow(
         line=line,
-        name=name,
+        name=name or "",
         email=cell("email"),
         role=role.lower() if role else None,
-        hire_date=_day(cell("hire_date"), "hire_date"),
+        hire_date=hire_date,
         team=cell("team"),
-        team_from=_day(cell("team_from"), "team_from"),
-        team_to=_day(cell("team_to"), "team_to"),
+        team_from=team_from,
+        team_to=team_to,
         supervises=_list(cells.get("supervises", "")),
         skills=_list(cells.get("skills", "")),
-        keys=[
-            parse_key(key, console_namespace=console_namespace) for key in _list(cells.get("keys", "")) or []
-        ],
+        keys=[key for key in keys if key is not None],
         team_name=cell("team_name"),
         team_timezone=timezone,
-        team_day_start=_minutes(day_start) if day_start else None,
+        team_day_start=checked(_minutes, day_start) if day_start else None,
         cleared=frozenset(name for name, value in cells.items() if value == CLEAR),
     )
+    if problems:
+        raise ValueError("; ".join(problems))
+    return row
 
 
 def _day(value: str | None, column: str) -> date | None:
@@ -230,6 +252,51 @@ def _check_zone(value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"team_timezone {value!r} is not an IANA zone such as Europe/London") from None
+
+
+def import_roster_file(
+    engine: Engine,
+    path: Path,
+    *,
+    today: date,
+    clock: Clock,
+    console_namespace: str = "console",
+    actor: str = ACTOR,
+    dry_run: bool = False,
+) -> RosterReport:
+    """Read and apply a roster file, or change nothing and report every problem in it at once.
+
+    Rows with a bad cell are reported, and the rows that parsed are still checked against the database
+    (identities bound to someone else, dates before the current membership, …), so one run lists every
+    bad row of the file, in line order.
+    """
+    try:
+        rows, problems = read_roster(path, console_namespace=console_namespace), []
+    except RosterError as error:
+        if error.rows is None:
+            raise
+        rows, problems = error.rows, list(error.problems)
+    origin = str(path)
+    try:
+        report = import_roster(
+            engine,
+            rows,
+            origin=origin,
+            today=today,
+            clock=clock,
+            actor=actor,
+            dry_run=dry_run or bool(problems),
+        )
+    except RosterError as error:
+        problems += error.problems
+    if problems:
+        raise RosterError(sorted(problems, key=lambda problem: _line_of(problem, origin)))
+    return report
+
+
+def _line_of(problem: str, origin: str) -> int:
+    number = problem.removeprefix(f"{origin}:").partition(":")[0]
+    return int(number) if number.isdigit() else 0
 
 
 def import_roster(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import migrations_dir
@@ -16,7 +18,48 @@ SQLITE_CACHE_KIB = 128 * 1024  # the unique index of a million-record import sta
 
 
 class DatabaseNotReady(RuntimeError):
-    """The database is missing tables or behind the code's migrations."""
+    """The database is missing, missing tables or behind the code's migrations."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeResult:
+    """What `upgrade` did: `before` is None for a database that had no Floorboard schema yet."""
+
+    where: str  # the SQLite file, or the URL without its password
+    before: str | None
+    after: str | None
+    new_file: bool  # a SQLite file that did not exist was created
+
+    def describe(self) -> str:
+        if self.new_file:
+            return f"Created a new database at {self.where} (revision {self.after})."
+        if self.before is None:
+            return f"Created the schema in the empty database {self.where} (revision {self.after})."
+        if self.before != self.after:
+            return f"Migrated {self.where} from revision {self.before} to {self.after}."
+        return f"{self.where} is already at revision {self.after}; nothing to do."
+
+
+def display_url(url: str) -> str:
+    """The URL as it may be printed: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for other databases and in-memory SQLite."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a SQLite URI filename: leave it to SQLite
+        return None
+    return Path(database)
 
 
 def make_engine(url: str, *, delay_ms: int = 0) -> Engine:
@@ -60,19 +103,54 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", *, create_dirs: bool = False) -> UpgradeResult:
+    """Create or migrate the database; says whether it was new, migrated or already there.
+
+    A SQLite file's directory must exist unless `create_dirs`, so a mistyped path is an error rather
+    than a new empty database somewhere unexpected.
+    """
     from alembic import command
 
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    new_file = False
+    if path is not None:
+        directory = path.resolve().parent
+        if not directory.is_dir() and not create_dirs:
+            raise DatabaseNotReady(
+                f"cannot create the database {path}: the directory {directory} does not exist; "
+                "create it, or run floorboard db upgrade --create-dirs"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not path.exists()
+    before = None if new_file else current_revision(url)
     command.upgrade(alembic_config(url), revision)
+    where = str(path.resolve()) if path is not None else display_url(url)
+    return UpgradeResult(where, before, current_revision(url), new_file)
+
+
+def current_revision(url: str) -> str | None:
+    """The Alembic revision the database is at; None when it has none (empty or not Floorboard's)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 def ensure_migrated(engine: Engine) -> None:
-    """Refuse to run on a database that `floorboard db upgrade` has not brought to head."""
+    """Refuse to run on a database that `floorboard db upgrade` has not brought to head.
+
+    A SQLite file that does not exist is reported before connecting, so no empty file is left behind.
+    """
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None and not path.exists():
+        raise DatabaseNotReady(f"no database at {path.resolve()}; run floorboard db upgrade")
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()

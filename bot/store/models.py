@@ -245,12 +245,17 @@ class Kudos(Base):
 
 
 class Delivery(Base):
-    """Claimed delivery identities (Slack event_id, Discord interaction id, console line id)."""
+    """Claimed delivery identities (Slack event_id, Discord interaction id, console line id).
+
+    `fingerprint` is the sha256 of the command and its arguments, so a delivery id that comes back with
+    another command is told apart from a replay.
+    """
 
     __tablename__ = "deliveries"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(300))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (UniqueConstraint("platform", "key"),)
 

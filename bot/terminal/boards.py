@@ -11,9 +11,19 @@ from rich.table import Table
 
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import Period, business_day
-from bot.services.board_json import board_to_json
-from bot.services.leaderboard import POINTS, Board, UnknownBoard, board
+from bot.services.board_json import board_to_json, queue_board_to_json
+from bot.services.leaderboard import (
+    POINTS,
+    Board,
+    QueueBoard,
+    UnknownBoard,
+    board,
+    is_queue_only,
+    queue_board,
+)
 from bot.terminal.common import console, fail, opened_app, parse_day
+
+QUEUES_NOTE = "Abandoned contacts per queue (answered contacts count on the agents who took them):"
 
 
 class OutputFormat(StrEnum):
@@ -30,22 +40,49 @@ def register(app: typer.Typer) -> None:
         period: Period | None = typer.Option(None, "--period", "-p", help="[program default]"),
         at: str | None = typer.Option(None, "--at", help="a day in the period, YYYY-MM-DD [today]"),
         team: str | None = typer.Option(None, "--team", "-t", help="a team key or name"),
+        queues: bool = typer.Option(
+            False,
+            "--queues",
+            help="the center-wide figure and abandons per queue (abandon_rate, service_level)",
+        ),
         output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f"),
     ) -> None:
-        """The full board (every agent, with sample counts), as supervisors and admins see it."""
+        """The full board (every agent, with sample counts), as supervisors and admins see it.
+
+        A queue metric (abandon_rate) has no agent ranking: agents take only answered contacts. For it, and
+        with --queues, the board is the center-wide figure (all abandons over all offered contacts) and the
+        abandoned contacts of each queue.
+        """
         with opened_app() as fb:
             program = fb.program
             day = parse_day(at, "--at") if at else business_day(fb.clock(), program.zone)
             chosen_metric = metric or program.leaderboard.default_metric
             chosen_period = period or Period(program.leaderboard.default_period)
+            center = queues or is_queue_only(chosen_metric)
+            if center and team is not None:
+                raise fail("the center-wide figure covers every team; leave out --team")
             try:
                 with fb.engine.connect() as connection:
-                    result = board(
-                        connection, program, metric=chosen_metric, period=chosen_period, at=day, team=team
-                    )
+                    result: Board | QueueBoard
+                    if center:
+                        result = queue_board(
+                            connection, program, metric=chosen_metric, period=chosen_period, at=day
+                        )
+                    else:
+                        result = board(
+                            connection, program, metric=chosen_metric, period=chosen_period, at=day, team=team
+                        )
             except UnknownBoard as error:
                 raise fail(str(error)) from None
-        if output is OutputFormat.JSON:
+        if isinstance(result, QueueBoard):
+            if output is OutputFormat.JSON:
+                typer.echo(json.dumps(queue_board_to_json(result), indent=2, ensure_ascii=False))
+            else:
+                console.print(queue_summary(result), highlight=False, soft_wrap=True)
+                if result.queues:
+                    console.print(QUEUES_NOTE, highlight=False, soft_wrap=True)
+                    console.print(queue_table(result))
+        elif output is OutputFormat.JSON:
             typer.echo(json.dumps(board_to_json(result), indent=2, ensure_ascii=False))
         else:
             console.print(board_table(result))
@@ -67,6 +104,26 @@ def board_table(result: Board) -> Table:
     for item in result.unranked:
         value = "—" if item.value is None else format_value(result.metric, item.value)
         table.add_row("—", f"[dim]{item.name}[/]", f"[dim]{value}[/]", f"[dim]{item.samples}[/]")
+    return table
+
+
+def queue_summary(result: QueueBoard) -> str:
+    """The center-wide figure in one line."""
+    figure = "—" if result.value is None else format_value(result.metric, result.value)
+    stamp = f"as of {result.as_of:%Y-%m-%d %H:%M} UTC" if result.as_of else "no imports yet"
+    return (
+        f"{_label(result.metric)}, {result.period.value} {_span(result.start, result.end)}, whole center: "
+        f"{figure} over {result.samples:,} offered contacts ({stamp})."
+    )
+
+
+def queue_table(result: QueueBoard) -> Table:
+    """One row per queue with its abandoned contacts (answered ones count on the agents who took them)."""
+    table = Table()
+    table.add_column("queue")
+    table.add_column("abandoned", justify="right")
+    for queue in result.queues:
+        table.add_row(queue.queue, f"{queue.abandoned:,}")
     return table
 
 

@@ -10,7 +10,9 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import Floorboard
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
-from bot.terminal.common import opened_app
+from bot.messages import render
+from bot.services import people
+from bot.terminal.common import fail, opened_app
 
 _QUIT = {"quit", "exit", "/quit", "/exit"}
 
@@ -25,9 +27,14 @@ def register(app: typer.Typer) -> None:
         ),
         channel: str = typer.Option("floor", "--channel", help="the channel the command is typed in"),
     ) -> None:
-        """Run one chat command and print what each destination would receive."""
+        """Run one chat command and print what each destination would receive.
+
+        Exits 1 when --as names no one on the roster (or several people).
+        """
         with opened_app() as fb:
-            _adapter(fb, channel).say(line, as_name=as_name, delivery_id=delivery_id)
+            adapter = _adapter(fb, channel)
+            _require_caller(adapter, as_name)
+            adapter.say(line, as_name=as_name, delivery_id=delivery_id)
 
     @app.command("chat")
     def chat(
@@ -37,6 +44,7 @@ def register(app: typer.Typer) -> None:
         """Type chat commands one per line (/help lists them); quit or Ctrl-D ends."""
         with opened_app() as fb:
             adapter = _adapter(fb, channel)
+            _require_caller(adapter, as_name)
             while True:
                 try:
                     line = input(f"{as_name}> ")
@@ -58,3 +66,17 @@ def _adapter(fb: Floorboard, channel: str) -> ConsoleAdapter:
         namespace=fb.settings.console_namespace,
         channel=channel,
     )
+
+
+def _require_caller(adapter: ConsoleAdapter, as_name: str) -> None:
+    """Refuse, exit 1, a --as that names no one on the roster, or several people."""
+    try:
+        actor = adapter.actor(as_name)
+    except people.AmbiguousName as error:
+        raise fail(
+            render("console.ambiguous_caller", adapter.locale, name=error.name, count=len(error.candidates))
+        ) from None
+    if actor.person_id is None:
+        raise fail(
+            render("common.unlinked.console", adapter.locale, name=as_name.strip(), platform="console")
+        )

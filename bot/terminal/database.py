@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import typer
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import DBAPIError
 
 from bot.services import rollups
-from bot.services.rezone import rezone
-from bot.store.database import upgrade
-from bot.terminal.common import console, opened_app, settings
+from bot.store.database import DatabaseNotReady, upgrade
+from bot.terminal.common import console, database_problem, fail, opened_app, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -17,24 +18,33 @@ def register(app: typer.Typer) -> None:
     app.add_typer(rollup, name="rollups")
 
     @db.command("upgrade")
-    def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
-        """Create or migrate the database named by FLOORBOARD_DATABASE_URL."""
+    def db_upgrade(
+        revision: str = typer.Argument("head", help="target revision"),
+        create_dirs: bool = typer.Option(
+            False, "--create-dirs", help="create the missing directories of a SQLite file"
+        ),
+    ) -> None:
+        """Create or migrate the database named by FLOORBOARD_DATABASE_URL, and say which it did.
+
+        A new SQLite file is created only in a directory that exists, unless --create-dirs.
+        """
         url = settings().database_url
-        upgrade(url, revision)
-        console.print(f"Database is at revision {revision}.", highlight=False)
+        try:
+            result = upgrade(url, revision, create_dirs=create_dirs)
+        except DatabaseNotReady as error:
+            raise fail(str(error)) from None
+        except CommandError as error:
+            raise fail(f"cannot upgrade to revision {revision!r}: {error}") from None
+        except DBAPIError as error:
+            raise fail(database_problem(url, error)) from None
+        console.print(result.describe(), highlight=False, soft_wrap=True)
 
     @rollup.command("rebuild")
     def rollups_rebuild() -> None:
         """Recompute every rollup from the current records; reports any rollup that differed."""
         with opened_app() as fb:
-            moved = rezone(fb.engine, fb.program, fb.clock)
             report = rollups.rebuild(fb.engine, fb.program)
             fb.score()
-        if moved.moved:
-            console.print(
-                f"Moved {moved.moved} of {moved.records} records to the business day of their team's clock.",
-                highlight=False,
-            )
         verdict = (
             "identical to the incremental rollups" if report.changed == 0 else f"{report.changed} differed"
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterator
 from contextlib import suppress
@@ -18,14 +17,19 @@ from rich.text import Text
 
 from bot.feeds.mapping import Mapping, MappingError, list_mappings, load_mapping
 from bot.feeds.records import KpiRecord, RowReject
-from bot.feeds.tabular import LayoutError, ParseRun, parse_file
+from bot.feeds.tabular import LayoutError, ParseRun, parse_file, write_rejects
 from bot.services import parked
-from bot.services.batches import BatchError, list_batches, void_batch
+from bot.services.batches import BatchError, void_batch
 from bot.services.ingest import IngestCounts
+from bot.terminal.batches import batches_list
 from bot.terminal.common import console, errors, fail, opened_app
 
 Chunk = list[KpiRecord | RowReject]
 SHOWN_REJECTS = 10
+
+
+#: rows per transaction: large enough that a day's rows of an agent mostly share one rollup write
+IMPORT_CHUNK = 20_000
 
 
 def register(app: typer.Typer) -> None:
@@ -53,8 +57,10 @@ def import_file(
 ) -> None:
     """Import a CSV or XLSX export as one batch; re-importing the same rows changes nothing.
 
-    Rows that cannot be read go to a rejects CSV (line, reason, raw) and the rest import. Records for
-    agents the roster does not know are parked (or created when the mapping says so).
+    Rows that cannot be read go to a rejects file and the rest import: for a CSV, the file's header and
+    the rejected rows as they were, plus columns floorboard_line and floorboard_reason; fix the rows there
+    and import that file with the same mapping. Records for agents the roster does not know are parked
+    (or created when the mapping says so).
     """
     if show_mappings:
         _print_mappings(list_mappings(), console)
@@ -71,7 +77,14 @@ def import_file(
     rejects_path = rejects or Path.cwd() / f"{path.stem}.rejects.csv"
     with opened_app() as fb, _progress() as progress:
         try:
-            run = parse_file(path, mapping, tz=tz, default_tz=fb.program.timezone, on_progress=progress)
+            run = parse_file(
+                path,
+                mapping,
+                tz=tz,
+                default_tz=fb.program.timezone,
+                chunk_size=IMPORT_CHUNK,
+                on_progress=progress,
+            )
         except (LayoutError, ValueError, OSError) as error:
             raise fail(_about(path, error)) from None
         collected: list[RowReject] = []
@@ -93,8 +106,9 @@ def import_file(
             ) from None
     _print_counts(batch_id, counts, mapping, path)
     if collected:
-        _write_rejects(rejects_path, collected)
-        _print_rejects(collected, rejects_path)
+        _write_rejects(rejects_path, run, collected)
+        again = "a CSV variant of the mapping" if run.format == "xlsx" else f"--mapping {mapping_name}"
+        _print_rejects(collected, rejects_path, again)
 
 
 def _about(path: Path, error: Exception) -> str:
@@ -180,17 +194,15 @@ def _print_counts(batch_id: int, counts: IngestCounts, mapping: Mapping, path: P
         )
 
 
-def _write_rejects(path: Path, rejected: list[RowReject]) -> None:
+def _write_rejects(path: Path, run: ParseRun, rejected: list[RowReject]) -> None:
+    """The rejected rows in a file that can be fixed and imported again (see `write_rejects`)."""
     try:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(("line", "reason", "raw"))
-            writer.writerows((reject.line, reject.reason, reject.raw) for reject in rejected)
+        write_rejects(path, run, rejected)
     except OSError as error:
         errors.print(f"warning: cannot write the rejects file {path} ({error.strerror})", highlight=False)
 
 
-def _print_rejects(rejected: list[RowReject], path: Path) -> None:
+def _print_rejects(rejected: list[RowReject], path: Path, again: str) -> None:
     table = Table(title=f"{len(rejected):,} rejected rows", title_justify="left")
     table.add_column("line", justify="right")
     table.add_column("reason", overflow="fold")
@@ -199,32 +211,12 @@ def _print_rejects(rejected: list[RowReject], path: Path) -> None:
     console.print(table)
     if len(rejected) > SHOWN_REJECTS:
         console.print(f"… and {len(rejected) - SHOWN_REJECTS:,} more.", highlight=False)
-    console.print(f"Rejected rows (line, reason, raw) are in {path}", highlight=False, soft_wrap=True)
-
-
-def batches_list() -> None:
-    """Every import batch: where it came from, what it counted, whether it was voided."""
-    with opened_app() as fb:
-        summaries = list_batches(fb.engine)
-    if not summaries:
-        console.print("No import batches yet.")
-        return
-    table = Table(title="Import batches", title_justify="left")
-    for column in ("id", "origin", "source", "mapping", "file", "created", "counts", "voided"):
-        table.add_column(column, overflow="fold")
-    for batch in summaries:
-        counts = " ".join(f"{key} {value:,}" for key, value in batch.counts.items() if value)
-        table.add_row(
-            str(batch.id),
-            batch.origin,
-            batch.source,
-            batch.mapping or "",
-            batch.filename or "",
-            _stamp(batch.created_at),
-            counts or "—",
-            _stamp(batch.voided_at),
-        )
-    console.print(table)
+    console.print(
+        f"Rejected rows are in {path} (with columns floorboard_line and floorboard_reason): "
+        f"fix them there and import that file with {again}.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def batches_void(batch_id: int = typer.Argument(..., help="the batch id (floorboard batches list)")) -> None:

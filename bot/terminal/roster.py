@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from bot.scoring.periods import business_day
-from bot.services.roster import COLUMNS, RosterError, RosterReport, export_roster, import_roster, read_roster
+from bot.services.roster import COLUMNS, RosterError, RosterReport, export_roster, import_roster_file
 from bot.terminal.common import console, errors, fail, opened_app
 
 
@@ -25,18 +25,21 @@ def register(app: typer.Typer) -> None:
 
         A person is matched by e-mail, else by one of their keys, else by name. A new team with a new
         team_from closes the previous membership that day. Blank cells keep stored values; '-' clears.
+        Every bad row is reported at once, and then nothing is imported. The format: docs/roster.md.
         """
         with opened_app() as fb:
-            namespace = fb.settings.console_namespace
             try:
-                rows = read_roster(path, console_namespace=namespace)
-                today = business_day(fb.clock(), fb.program.zone)
-                report = import_roster(
-                    fb.engine, rows, origin=str(path), today=today, clock=fb.clock, dry_run=dry_run
+                report = import_roster_file(
+                    fb.engine,
+                    path,
+                    today=business_day(fb.clock(), fb.program.zone),
+                    clock=fb.clock,
+                    console_namespace=fb.settings.console_namespace,
+                    dry_run=dry_run,
                 )
             except RosterError as error:
                 for problem in error.problems:
-                    errors.print(problem, highlight=False, markup=False)
+                    errors.print(problem, highlight=False, markup=False, soft_wrap=True)
                 raise fail(f"{path}: nothing imported ({len(error.problems)} problem(s))") from None
         _print_summary(path, report, dry_run=dry_run)
         if report.changes and not dry_run:

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import typer
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Floorboard, build
@@ -19,8 +20,8 @@ from bot.program import ProgramError
 from bot.scoring.periods import business_day
 from bot.settings import SettingsError, load_settings
 from bot.simulator import SOURCE, Percentiles, Simulation, simulate
-from bot.store.database import upgrade
-from bot.terminal.common import console, fail, opened_app, settings
+from bot.store.database import DatabaseNotReady, upgrade
+from bot.terminal.common import console, database_problem, fail, opened_app, settings
 from bot.web.app import create_web_app
 from bot.web.demo import (
     BATCH_SIZE,
@@ -88,11 +89,13 @@ def demo(
         demo_settings = load_settings(database_url=url, api_tokens={**current.api_tokens, token: SOURCE})
     except SettingsError as error:
         raise fail(str(error)) from None
-    upgrade(url)
     try:
+        upgrade(url)
         fb = build(demo_settings)
-    except ProgramError as error:
+    except (DatabaseNotReady, ProgramError) as error:
         raise fail(str(error)) from None
+    except DBAPIError as error:
+        raise fail(database_problem(url, error)) from None
     try:
         day = business_day(fb.clock(), fb.program.zone, fb.program.day_start_minutes)
         simulation = simulate(seed, day, zone=fb.program.zone)

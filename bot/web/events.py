@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine, select
 
 from bot.feeds.records import KpiRecord, RowReject
+from bot.store.models import Identity, KpiRecordRow
+from bot.store.models import Subject as SubjectRow
 from bot.web.auth import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -17,12 +21,13 @@ from bot.web.auth import (
     signature_source,
     uses_signature,
 )
-from bot.web.schemas import BatchCounts, BatchResult, ItemResult, Problem, parse_item
+from bot.web.schemas import BatchCounts, BatchResult, EventRecord, ItemResult, Problem, Subject, parse_item
 
 if TYPE_CHECKING:
     from bot.app import Floorboard
 
 ENVELOPE_KEYS = frozenset({"records", "create_unknown_agents"})
+_LOOKUP_CHUNK = 1000
 
 
 def router(fb: Floorboard) -> APIRouter:
@@ -87,9 +92,16 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def accept_batch(fb: Floorboard, source: str, body: bytes) -> BatchResult:
-    """Validate the envelope, then each item alone; ingest the batch and report every item."""
+    """Validate the envelope, then each item alone; ingest the batch and report every item.
+
+    An empty batch stores nothing, not even an import batch: it is answered with `batch_id: null`.
+    """
     raw_items, create = _envelope(body, fb.settings.max_batch_records)
-    items = [_item(raw, index, source) for index, raw in enumerate(raw_items)]
+    if not raw_items:
+        empty = BatchCounts(received=0, accepted=0, duplicate=0, parked=0, rejected=0)
+        return BatchResult(batch_id=None, counts=empty, items=[])
+    parsed = [_item(raw, index, source) for index, raw in enumerate(raw_items)]
+    items = _complete_voids(fb.engine, source, parsed)
     if create is None:
         create = fb.program.identity.create_unknown_agents
     batch_id, counts, outcomes = fb.ingest([items], source=source, origin="webhook", create_unknown=create)
@@ -132,14 +144,94 @@ def _envelope(body: bytes, max_records: int) -> tuple[list[Any], bool | None]:
     return records, create
 
 
-def _item(raw: Any, index: int, source: str) -> KpiRecord | RowReject:
+def _item(raw: Any, index: int, source: str) -> KpiRecord | RowReject | tuple[int, EventRecord]:
+    """A record, a reject, or (line, void) for a void that still needs its subject or occurred_at."""
     try:
-        record = parse_item(raw).to_record()
+        item = parse_item(raw)
     except ValueError as error:
         return RowReject(index + 1, str(error))
-    if record.source != source:
-        return RowReject(index + 1, f"source: {record.source!r} is not the source of this token ({source!r})")
-    return record
+    if item.source != source:
+        return RowReject(index + 1, f"source: {item.source!r} is not the source of this token ({source!r})")
+    if item.subject is None or item.occurred_at is None:
+        return index + 1, item
+    return item.to_record()
+
+
+def _complete_voids(
+    engine: Engine, source: str, items: list[KpiRecord | RowReject | tuple[int, EventRecord]]
+) -> list[KpiRecord | RowReject]:
+    """Give each void that left out `subject` or `occurred_at` those of the record it retracts."""
+    wanted = sorted({item[1].external_id for item in items if isinstance(item, tuple)})
+    stored = _stored_records(engine, source, wanted) if wanted else {}
+    out: list[KpiRecord | RowReject] = []
+    for item in items:
+        if not isinstance(item, tuple):
+            out.append(item)
+            continue
+        line, void = item
+        found = stored.get(void.external_id)
+        if found is None:
+            out.append(
+                RowReject(
+                    line,
+                    f"nothing to void: no stored record for source {source!r}, "
+                    f"external_id {void.external_id!r}; send subject and occurred_at to void it anyway",
+                )
+            )
+            continue
+        subject, occurred_at = found
+        completed = void.model_copy(
+            update={"subject": void.subject or subject, "occurred_at": void.occurred_at or occurred_at}
+        )
+        out.append(completed.to_record())
+    return out
+
+
+def _stored_records(
+    engine: Engine, source: str, external_ids: list[str]
+) -> dict[str, tuple[Subject, datetime]]:
+    """external_id → (subject as the source names it, occurred_at) of its current stored record.
+
+    An agent subject is named by the person's key in this source (an Identity of kind 'source'); a queue
+    subject by its own key. Without a current version, the highest stored version speaks.
+    """
+    records = KpiRecordRow.__table__.c
+    subjects = SubjectRow.__table__.c
+    found: dict[str, tuple[Literal["agent", "queue"], str | None, int | None, datetime]] = {}
+    with engine.connect() as connection:
+        for start in range(0, len(external_ids), _LOOKUP_CHUNK):
+            rows = connection.execute(
+                select(
+                    records.external_id, records.occurred_at, subjects.kind, subjects.key, subjects.person_id
+                )
+                .join(SubjectRow, subjects.id == records.subject_id)
+                .where(
+                    records.source == source,
+                    records.external_id.in_(external_ids[start : start + _LOOKUP_CHUNK]),
+                )
+                .order_by(records.is_current, records.version)
+            )
+            for external_id, occurred_at, kind, key, person_id in rows:
+                found[external_id] = (kind, key, person_id, occurred_at)  # the last row is the current one
+        people = {person_id for _, _, person_id, _ in found.values() if person_id is not None}
+        keys: dict[int, str] = {}
+        if people:
+            for person_id, key in connection.execute(
+                select(Identity.person_id, Identity.key)
+                .where(
+                    Identity.kind == "source", Identity.namespace == source, Identity.person_id.in_(people)
+                )
+                .order_by(Identity.id.desc())
+            ):
+                keys[int(person_id)] = key  # the oldest key wins
+    out: dict[str, tuple[Subject, datetime]] = {}
+    for external_id, (kind, key, person_id, occurred_at) in found.items():
+        subject_key = keys.get(person_id) if kind == "agent" and person_id is not None else key
+        if subject_key is None:
+            continue
+        instant = occurred_at.replace(tzinfo=UTC) if occurred_at.tzinfo is None else occurred_at
+        out[external_id] = (Subject(kind=kind, key=subject_key), instant)
+    return out
 
 
 def _external_id(raw: Any) -> str | None:

@@ -18,25 +18,35 @@ from pydantic import (
 from bot.feeds.records import FACT_KEYS, KpiRecord, SubjectRef
 from bot.scoring.metrics import CATALOGUE
 
-Seconds = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+#: No single contact lasts longer than a week: a bigger duration is a unit mistake (milliseconds, an epoch).
+WEEK_SECONDS = 7 * 24 * 3600
+WEEK_MINUTES = 7 * 24 * 60
+
+Seconds = Annotated[float, Field(strict=True, ge=0, le=WEEK_SECONDS, allow_inf_nan=False)]
+Minutes = Annotated[float, Field(strict=True, ge=0, le=WEEK_MINUTES, allow_inf_nan=False)]
+Rating = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Flag = Annotated[bool, Field(strict=True)]
+_LIMITS = {
+    **{fact: ("seconds", WEEK_SECONDS) for fact in ("wait", "talk", "hold", "acw", "handle")},
+    **{fact: ("minutes", WEEK_MINUTES) for fact in ("scheduled_minutes", "adhered_minutes")},
+}
 
 _FACTS: dict[str, tuple[Any, str]] = {
     "answered": (Flag, "an agent took the contact"),
     "abandoned": (Flag, "the caller hung up while queued; send it on a queue subject"),
     "resolved": (Flag, "resolved on first contact (FCR)"),
-    "wait": (Seconds, "seconds queued before answer or abandon"),
-    "talk": (Seconds, "talk seconds"),
-    "hold": (Seconds, "hold seconds"),
-    "acw": (Seconds, "after-contact work seconds"),
-    "handle": (Seconds, "talk + hold + acw seconds, when the source gives it whole"),
-    "rating": (Number, "CSAT on the source scale (e.g. 1-5); null or absent = no survey, never 0"),
+    "wait": (Seconds, "seconds queued before answer or abandon (at most 7 days)"),
+    "talk": (Seconds, "talk seconds (at most 7 days)"),
+    "hold": (Seconds, "hold seconds (at most 7 days)"),
+    "acw": (Seconds, "after-contact work seconds (at most 7 days)"),
+    "handle": (Seconds, "talk + hold + acw seconds, when the source gives it whole (at most 7 days)"),
+    "rating": (Rating, "CSAT on the source scale (e.g. 1-5), ≥ 0; null or absent = no survey, never 0"),
     "nps": (Annotated[float, Field(strict=True, ge=0, le=10)], "0-10 likelihood to recommend"),
     "save_attempt": (Flag, "an at-risk customer was offered a save"),
     "saved": (Flag, "the save succeeded"),
-    "scheduled_minutes": (Seconds, "minutes scheduled (adherence denominator)"),
-    "adhered_minutes": (Seconds, "minutes in adherence (adherence numerator)"),
+    "scheduled_minutes": (Minutes, "minutes scheduled (adherence denominator; at most 7 days)"),
+    "adhered_minutes": (Minutes, "minutes in adherence (adherence numerator; at most 7 days)"),
 }
 if set(_FACTS) != FACT_KEYS:
     raise RuntimeError(f"webhook facts out of step with FACT_KEYS: {sorted(set(_FACTS) ^ FACT_KEYS)}")
@@ -82,7 +92,11 @@ class Subject(_Strict):
 
 
 class EventRecord(_Strict):
-    """One KPI record; unique on (source, external_id, version)."""
+    """One KPI record; unique on (source, external_id, version).
+
+    `subject` and `occurred_at` are required, except on a void: a void without them takes both from the
+    stored record it retracts.
+    """
 
     source: str = Field(min_length=1, max_length=100, description="must equal the source bound to the token")
     external_id: str = Field(
@@ -91,9 +105,15 @@ class EventRecord(_Strict):
     version: Annotated[int, Field(strict=True, ge=1)] = Field(
         default=1, description="a higher version replaces; an equal one is a duplicate; a lower one is kept"
     )
-    subject: Subject = Field(description="who the record is about: an agent, or a queue for abandons")
-    occurred_at: datetime = Field(
-        description="ISO 8601 instant with an offset, e.g. 2021-04-01T09:30:00-05:00 or ...Z"
+    subject: Subject | None = Field(
+        default=None,
+        description="who the record is about: an agent, or a queue for abandons; "
+        "required unless void (a void takes the stored record's)",
+    )
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="ISO 8601 instant with an offset, e.g. 2021-04-01T09:30:00-05:00 or ...Z; "
+        "required unless void (a void takes the stored record's)",
     )
     facts: Facts | None = Field(default=None, description="raw contact fields")  # type: ignore[valid-type]
     metrics: Metrics | None = Field(default=None, description="pre-aggregated pairs")  # type: ignore[valid-type]
@@ -101,7 +121,9 @@ class EventRecord(_Strict):
 
     @field_validator("occurred_at", mode="before")
     @classmethod
-    def _instant(cls, value: Any) -> datetime:
+    def _instant(cls, value: Any) -> datetime | None:
+        if value is None:
+            return None
         if not isinstance(value, str):
             raise ValueError("must be an ISO 8601 string with an offset, e.g. 2021-04-01T09:30:00Z")
         try:
@@ -122,6 +144,9 @@ class EventRecord(_Strict):
         return self
 
     def to_record(self) -> KpiRecord:
+        """The neutral record; a void's missing subject and occurred_at must be filled in first."""
+        if self.subject is None or self.occurred_at is None:
+            raise ValueError("subject and occurred_at are needed (a void takes them from the stored record)")
         facts: dict[str, Any] = self.facts.model_dump(exclude_unset=True) if self.facts else {}
         metrics: dict[str, Any] = self.metrics.model_dump(exclude_unset=True) if self.metrics else {}
         return KpiRecord(
@@ -134,6 +159,13 @@ class EventRecord(_Strict):
             metrics={key: (pair["num"], pair["den"]) for key, pair in metrics.items() if pair is not None},
             void=self.void,
         )
+
+
+class _LiveRecord(EventRecord):
+    """A record that is not a void: who and when are required."""
+
+    subject: Subject
+    occurred_at: datetime
 
 
 class EventBatch(_Strict):
@@ -169,7 +201,10 @@ class BatchCounts(BaseModel):
 
 
 class BatchResult(BaseModel):
-    batch_id: int = Field(description="the import batch; `floorboard batches` lists and voids batches")
+    batch_id: int | None = Field(
+        description="the import batch; `floorboard batches` lists and voids batches. "
+        "null for an empty batch, which stores nothing"
+    )
     counts: BatchCounts = Field(description="items by status")
     items: list[ItemResult] = Field(description="one per record, in order")
 
@@ -179,9 +214,13 @@ class Problem(BaseModel):
 
 
 def parse_item(raw: Any) -> EventRecord:
-    """Validate one item; raises ValueError with a reason that names the field."""
+    """Validate one item; raises ValueError with a reason that names the field.
+
+    A void may leave out `subject` and `occurred_at`; any other record must give both.
+    """
+    model = EventRecord if isinstance(raw, dict) and raw.get("void") is True else _LiveRecord
     try:
-        return EventRecord.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         raise ValueError("; ".join(_reason(problem) for problem in error.errors())) from None
 
@@ -199,4 +238,9 @@ def _reason(problem: Any) -> str:
             message = "unknown field"
     elif problem["type"] == "model_type":
         message = "must be a JSON object"
+    elif loc[:1] == ("facts",) and problem["type"] == "greater_than_equal":
+        message = f"must be 0 or more, got {problem.get('input')!r}"
+    elif loc[:1] == ("facts",) and problem["type"] == "less_than_equal" and loc[-1] in _LIMITS:
+        unit, limit = _LIMITS[str(loc[-1])]
+        message = f"{problem.get('input')!r} {unit} is more than 7 days ({limit:,} {unit})"
     return f"{where}: {message}"

@@ -61,16 +61,20 @@ def test_say_kudos_with_a_repeated_delivery_id_applies_once(url: str) -> None:
     assert "[team channel: Blue]\n@Martha Jones gave kudos to @Jim Park for #empathy: great save" in first
     assert "[DM to Jim Park]\n@Martha Jones gave you kudos for #empathy: great save (+5 pts)" in first
     again = cli(
-        url, "say", "--as", "Martha Jones", "--delivery-id", "cli-1", "/kudos @Jim great save #empathy"
+        url, "say", "--as", "Martha Jones", "--delivery-id", "cli-1", "/kudos  @Jim great   save #empathy"
     )
     assert "Already done" in again and "[DM to Jim Park]" not in again
+    other = cli(url, "say", "--as", "Martha Jones", "--delivery-id", "cli-1", "/kudos @Jim another one")
+    assert other == (
+        "[private to Martha Jones]\n"
+        "This delivery id was already used for a different command; nothing was done.\n"
+    )
+    assert _count(url, select(func.count()).select_from(Kudos)) == 1
     cli(url, "say", "--as", "Martha Jones", "--channel", "support", "/kudos @Jim great save #empathy")
     assert _count(url, select(func.count()).select_from(Kudos)) == 2
 
 
 def test_say_refusals_are_private_and_exit_zero(url: str) -> None:
-    out = cli(url, "say", "--as", "Nobody", "/points")
-    assert out.startswith("[private to Nobody]\nNo one called Nobody is on the roster.")
     out = cli(url, "say", "--as", "Jim Park", "/points @Martha")
     assert "You can only see your own points" in out
     assert "There is no command /nope" in cli(url, "say", "--as", "Jim Park", "/nope")
@@ -91,3 +95,25 @@ def test_chat_reads_lines_until_quit(url: str) -> None:
 def test_chat_ends_at_end_of_input(url: str) -> None:
     out = cli(url, "chat", "--as", "Jim Park", stdin="/floorboard optout\n")
     assert "public boards no longer show you" in out
+
+
+def test_an_unknown_or_ambiguous_caller_exits_1_and_nothing_runs(url: str) -> None:
+    out = cli(url, "say", "--as", "Nobody", "/help", code=1)
+    assert out == (
+        "error: No one called Nobody is on the roster. Use --as with a person's display name (or a console "
+        "identity); an admin can add people with the roster import.\n"
+    )
+    assert "Floorboard commands" not in out
+    assert cli(url, "chat", "--as", "Nobody", stdin="/help\n", code=1).startswith(
+        "error: No one called Nobody is on the roster."
+    )
+
+
+def test_plain_text_without_a_slash_is_not_a_command(url: str) -> None:
+    assert cli(url, "say", "--as", "Jim Park", "hello") == (
+        "[private to Jim Park]\nCommands start with /; try /help\n"
+    )
+    assert cli(url, "say", "--as", "Jim Park", "help") == (
+        "[private to Jim Park]\nCommands start with /; try /help\n"
+    )
+    assert "There is no command /hello." in cli(url, "say", "--as", "Jim Park", "/hello")

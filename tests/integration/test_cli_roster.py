@@ -139,3 +139,32 @@ def test_bad_rows_are_all_reported(url, tmp_path):
     assert "no such file" not in out
     missing = cli(url, "roster", "import", str(tmp_path / "nope.csv"), code=1)
     assert "cannot read the roster" in missing
+
+
+def test_bad_cells_and_database_conflicts_are_reported_in_one_run(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    cli(url, "roster", "import", str(roster))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "name,email,role,team,team_from,keys\n"
+        "Ana,,boss,blue,2021-13-01,\n"
+        "Jim Beam,jim@example.com,,,,pwc:Martha\n"
+        "Greg Ory,greg@example.com,,blue,2020-12-01,\n"
+        "Zed,,agent,,,nokey\n"
+        "Ok Person,ok@example.com,agent,blue,,pwc:Ok\n",
+        encoding="utf-8",
+    )
+
+    out = cli(url, "roster", "import", str(bad), code=1)
+
+    assert out.splitlines() == [
+        f"{bad}:2: role 'boss' must be one of agent, supervisor, admin; "
+        "team_from must be a date as YYYY-MM-DD, got '2021-13-01'",
+        f"{bad}:3: identity pwc:Martha is already bound to #1 Martha Jones, not to 'Jim Beam'",
+        f"{bad}:4: team_from 2020-12-01 must be after 2021-01-01, when the current membership "
+        "(team 'red') began",
+        f"{bad}:5: key 'nokey' is not source:key (for example pwc:Martha)",
+        f"error: {bad}: nothing imported (4 problem(s))",
+    ]
+    assert "Wrote 4 people" in cli(url, "roster", "export", str(tmp_path / "after.csv"))

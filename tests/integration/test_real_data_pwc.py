@@ -183,11 +183,11 @@ def test_a_damaged_csv_reports_the_bad_rows_and_imports_the_rest(tmp_path, monke
     with rejects_file.open(newline="", encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
     # physical line = list index + 1 (the header is line 1)
-    assert [int(r["line"]) for r in rejects] == [bad_date_row + 1, bad_number_row + 1]
-    assert "31/02/2021" in rejects[0]["reason"] + rejects[0]["raw"]
-    assert "fast" in rejects[1]["reason"] + rejects[1]["raw"]
-    assert "date" in rejects[0]["reason"]
-    assert "speed_of_answer_in_seconds" in rejects[1]["reason"]
+    assert [int(r["floorboard_line"]) for r in rejects] == [bad_date_row + 1, bad_number_row + 1]
+    assert rejects[0]["date"] == "31/02/2021"
+    assert rejects[1]["speed_of_answer_in_seconds"] == "fast"
+    assert "date" in rejects[0]["floorboard_reason"]
+    assert "speed_of_answer_in_seconds" in rejects[1]["floorboard_reason"]
     handled = board_json(url, "handled", "quarter", date(2021, 1, 1))
     assert sum(entry["value"] for entry in handled["entries"]) == 4054 - 2
 

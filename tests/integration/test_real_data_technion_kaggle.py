@@ -73,8 +73,8 @@ def test_technion_volume_board_for_the_day(fresh, tmp_path):
     assert counts["read"] == len(rows)
     with (tmp_path / f"{path.stem}.rejects.csv").open(newline="", encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
-    assert [int(r["line"]) for r in rejects] == sorted(without_agent)
-    assert all("NO_SERVER" in r["raw"] for r in rejects)
+    assert [int(r["floorboard_line"]) for r in rejects] == sorted(without_agent)
+    assert all(r["server"] == "NO_SERVER" for r in rejects)
 
     board = board_json(fresh, "--metric", "handled", "--period", "day", "--at", "2010-08-01")
     got = {entry["agent"]: (entry["rank"], entry["value"]) for entry in board["entries"]}

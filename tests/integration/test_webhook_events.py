@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from statistics import mean
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from bot.app import Floorboard
+from bot.store.models import ImportBatch, KpiRecordRow
 from bot.web.app import create_web_app
 from tests.conftest import make_app
 
@@ -278,11 +281,90 @@ def test_a_body_that_is_not_a_batch_envelope_gets_422(web: TestClient, body: byt
     assert fragment in response.json()["detail"]
 
 
-def test_an_empty_batch_is_accepted(web: TestClient) -> None:
+def test_an_empty_batch_is_accepted_and_stores_no_batch(web: TestClient, app: Floorboard) -> None:
     response = post(web, [])
 
     assert response.status_code == 202
-    assert response.json()["items"] == []
+    assert response.json() == {
+        "batch_id": None,
+        "counts": {"received": 0, "accepted": 0, "duplicate": 0, "parked": 0, "rejected": 0},
+        "items": [],
+    }
+    with app.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_a_void_without_subject_or_time_takes_them_from_the_stored_record(
+    any_web: TestClient, any_app: Floorboard
+) -> None:
+    assert (
+        statuses(post(any_web, [contact("a1", talk=100, acw=0), contact("a2", "ben"), abandon("q1")]))
+        == ["accepted"] * 3
+    )
+    assert values(any_web, "handled") == {"Ana": 1, "Ben": 1}
+
+    voids = [
+        {"source": "acd", "external_id": "a1", "version": 3, "void": True},
+        {"source": "acd", "external_id": "q1", "version": 2, "void": True},
+    ]
+    response = post(any_web, voids)
+
+    assert response.json()["counts"] == {
+        "received": 2,
+        "accepted": 2,
+        "duplicate": 0,
+        "parked": 0,
+        "rejected": 0,
+    }
+    assert values(any_web, "handled") == {"Ben": 1}
+    with any_app.engine.connect() as connection:
+        stored = connection.execute(
+            select(
+                KpiRecordRow.external_id, KpiRecordRow.subject_id, KpiRecordRow.occurred_at, KpiRecordRow.void
+            )
+            .where(KpiRecordRow.is_current.is_(True), KpiRecordRow.external_id.in_(["a1", "q1"]))
+            .order_by(KpiRecordRow.external_id)
+        ).all()
+        originals = dict(
+            connection.execute(
+                select(KpiRecordRow.external_id, KpiRecordRow.subject_id).where(KpiRecordRow.version == 1)
+            ).all()
+        )
+    assert [(row.external_id, row.void) for row in stored] == [("a1", True), ("q1", True)]
+    assert [row.subject_id for row in stored] == [originals["a1"], originals["q1"]]
+    instants = [
+        row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(tzinfo=UTC) for row in stored
+    ]
+    assert instants == [datetime(2021, 4, 1, 10, 0, tzinfo=UTC), datetime(2021, 4, 1, 9, 0, tzinfo=UTC)]
+    again = post(any_web, voids)
+    assert statuses(again) == ["duplicate", "duplicate"]
+
+
+def test_a_void_of_an_id_never_stored_is_rejected(web: TestClient) -> None:
+    response = post(web, [{"source": "acd", "external_id": "ghost", "version": 2, "void": True}])
+
+    assert response.json()["items"] == [
+        {
+            "index": 0,
+            "external_id": "ghost",
+            "status": "rejected",
+            "reason": "nothing to void: no stored record for source 'acd', external_id 'ghost'; "
+            "send subject and occurred_at to void it anyway",
+        }
+    ]
+
+
+def test_impossible_values_are_rejected_naming_the_field(web: TestClient) -> None:
+    bad_rating = contact("x1", rating=-1)
+    huge_talk = contact("x2", talk=1e12)
+    response = post(web, [bad_rating, huge_talk, contact("x3", talk=604_800, acw=0, hold=0)])
+
+    assert [(item["status"], item["reason"]) for item in response.json()["items"]] == [
+        ("rejected", "facts.rating: must be 0 or more, got -1"),
+        ("rejected", "facts.talk: 1000000000000.0 seconds is more than 7 days (604,800 seconds)"),
+        ("accepted", None),
+    ]
+    assert values(web, "aht") == {"Ana": 604_800}
 
 
 def test_too_many_records_get_413(sqlite_url: str) -> None:

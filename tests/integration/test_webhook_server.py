@@ -187,4 +187,6 @@ def test_floorboard_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     _, err = process.communicate(timeout=30)
 
     assert process.returncode == 1
-    assert "Run: floorboard db upgrade" in " ".join(err.split())
+    missing = tmp_path / "empty.db"
+    assert " ".join(err.split()) == f"error: no database at {missing}; run floorboard db upgrade"
+    assert not (tmp_path / "empty.db").exists()

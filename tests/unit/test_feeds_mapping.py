@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from bot.feeds.mapping import Mapping, MappingError, list_mappings, load_mapping, mapping_from_yaml
+from bot.scoring.metrics import CATALOGUE
 
 MINIMAL = """
 description: test layout
@@ -136,6 +137,30 @@ subject: {{agent: a, queue: {{value: main}}}}
     assert caught.value.path[: len(path)] == path
     assert message in str(caught.value)
     assert caught.value.line == 7
+
+
+def test_metric_keys_must_be_metrics_of_the_catalogue():
+    error = error_of(
+        """
+        description: d
+        source: s
+        external_id: "{id}"
+        occurred_at: when
+        subject: {agent: a}
+        metrics:
+          handled: {num: Answered, den: Answered}
+          hold_rate: {num: Held, den: Answered}
+        """
+    )
+    assert error.path == ("metrics", "hold_rate")
+    assert error.line == 9
+    assert str(error) == (
+        "test.yaml:9, metrics.hold_rate: unknown metric 'hold_rate'; the metrics are " + ", ".join(CATALOGUE)
+    )
+    assert ", ".join(CATALOGUE).startswith("handled, aht, talk_time, asa, fcr, csat, nps, abandon_rate")
+    assert set(load(MINIMAL.replace("facts:", "metrics: {aht: {mean: m, weight: w}}\nfacts:")).metrics) == {
+        "aht"
+    }
 
 
 def test_answered_facts_need_a_queue_for_the_unanswered():

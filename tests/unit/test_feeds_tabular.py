@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from bot.feeds.mapping import Mapping, MappingError, load_mapping, mapping_from_yaml
 from bot.feeds.records import KpiRecord, RowReject, SubjectRef
-from bot.feeds.tabular import LayoutError, parse_file
+from bot.feeds.tabular import LayoutError, parse_file, write_rejects
 
 TABULAR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tabular"
 
@@ -138,21 +138,22 @@ def test_line_endings_boms_and_a_missing_final_newline_read_the_same(
     assert c3.occurred_at == datetime(2021, 1, 5, 22, 0, tzinfo=UTC)
 
 
-def test_quoted_fields_blank_lines_short_rows_and_trailing_empty_columns(tmp_path):
+def test_quoted_fields_blank_lines_and_trailing_empty_columns(tmp_path):
     text = (
         "id,day,at,agent,queue,outcome,wait,rating,,\n"
         'c1,05/01/2021,09:00:00,"Ana, Jr.",sales,OK,12,5,,\n'
         "\n"
         ",,,,,,,,,\n"
-        'c2,05/01/2021,09:00:00,Ana,"multi\nline",LOST\n'
+        "   \n"
+        'c2,05/01/2021,09:00:00,Ana,"multi\nline",LOST,,\n'
         "c3,05/01/2021,bad,Ana,sales,OK,1,\n"
     )
     records, rejects, run = parse(write(tmp_path, text), mapping_of())
     assert [r.external_id for r in records] == ["c1", "c2"]
     assert records[0].subject.key == "Ana, Jr."
     assert records[1].subject == SubjectRef("queue", "multi\nline")
-    assert run.stats.blank == 2
-    assert [(r.line, r.raw) for r in rejects] == [(7, "c3,05/01/2021,bad,Ana,sales,OK,1,")]
+    assert run.stats.blank == 3
+    assert [(r.line, r.raw) for r in rejects] == [(8, "c3,05/01/2021,bad,Ana,sales,OK,1,")]
     assert (
         rejects[0].reason == "column 'at': 'bad' does not match any of the formats ['%H:%M:%S', '%I:%M %p']"
     )
@@ -340,14 +341,14 @@ metrics:
   handled: {num: Answered, den: Answered}
   aht: {mean: Avg Handle, weight: Answered}
   adherence: {mean: Adherence (%), weight: Scheduled}
-  transfers: {num: Transferred}
+  csat: {num: Rating}                 # one survey per row: den defaults to 1
 """
 
 
 def test_aggregate_rows_weight_averages_and_skip_not_eligible_values(tmp_path):
     path = write(
         tmp_path,
-        "Agent Id,Agent Name,Interval Start,Answered,Avg Handle,Adherence (%),Scheduled,Transferred\n"
+        "Agent Id,Agent Name,Interval Start,Answered,Avg Handle,Adherence (%),Scheduled,Rating\n"
         'u1,Ana Lima,7/25/25 12:00 AM,"1,200", 135:40:34.625,"8,285.64%",10,2\n'
         "u2,Bo,7/25/25 12:00 AM,4,0:05:00,Infinity%,0,\n",
     )
@@ -359,7 +360,7 @@ def test_aggregate_rows_weight_averages_and_skip_not_eligible_values(tmp_path):
     assert ana.metrics["handled"] == (1200.0, 1200.0)
     assert ana.metrics["aht"] == pytest.approx((488434.625 * 1200, 1200))
     assert ana.metrics["adherence"] == pytest.approx((828.564, 10))
-    assert ana.metrics["transfers"] == (2.0, 1.0)
+    assert ana.metrics["csat"] == (2.0, 1.0)
     assert bo.metrics == {"handled": (4.0, 4.0), "aht": (1200.0, 4.0)}
     assert ana.facts == {} and bo.occurred_at.tzinfo is not None
 
@@ -495,3 +496,310 @@ facts: {wait: when}
         MappingError, match="column 'when' is used as a date-time and as duration fact 'wait'"
     ):
         mapping_of(conflicting)
+
+
+# ---- rows that do not fit the header --------------------------------------------------------------------
+
+PWC_HEADER = (
+    "call_id,agent,date,time,topic,answered (Y/N),resolved,speed_of_answer_in_seconds,AvgTalkDuration,"
+    "SatisfactionRating"
+)
+DAMAGED_ROWS = [
+    "\ufeff" + PWC_HEADER,
+    "ID0001,Diane,01/01/2021,09:12:58,Contract related,Y,Y,109,00:02:23,3",
+    "ID0004,Greg,01/01/2021,09:47:31,Contract related,Y,Y,53,00:00:37,2,extra,cols",
+    "ID0005,Becky,01/01/2021,10:00:29",
+    "",
+    "ID0007;Diane;01/01/2021;10:22:05;Payment related;Y;Y;24;00:03:40;2",
+    ",Diane,01/01/2021,10:22:05,Payment related,maybe,Y,22,00:00:38,4",
+    "ID0011,Joe,01/01/2021,11:15:22,Payment related,N,N,,,",
+    "ID0012,Greg,01/01/2021,11:15:22,Payment related,Y,Y,50,00:00:32,4,,",
+    "ID0013,Joe,01/01/2021,11:52:48,Payment related,Y,Y,84,00:03:34,3, ,x",
+    "   ",
+    ",,,,,,,,",
+    "ID0014\tMartha\t01/01/2021\t11:52:48\tContract related\tY\tY\t89\t00:05:44\t3",
+]
+
+
+def test_rows_with_the_wrong_number_of_fields_are_rejected_before_their_columns_are_read(tmp_path):
+    path = tmp_path / "damaged.csv"
+    path.write_bytes("\r\n".join(DAMAGED_ROWS).encode("utf-8") + b"\r\n")
+    records, rejects, run = parse(path, load_mapping("pwc-ddmm"))
+    assert [r.external_id for r in records] == ["ID0001", "ID0011", "ID0012"]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (3, "line has 12 fields, the header has 10"),
+        (4, "line has 4 fields, the header has 10"),
+        (6, "line has 1 field, the header has 10 (it looks delimited by ';', not ',')"),
+        (
+            7,
+            "column 'call_id' is empty, and the external id is made from it; "
+            "column 'answered (Y/N)': 'maybe' is neither a true value ['Y'] nor a false value ['N']",
+        ),
+        (10, "line has 12 fields, the header has 10"),
+        (13, "line has 1 field, the header has 10 (it looks delimited by tab, not ',')"),
+    ]
+    assert [r.raw for r in rejects] == [DAMAGED_ROWS[i - 1] for i in (3, 4, 6, 7, 10, 13)]
+    assert run.stats.blank == 3  # the empty line, the line of spaces and ",,,,,,,,"
+    assert (run.stats.records, run.stats.rejects, run.stats.rows) == (3, 6, 12)
+
+
+def test_a_file_without_a_header_is_measured_by_its_first_row(tmp_path):
+    positional = mapping_of(
+        """
+        description: no header
+        source: s
+        header_row: 0
+        delimiter: ";"
+        columns: {"#2": {type: date, formats: ["%d/%m/%Y"]}}
+        external_id: "{#1}"
+        occurred_at: {date: "#2"}
+        subject: {agent: "#3"}
+        facts: {answered: {value: true}}
+        """
+    )
+    path = write(tmp_path, "c1;05/01/2021;Ana\nc2;05/01/2021;Bo;extra\nc3;05/01/2021\nc4;05/01/2021;Cy;;\n")
+    records, rejects, _ = parse(path, positional)
+    assert [r.external_id for r in records] == ["c1", "c4"]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (2, "line has 4 fields, the first row has 3"),
+        (3, "line has 2 fields, the first row has 3"),
+    ]
+
+
+def test_every_bad_column_of_a_row_is_listed_in_file_order(tmp_path):
+    text = HEADER + (
+        "\n,,09:00:00,Ana,sales,OK,zz,abc"
+        "\nc2,05/01/2021,,Ana,sales,OK,1,"
+        "\nc3,31/02/2021,25:00:00,Ana,sales,OK,1,"
+    )
+    records, rejects, _ = parse(write(tmp_path, text), mapping_of())
+    assert records == []
+    assert [(r.line, r.reason) for r in rejects] == [
+        (
+            2,
+            "column 'id' is empty, and the external id is made from it; "
+            "column 'day' is empty; every record needs a date; "
+            "column 'wait': 'zz' is not a number; column 'rating': 'abc' is not a number",
+        ),
+        (3, "column 'at' is empty; every record needs a time"),
+        (
+            4,
+            "column 'day': '31/02/2021' does not match any of the formats ['%d/%m/%Y']; "
+            "column 'at': '25:00:00' does not match any of the formats ['%H:%M:%S', '%I:%M %p']",
+        ),
+    ]
+
+
+# ---- daylight saving time -------------------------------------------------------------------------------
+
+INTERVALS = """
+description: interval rows
+source: s
+timezone: America/Chicago
+columns:
+  start: {type: datetime, formats: ["%m/%d/%y %I:%M %p"]}
+external_id: "{agent}-{start}"
+occurred_at: start
+subject: {agent: agent}
+metrics: {handled: {num: n, den: n}}
+"""
+
+
+def test_a_time_the_clocks_skip_is_a_reject_and_a_repeated_one_is_its_first_occurrence(tmp_path):
+    path = write(
+        tmp_path,
+        "start,agent,n\n"
+        "3/9/25 1:59 AM,a,1\n3/9/25 2:30 AM,a,1\n3/9/25 3:00 AM,a,1\n"
+        "11/2/25 1:30 AM,a,1\n11/2/25 2:30 AM,a,1\n",
+    )
+    records, rejects, _ = parse(path, mapping_of(INTERVALS))
+    assert rejects == [
+        RowReject(
+            3,
+            "column 'start': '3/9/25 2:30 AM' does not exist in America/Chicago: "
+            "the clocks jump forward from 02:00 to 03:00 on 2025-03-09",
+            "3/9/25 2:30 AM,a,1",
+        )
+    ]
+    assert [r.occurred_at.astimezone(UTC) for r in records] == [
+        datetime(2025, 3, 9, 7, 59, tzinfo=UTC),
+        datetime(2025, 3, 9, 8, 0, tzinfo=UTC),
+        datetime(2025, 11, 2, 6, 30, tzinfo=UTC),  # 1:30 CDT, before the clocks go back
+        datetime(2025, 11, 2, 8, 30, tzinfo=UTC),
+    ]
+    # an explicit offset or a zone without daylight saving time reads every time
+    records, rejects, _ = parse(path, mapping_of(INTERVALS), tz="UTC")
+    assert rejects == [] and len(records) == 5
+
+
+def test_a_date_and_a_time_that_the_clocks_skip_name_both_columns(tmp_path):
+    text = HEADER + (
+        "\nc1,28/03/2021,02:30:00,Ana,sales,OK,1,"
+        "\nc2,28/03/2021,03:00:00,Ana,sales,OK,1,"
+        "\nc3,31/10/2021,02:30:00,Ana,sales,OK,1,"
+        "\nc4,28/03/2021,02:30:00,Ana,sales,OK,zz,"
+    )
+    path = write(tmp_path, text)
+    records, rejects, _ = parse(path, mapping_of(), tz="Europe/Paris")
+    assert [(r.line, r.reason) for r in rejects] == [
+        (
+            2,
+            "columns 'day' and 'at': '28/03/2021 02:30:00' does not exist in Europe/Paris: "
+            "the clocks jump forward from 02:00 to 03:00 on 2021-03-28",
+        ),
+        (5, "column 'wait': 'zz' is not a number"),
+    ]
+    assert [r.occurred_at.astimezone(UTC) for r in records] == [
+        datetime(2021, 3, 28, 1, 0, tzinfo=UTC),
+        datetime(2021, 10, 31, 0, 30, tzinfo=UTC),  # 02:30 CEST, the first of the two
+    ]
+
+
+def test_a_date_whose_midnight_the_clocks_skip_starts_after_the_gap(tmp_path):
+    days = mapping_of(
+        """
+        description: daily rows
+        source: s
+        timezone: America/Havana
+        external_id: "{id}"
+        occurred_at: {date: day}
+        subject: {agent: agent}
+        facts: {talk: talk}
+        """
+    )
+    records, rejects, _ = parse(write(tmp_path, "id,day,agent,talk\nd1,2019-03-10,Ana,5\n"), days)
+    assert rejects == []
+    assert records[0].occurred_at == datetime(2019, 3, 10, 5, 0, tzinfo=UTC)  # 01:00 CDT
+
+
+# ---- rejects files --------------------------------------------------------------------------------------
+
+SEMICOLONS = """
+description: a semicolon export in cp1252 with a preamble
+source: acme
+delimiter: ";"
+encoding: cp1252
+header_row: 2
+columns:
+  day: {type: date, formats: ["%d/%m/%Y"]}
+  wait: {type: duration}
+external_id: "{id}"
+occurred_at: {date: day, time: at}
+subject: {agent: agent, queue: {column: queue}}
+facts:
+  answered: {when: {column: outcome, equals: OK}}
+  wait: wait
+"""
+
+
+def test_a_rejects_file_keeps_the_export_as_it_was_and_imports_once_fixed(tmp_path):
+    export = (
+        "Export Acme ACD; 2021\r\n"
+        "id;day;at;agent;queue;outcome;wait;rating;;\r\n"
+        'c1;05/01/2021;09:00:00;"Zoë; Jr.";sales;OK;12;5;;\r\n'
+        'c2;05/01/2021;09:00:00;"Ana ""A"" B";sales;OK;zz;;;\r\n'
+        "c3,05/01/2021,09:00:00,Ana,sales,OK,1,\r\n"
+        'c4;05/01/2021;09:00:00;Zoë;"two\r\nlines";OK;x;\r\n'
+    )
+    path = tmp_path / "acme.csv"
+    path.write_bytes(export.encode("cp1252"))
+    mapping = mapping_of(SEMICOLONS)
+    records, rejects, run = parse(path, mapping)
+    assert [r.external_id for r in records] == ["c1"]
+    assert [r.line for r in rejects] == [4, 5, 6]
+
+    written = tmp_path / "acme.rejects.csv"
+    write_rejects(written, run, rejects)
+    assert written.read_bytes().decode("cp1252") == (
+        "Export Acme ACD; 2021\r\n"
+        "id;day;at;agent;queue;outcome;wait;rating;floorboard_line;floorboard_reason\r\n"
+        # the empty fields past the header are dropped, the rest is as it was
+        'c2;05/01/2021;09:00:00;"Ana ""A"" B";sales;OK;zz;;4;column \'wait\': \'zz\' is not a number\r\n'
+        "c3,05/01/2021,09:00:00,Ana,sales,OK,1,;5;"
+        "\"line has 1 field, the header has 8 (it looks delimited by ',', not ';')\"\r\n"
+        "c4;05/01/2021;09:00:00;Zoë;\"two\r\nlines\";OK;x;;6;column 'wait': 'x' is not a number\r\n"
+    )
+
+    # Read again unfixed, the same rows are rejected, and the new file replaces the two extra columns.
+    again, second_rejects, second_run = parse(written, mapping)
+    assert again == []
+    assert [(r.line, r.raw) for r in second_rejects] == [
+        (3, rejects[0].raw),
+        (4, rejects[1].raw),
+        (5, rejects[2].raw),
+    ]
+    assert second_rejects[1].reason == (
+        "line has 1 field, the header has 8 not counting floorboard_line and floorboard_reason"
+    )
+    rewritten = tmp_path / "acme.rejects.rejects.csv"
+    write_rejects(rewritten, second_run, second_rejects)
+    first, second = (file.read_bytes().decode("cp1252").split("\r\n") for file in (written, rewritten))
+    assert second[:2] == first[:2]
+    assert (
+        second[2]
+        == 'c2;05/01/2021;09:00:00;"Ana ""A"" B";sales;OK;zz;;3;column \'wait\': \'zz\' is not a number'
+    )
+
+    # Fixed in place, the file imports with the same mapping; the extra columns are ignored.
+    fixed = (
+        written.read_bytes()
+        .decode("cp1252")
+        .replace(";zz;", ";7;")
+        .replace("c3,05/01/2021,09:00:00,Ana,sales,OK,1,", "c3;05/01/2021;09:00:00;Ana;sales;OK;1;")
+        .replace(";x;", ";3;")
+    )
+    written.write_bytes(fixed.encode("cp1252"))
+    records, rejects, _ = parse(written, mapping)
+    assert rejects == []
+    assert [(r.external_id, r.subject, r.facts) for r in records] == [
+        ("c2", SubjectRef("agent", 'Ana "A" B'), {"answered": True, "wait": 7.0}),
+        ("c3", SubjectRef("agent", "Ana"), {"answered": True, "wait": 1.0}),
+        ("c4", SubjectRef("agent", "Zoë"), {"answered": True, "wait": 3.0}),
+    ]
+
+
+def test_an_xlsx_rejects_file_is_a_csv_of_the_mapped_columns(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Calls"
+    sheet.append(["exported 2021-01-06"])
+    sheet.append(["Id", "Note", "Day", "Start", "Agent", "Answered", "Talk"])
+    sheet.append([101, "ok", datetime(2021, 1, 5), time(9, 12, 58), "Ana", "Y", time(0, 2, 23)])
+    sheet.append(
+        [102, "bad day", "05/01/2021", time(9, 0), "Ana, Jr.", "Y", timedelta(hours=26, seconds=1.5)]
+    )
+    sheet.append([103, "bad flag", datetime(2021, 1, 5), time(10, 0), "Bo", "maybe", 0.25])
+    sheet.append([None, "   ", None, "", None, None, None])
+    path = tmp_path / "calls.xlsx"
+    workbook.save(path)
+    mapping = mapping_of(WORKBOOK_MAPPING)
+    records, rejects, run = parse(path, mapping)
+    assert [r.external_id for r in records] == ["101"]
+    assert [r.line for r in rejects] == [4, 5]
+    assert run.format == "xlsx"
+    assert run.stats.blank == 1
+
+    written = tmp_path / "calls.rejects.csv"
+    write_rejects(written, run, rejects)
+    lines = written.read_bytes().decode("utf-8").split("\r\n")
+    assert lines == [
+        "Id,Day,Start,Agent,Answered,Talk,floorboard_line,floorboard_reason",
+        '102,05/01/2021,09:00:00,"Ana, Jr.",Y,26:00:01.5,4,'
+        "column 'Day': '05/01/2021' does not match any of the formats ['%Y-%m-%d']",
+        "103,2021-01-05,10:00:00,Bo,maybe,0.25,5,"
+        "column 'Answered': 'maybe' is neither a true value ['Y'] nor a false value ['N']",
+        "",
+    ]
+
+    # A CSV variant of the mapping reads the fixed file.
+    written.write_text(
+        written.read_text(encoding="utf-8").replace("05/01/2021", "2021-01-05").replace("maybe", "N"),
+        encoding="utf-8",
+    )
+    variant = mapping_of(WORKBOOK_MAPPING, format="csv", header_row=1, sheet=None)
+    records, rejects, _ = parse(written, variant)
+    assert rejects == []
+    assert [(r.external_id, r.subject.key, r.occurred_at, r.facts) for r in records] == [
+        ("102", "Ana, Jr.", datetime(2021, 1, 5, 9, 0, tzinfo=UTC), {"answered": True, "talk": 93601.5}),
+        ("103", "main", datetime(2021, 1, 5, 10, 0, tzinfo=UTC), {"answered": False}),
+    ]

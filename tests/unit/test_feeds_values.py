@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.feeds.datetime_formats import check_format, compile_format
-from bot.feeds.values import ValueProblem, clock_seconds, make_parser
+from bot.feeds.values import ValueProblem, clock_seconds, dst_gap, make_parser, nonexistent
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -62,6 +62,38 @@ def test_naive_datetimes_take_the_zone_and_explicit_offsets_win():
     assert with_offset == datetime(2021, 1, 5, 8, tzinfo=UTC)
     assert read("2022-01-11T03:41:32Z") == datetime(2022, 1, 11, 3, 41, 32, tzinfo=UTC)
     assert read("2021-01-05 10:00:00.250") == datetime(2021, 1, 5, 10, 0, 0, 250000, tzinfo=PARIS)
+
+
+def test_naive_datetimes_the_clocks_skip_are_refused_and_repeated_ones_are_the_first():
+    chicago = ZoneInfo("America/Chicago")
+    read = parser("datetime", formats=["%m/%d/%y %I:%M %p", "iso"], zone=chicago)
+    with pytest.raises(ValueProblem) as problem:
+        read("3/9/25 2:30 AM")
+    assert str(problem.value) == (
+        "'3/9/25 2:30 AM' does not exist in America/Chicago: "
+        "the clocks jump forward from 02:00 to 03:00 on 2025-03-09"
+    )
+    with pytest.raises(ValueProblem, match=r"^'2025-03-09T02:00:00' does not exist"):
+        read(datetime(2025, 3, 9, 2, 0))  # a typed XLSX cell
+    assert read("3/9/25 1:59 AM").utcoffset() == timedelta(hours=-6)
+    assert read("3/9/25 3:00 AM").utcoffset() == timedelta(hours=-5)
+    assert read("11/2/25 1:30 AM").utcoffset() == timedelta(hours=-5)  # the first 1:30, daylight time
+    assert read("11/2/25 2:30 AM").utcoffset() == timedelta(hours=-6)
+    assert read("2025-03-09T02:30:00-06:00") == datetime(2025, 3, 9, 8, 30, tzinfo=UTC)  # offsets win
+
+
+def test_dst_gaps_of_half_an_hour_and_at_midnight():
+    assert nonexistent(datetime(2025, 10, 5, 2, 10, tzinfo=ZoneInfo("Australia/Lord_Howe"))) == (
+        "does not exist in Australia/Lord_Howe: the clocks jump forward from 02:00 to 02:30 on 2025-10-05"
+    )
+    havana = ZoneInfo("America/Havana")
+    assert dst_gap(datetime(2019, 3, 10, 0, 0, tzinfo=havana)) == (
+        datetime(2019, 3, 10, 0, 0),
+        datetime(2019, 3, 10, 1, 0, tzinfo=havana),
+    )
+    assert dst_gap(datetime(2019, 3, 10, 1, 0, tzinfo=havana)) is None
+    assert dst_gap(datetime(2019, 11, 3, 0, 30, tzinfo=havana)) is None  # repeated, not skipped
+    assert nonexistent(datetime(2025, 3, 9, 2, 30, tzinfo=UTC)) is None
 
 
 def test_percent_z_directive_keeps_the_offset():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -10,9 +11,20 @@ from sqlalchemy import func, insert, select
 from bot.app import Floorboard
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
-from bot.handlers.contract import CALLER, Actor, Command, DestinationKind, HandlerError, Message, Role, Text
-from bot.handlers.dispatch import dispatch
+from bot.handlers.contract import (
+    CALLER,
+    Actor,
+    Command,
+    DestinationKind,
+    HandlerError,
+    Message,
+    PersonRef,
+    Role,
+    Text,
+)
+from bot.handlers.dispatch import dispatch, fingerprint
 from bot.handlers.registry import CommandSpec, Registry
+from bot.scoring.periods import Period
 from bot.store.models import AuditEntry, Delivery
 from tests.unit.test_handlers_world import text
 
@@ -85,6 +97,45 @@ def test_a_replayed_delivery_runs_once(any_app: Floorboard) -> None:
     console = Actor(1, "Agent A", frozenset({Role.AGENT}), platform="console")
     assert text(_run(any_app, "audit", console, "evt-1")[0]) == "done"
     assert _rows(any_app) == (2, 2)
+
+
+def test_a_delivery_id_reused_for_another_command_does_nothing_and_says_so(any_app: Floorboard) -> None:
+    assert text(_run(any_app, "audit", AGENT, "evt-9", note="first")[0]) == "done"
+
+    [reused] = _run(any_app, "audit", AGENT, "evt-9", note="second")
+
+    assert reused.destination.kind is DestinationKind.CALLER
+    assert text(reused) == "This delivery id was already used for a different command; nothing was done."
+    assert _rows(any_app) == (1, 1)
+    assert "Already done" in text(_run(any_app, "audit", AGENT, "evt-9", note="  first ")[0])
+    assert _rows(any_app) == (1, 1)
+    with any_app.engine.connect() as connection:
+        stored = connection.scalar(select(Delivery.fingerprint).where(Delivery.key == "evt-9"))
+    assert stored == hashlib.sha256(b'audit\n{"note":"first"}').hexdigest()
+
+
+def test_the_fingerprint_normalizes_arguments() -> None:
+    def command(name: str, **args: object) -> Command:
+        return Command(name, AGENT, dict(args), "d")
+
+    kudos = command("kudos", to=(PersonRef(7, "Jim Park"),), reason="great   save\n#empathy", value=None)
+    assert (
+        fingerprint(kudos)
+        == hashlib.sha256(
+            b'kudos\n{"reason":"great save #empathy","to":[{"person":7}],"value":null}'
+        ).hexdigest()
+    )
+    board = command("leaderboard", at=date(2021, 1, 15), period=Period.MONTH, metric="csat")
+    assert (
+        fingerprint(board)
+        == hashlib.sha256(b'leaderboard\n{"at":"2021-01-15","metric":"csat","period":"month"}').hexdigest()
+    )
+    assert fingerprint(
+        command("kudos", to=(PersonRef(7, "Jim"),), reason="great save #empathy", value=None)
+    ) == (fingerprint(kudos))
+    assert fingerprint(
+        command("kudos", to=(PersonRef(8, "Ann"),), reason="great save #empathy", value=None)
+    ) != (fingerprint(kudos))
 
 
 def test_a_refusal_rolls_back_the_effect_and_the_claim(any_app: Floorboard) -> None:

@@ -82,16 +82,16 @@ def test_caller_gets_their_own_rank_privately(app: Floorboard) -> None:
     assert mine.title == "Your CSAT rank, month 2021-04-01 to 2021-04-30"
 
 
-def test_opted_out_agents_leave_a_gap_but_still_see_their_rank(any_app: Floorboard) -> None:
+def test_opted_out_agents_leave_no_gap_but_still_see_their_true_rank(any_app: Floorboard) -> None:
     seed(any_app)
     second = RANKED[1]
     assert "no longer show you" in text(say(any_app, second, "/floorboard optout")[0])
     replies = say(any_app, second, "/leaderboard csat")
     [public] = only(replies, DestinationKind.ORIGIN)
-    names = [row[1] for row in _table(public).rows]
-    assert second not in names
-    assert names == [RANKED[0], RANKED[2], RANKED[3]]
+    rows = _table(public).rows
+    assert [(row[0], row[1]) for row in rows] == [("1", RANKED[0]), ("2", RANKED[2]), ("3", RANKED[3])]
     assert second not in text(public)
+    assert "Top 3 of 7 ranked" in text(public)
     [mine] = only(replies, DestinationKind.CALLER)
     assert f"You are 2nd of 8: CSAT {mean(second):.2f} over 10 surveys." in text(mine)
     assert "hidden from public boards" in text(mine)
@@ -195,3 +195,87 @@ def test_unknown_words_name_the_token_and_the_choices(app: Floorboard) -> None:
     assert "blue, red" in message
     [reply] = say(app, "Jim Park", "/leaderboard speed")
     assert "speed" in text(reply) and "csat" in text(reply) and "points" in text(reply)
+
+
+def test_when_the_leader_opts_out_the_public_board_starts_at_1(any_app: Floorboard) -> None:
+    seed(any_app)
+    leader = RANKED[0]
+    say(any_app, leader, "/floorboard optout")
+
+    replies = say(any_app, RANKED[1], "/leaderboard csat")
+
+    [public] = only(replies, DestinationKind.ORIGIN)
+    assert [(row[0], row[1]) for row in _table(public).rows] == [
+        ("1", RANKED[1]),
+        ("2", RANKED[2]),
+        ("3", RANKED[3]),
+    ]
+    [mine] = only(replies, DestinationKind.CALLER)
+    assert text(mine) == f"You are 2nd of 8: CSAT {mean(RANKED[1]):.2f} over 10 surveys."
+    [mine] = only(say(any_app, leader, "/leaderboard csat"), DestinationKind.CALLER)
+    assert text(mine).startswith(f"You are 1st of 8: CSAT {mean(leader):.2f} over 10 surveys.")
+
+
+def test_public_ranks_among_visible_agents_share_ties(app: Floorboard) -> None:
+    seed(app)
+    expected = sorted((-_expected_points(v), name) for name, v in RATINGS.items())
+    tied = [name for points, name in expected if points == expected[0][0]]
+    assert len(tied) == 3  # the true board is 1, 1, 1, 4, …
+    say(app, tied[0], "/floorboard optout")
+
+    [public] = only(say(app, "Jim Park", "/leaderboard"), DestinationKind.ORIGIN)
+
+    visible = [(points, name) for points, name in expected if name != tied[0]]
+    rows = _table(public).rows
+    assert len(visible) == 8 and len(rows) == 4  # ⌊8 / 2⌋ places
+    assert [row[1] for row in rows] == [name for _, name in visible[:4]]
+    assert [row[0] for row in rows] == ["1", "1", "3", "4"]
+    full = only(say(app, ADMIN, "/leaderboard full"), DestinationKind.CALLER)[-1]
+    assert [row[0] for row in _table(full).rows][:4] == ["1", "1", "1", "4"]
+    assert _table(full).rows[[row[1] for row in _table(full).rows].index(tied[0])][4] == (
+        "opted out of public boards"
+    )
+
+
+def test_supervisors_full_board_keeps_true_ranks_of_opted_out_agents(app: Floorboard) -> None:
+    seed(app)
+    say(app, "Martha Jones", "/floorboard optout")
+
+    full = only(say(app, SUPERVISOR, "/leaderboard csat full"), DestinationKind.CALLER)[-1]
+
+    blue = [name for name in RANKED if name in {"Martha Jones", "Jim Park", "Ann Lee", "Ben Cole"}]
+    assert [(row[0], row[1], row[4]) for row in _table(full).rows] == [
+        (str(RANKED.index(name) + 1), name, "opted out of public boards" if name == "Martha Jones" else "")
+        for name in blue
+    ]
+
+
+def test_a_queue_metric_is_refused_on_chat_with_the_way_to_the_figure(app: Floorboard) -> None:
+    seed(app)
+
+    [reply] = say(app, "Jim Park", "/leaderboard abandon_rate")
+
+    assert reply.destination.kind is DestinationKind.CALLER
+    assert text(reply) == (
+        "Abandon rate is measured on queues, not on agents (agents take only answered contacts), so there "
+        "is no agent ranking for it. The center-wide figure: floorboard leaderboard --metric abandon_rate"
+    )
+
+
+def test_too_few_visible_agents_post_nothing_and_say_why(tmp_path: Path) -> None:
+    four = {name: RATINGS[name] for name in ("Ann Lee", "Ben Cole", "Cara Diaz", "Dan Fox")}
+    app = make_app(f"sqlite:///{tmp_path / 'four.db'}")
+    try:
+        seed(app, four)
+        for name in ("Ann Lee", "Ben Cole", "Cara Diaz"):
+            say(app, name, "/floorboard optout")
+        replies = say(app, "Dan Fox", "/leaderboard csat")
+        assert not only(replies, DestinationKind.ORIGIN)
+        [mine] = only(replies, DestinationKind.CALLER)
+        assert text(mine) == (
+            f"You are 4th of 4: CSAT {mean('Dan Fox'):.2f} over 10 surveys.\n"
+            "Nothing was posted publicly: too few of the 4 ranked agents are shown on public boards to post "
+            "a top without its bottom."
+        )
+    finally:
+        app.close()

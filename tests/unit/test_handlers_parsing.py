@@ -32,8 +32,10 @@ def _parse(name: str, text: str) -> dict[str, object]:
 
 def test_split_command() -> None:
     assert split_command("/Leaderboard csat month") == ("leaderboard", "csat month")
-    assert split_command("  kudos   @Jim thanks ") == ("kudos", "@Jim thanks")
+    assert split_command("  /kudos   @Jim thanks ") == ("kudos", "@Jim thanks")
     assert split_command("/me") == ("me", "")
+    assert split_command("  kudos   @Jim thanks ") == ("", "kudos   @Jim thanks")
+    assert split_command("hello") == ("", "hello")
 
 
 def test_tokens_keep_positions_and_mention_forms() -> None:

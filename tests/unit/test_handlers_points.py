@@ -123,7 +123,7 @@ def test_supervisors_see_agents_of_their_teams_on_the_day(app: Floorboard) -> No
     [reply] = say(app, SUPERVISOR, "/points @Dan")
     assert (
         text(reply)
-        == "Dan Fox was not in a team you supervise on 2021-04-01, so their points are private to you."
+        == "Dan Fox was not in a team you supervise on 2021-04-01, so you cannot see their points."
     )
     [reply] = say(app, SUPERVISOR, "/points @Eve")
     assert "not in a team you supervise" in text(reply)

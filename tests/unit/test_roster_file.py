@@ -88,3 +88,29 @@ def test_unknown_columns_and_bad_zones_are_refused():
         parse_roster("name,mail\nAna,a@x\n", "r.csv")
     with pytest.raises(RosterError, match=r"r\.csv:2: team_timezone 'Mars/Olympus'"):
         parse_roster("name,team,team_timezone\nAna,t,Mars/Olympus\n", "r.csv")
+
+
+def test_every_bad_cell_of_a_row_is_reported_together_and_good_rows_are_kept():
+    text = (
+        "name,role,hire_date,team_from,team_to,keys,team_timezone,team_day_start\n"
+        ",boss,04/03/2019,2021-13-01,soon,nokey;pwc:Ok,Mars/Olympus,25:99\n"
+        "Dee,agent,2020-01-02,,,pwc:Dee,,\n"
+    )
+    with pytest.raises(RosterError) as caught:
+        parse_roster(text, "r.csv")
+    assert caught.value.problems == [
+        "r.csv:2: name is required; role 'boss' must be one of agent, supervisor, admin; "
+        "hire_date must be a date as YYYY-MM-DD, got '04/03/2019'; "
+        "team_from must be a date as YYYY-MM-DD, got '2021-13-01'; "
+        "team_to must be a date as YYYY-MM-DD, got 'soon'; "
+        "key 'nokey' is not source:key (for example pwc:Martha); "
+        "team_timezone 'Mars/Olympus' is not an IANA zone such as Europe/London; "
+        "team_day_start must be a time of day as HH:MM, got '25:99'"
+    ]
+    [kept] = caught.value.rows or []
+    assert (kept.line, kept.name, kept.hire_date, kept.keys) == (
+        3,
+        "Dee",
+        date(2020, 1, 2),
+        [KeyRef("source", "pwc", "Dee")],
+    )

@@ -1,6 +1,7 @@
 """The KPI ledger's storage rules on SQLite and PostgreSQL: versions, rollups, constraints, migrations."""
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -150,4 +151,8 @@ def test_an_unmigrated_database_is_refused_with_the_command_to_run(database_url)
     with pytest.raises(DatabaseNotReady) as caught:
         build(load_settings(database_url=database_url), clock=fixed_clock)
     assert "floorboard db upgrade" in str(caught.value)
-    assert "is not initialised" in str(caught.value)
+    if database_url.startswith("sqlite"):  # the file does not exist: said so, and not created
+        assert str(caught.value).startswith("no database at ")
+        assert not Path(database_url.removeprefix("sqlite:///")).exists()
+    else:
+        assert "is not initialised" in str(caught.value)

@@ -71,7 +71,7 @@ def test_the_web_schema_knows_every_fact_and_metric() -> None:
         (with_(facts={"answered": True, "csat": 5}), "facts.csat:", "unknown fact"),
         (with_(facts={"answered": 1}), "facts.answered:", "boolean"),
         (with_(facts={"talk": "200"}), "facts.talk:", "number"),
-        (with_(facts={"talk": -1}), "facts.talk:", "greater than or equal to 0"),
+        (with_(facts={"talk": -1}), "facts.talk:", "must be 0 or more, got -1"),
         (with_(facts={"nps": 11}), "facts.nps:", "less than or equal to 10"),
         (with_(metrics={"speed": {"num": 1, "den": 1}}), "metrics.speed:", "unknown metric"),
         (with_(metrics={"aht": {"num": 1}}), "metrics.aht.den:", "required"),
@@ -105,3 +105,45 @@ def test_event_record_documents_each_field() -> None:
     schema = EventRecord.model_json_schema()
 
     assert all(prop.get("description") for prop in schema["properties"].values())
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({"rating": -1}, "facts.rating: must be 0 or more, got -1"),
+        ({"talk": 1e12}, "facts.talk: 1000000000000.0 seconds is more than 7 days (604,800 seconds)"),
+        ({"wait": 604_801}, "facts.wait: 604801 seconds is more than 7 days (604,800 seconds)"),
+        ({"handle": 700_000.5}, "facts.handle: 700000.5 seconds is more than 7 days (604,800 seconds)"),
+        (
+            {"scheduled_minutes": 10_081, "adhered_minutes": 60},
+            "facts.scheduled_minutes: 10081 minutes is more than 7 days (10,080 minutes)",
+        ),
+        ({"nps": 11}, "facts.nps: Input should be less than or equal to 10"),
+    ],
+)
+def test_impossible_values_are_refused_naming_the_field(facts: dict[str, Any], expected: str) -> None:
+    assert reason(with_(facts={"answered": True, **facts})) == expected
+
+
+def test_a_week_is_the_longest_duration_and_zero_the_lowest_rating() -> None:
+    record = parse_item(with_(facts={"answered": True, "talk": 604_800, "rating": 0})).to_record()
+
+    assert record.facts == {"answered": True, "talk": 604_800, "rating": 0}
+    minutes = parse_item(with_(facts={"scheduled_minutes": 10_080, "adhered_minutes": 10_080}))
+    assert minutes.to_record().facts == {"scheduled_minutes": 10_080, "adhered_minutes": 10_080}
+
+
+def test_a_void_needs_neither_subject_nor_time_but_a_record_needs_both() -> None:
+    void = parse_item({"source": "acd", "external_id": "c-1", "version": 3, "void": True})
+
+    assert (void.subject, void.occurred_at, void.version, void.void) == (None, None, 3, True)
+    with pytest.raises(
+        ValueError, match=r"^subject and occurred_at are needed \(a void takes them from the stored record\)$"
+    ):
+        void.to_record()
+    assert reason({"source": "acd", "external_id": "c-1", "facts": {"answered": True}}) == (
+        "subject: Field required; occurred_at: Field required"
+    )
+    assert reason({"source": "acd", "external_id": "c-1", "void": False}) == (
+        "subject: Field required; occurred_at: Field required"
+    )

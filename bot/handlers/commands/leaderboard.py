@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot.handlers.access import caller
@@ -11,8 +12,9 @@ from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import message, private
 from bot.messages import formats, render
 from bot.scoring.periods import Period
+from bot.scoring.ranking import competition_ranks
 from bot.services import people
-from bot.services.leaderboard import Board, Entry, UnknownBoard, board
+from bot.services.leaderboard import Board, Entry, QueueMetric, UnknownBoard, board
 
 _ALIGN = ("right", "left", "right", "right")
 
@@ -50,6 +52,11 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
             at=at,
             team=args.get("team"),
         )
+    except QueueMetric as error:
+        label = formats.metric_label(error.metric, locale)
+        raise HandlerError(
+            render("leaderboard.queue_metric", locale, metric=label, key=error.metric)
+        ) from None
     except UnknownBoard as error:
         raise HandlerError(str(error)) from None
     top = public_top(shown_board, policy.public_size)
@@ -65,13 +72,23 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
 
 
 def public_top(shown: Board, size: int) -> list[Entry]:
-    """What a public post may show: the first min(size, ⌊ranked/2⌋) places, minus agents who opted out.
+    """What a public post may show, ranked among the agents it may show.
 
-    An opted-out agent leaves a gap instead of pulling up someone from lower down, so the bottom half of
-    the table is never posted.
+    Agents who opted out are left out and the others are ranked among themselves (competition ranking:
+    ties share a rank, 1, 1, 3), so a hidden agent leaves neither a gap nor a trace. Of those, the first
+    min(size, ⌊shown agents / 2⌋) places are posted, so the bottom half of the public table never is.
     """
-    places = min(size, len(shown.entries) // 2)
-    return [entry for entry in shown.entries[:places] if entry.public]
+    visible = public_entries(shown)
+    return visible[: min(size, len(visible) // 2)]
+
+
+def public_entries(shown: Board) -> list[Entry]:
+    """The ranked agents who allow public boards, ranked among themselves; true ranks order them."""
+    visible = [entry for entry in shown.entries if entry.public]
+    return [
+        replace(entry, rank=rank)
+        for rank, entry in competition_ranks(visible, key=lambda entry: entry.rank, descending=False)
+    ]
 
 
 def _title(shown: Board, locale: str) -> str:
@@ -106,7 +123,7 @@ def _public(shown: Board, top: list[Entry], ctx: HandlerContext, locale: str) ->
         "leaderboard.footer",
         locale,
         shown=len(top),
-        ranked=len(shown.entries),
+        ranked=len(public_entries(shown)),
         as_of=formats.stamp(shown.as_of, ctx.program.zone, locale),
     )
     return table, Text(footer)
