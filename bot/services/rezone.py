@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from bot.clock import Clock
 from bot.program import Program
@@ -47,44 +47,49 @@ def rezone(
                 infos[row.id] = people[row.person_id]
             else:
                 infos[row.id] = resolver.queue(row.namespace, row.key)
-        deltas = RollupDeltas(program.service_level_seconds)
-        moves: list[dict[str, object]] = []
+        moves: dict[int, date] = {}
         records = 0
-        query = (
-            select(
-                table.c.id,
-                table.c.subject_id,
-                table.c.occurred_at,
-                table.c.business_day,
-                table.c.facts,
-                table.c.metrics,
-                table.c.void,
-                table.c.is_current,
-                ImportBatch.voided_at,
-            )
-            .outerjoin(ImportBatch, ImportBatch.id == table.c.batch_id)
-            .where(table.c.subject_id.in_(sorted(infos)))
-            .execution_options(yield_per=5000)
-        )
-        for record in connection.execute(query):
+        light = select(table.c.id, table.c.subject_id, table.c.occurred_at, table.c.business_day)
+        if person_ids is not None:
+            light = light.where(table.c.subject_id.in_(sorted(infos)))
+        for record_id, subject_id, occurred_at, stored_day in connection.execute(
+            light.execution_options(yield_per=20_000)
+        ):
             records += 1
-            day = infos[record.subject_id].day_of(_aware(record.occurred_at))
-            if day == record.business_day:
-                continue
-            moves.append({"record_id": record.id, "day": day})
-            if record.is_current and not record.void and record.voided_at is None:
-                deltas.add(record.subject_id, record.business_day, record.facts, record.metrics, -1)
-                deltas.add(record.subject_id, day, record.facts, record.metrics, +1)
+            day = infos[subject_id].day_of(_aware(occurred_at))
+            if day != stored_day:
+                moves[record_id] = day
         if moves:
-            connection.execute(
-                update(table)
-                .where(table.c.id == bindparam("record_id"))
-                .values(business_day=bindparam("day")),
-                moves,
-            )
-            add_to_rollups(connection, deltas.rows())
-            queue_for_scoring(connection, deltas.days())
+            _move(connection, program, moves)
     return RezoneReport(records, len(moves))
+
+
+def _move(connection: Connection, program: Program, moves: dict[int, date]) -> None:
+    """Re-date the records and carry the current ones' contributions from the old day to the new."""
+    table = KpiRecordRow.__table__
+    deltas = RollupDeltas(program.service_level_seconds)
+    ids = sorted(moves)
+    for start in range(0, len(ids), 2000):
+        part = ids[start : start + 2000]
+        rows = connection.execute(
+            select(table.c.id, table.c.subject_id, table.c.business_day, table.c.facts, table.c.metrics)
+            .outerjoin(ImportBatch, ImportBatch.id == table.c.batch_id)
+            .where(
+                table.c.id.in_(part),
+                table.c.is_current.is_(True),
+                table.c.void.is_(False),
+                ImportBatch.voided_at.is_(None),
+            )
+        )
+        for record_id, subject_id, old_day, facts, metrics in rows:
+            deltas.add(subject_id, old_day, facts, metrics, -1)
+            deltas.add(subject_id, moves[record_id], facts, metrics, +1)
+    connection.execute(
+        update(table).where(table.c.id == bindparam("record_id")).values(business_day=bindparam("day")),
+        [{"record_id": record_id, "day": day} for record_id, day in moves.items()],
+    )
+    add_to_rollups(connection, deltas.rows())
+    queue_for_scoring(connection, deltas.days())
 
 
 def _aware(instant: datetime) -> datetime:

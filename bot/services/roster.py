@@ -126,6 +126,13 @@ class RosterReport:
     supervisions_removed: int = 0
 
     @property
+    def moves_clocks(self) -> bool:
+        """Whether a membership or a team's zone or day start changed, so business days may move."""
+        return bool(
+            self.memberships_opened + self.memberships_closed + self.memberships_updated + self.teams_updated
+        )
+
+    @property
     def changes(self) -> int:
         return sum(value for name, value in asdict(self).items() if name != "people_unchanged")
 

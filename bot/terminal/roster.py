@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from bot.scoring.periods import business_day
+from bot.services.rezone import rezone
 from bot.services.roster import COLUMNS, RosterError, RosterReport, export_roster, import_roster_file
 from bot.terminal.common import console, errors, fail, opened_app
 
@@ -41,7 +42,16 @@ def register(app: typer.Typer) -> None:
                 for problem in error.problems:
                     errors.print(problem, highlight=False, markup=False, soft_wrap=True)
                 raise fail(f"{path}: nothing imported ({len(error.problems)} problem(s))") from None
+            moved = None
+            if report.moves_clocks and not dry_run:
+                moved = rezone(fb.engine, fb.program, fb.clock)
+                fb.score()
         _print_summary(path, report, dry_run=dry_run)
+        if moved is not None and moved.moved:
+            console.print(
+                f"Team changes moved {moved.moved} records to another business day; both days were rescored.",
+                highlight=False,
+            )
         if report.changes and not dry_run:
             console.print(
                 "Records parked for keys added here come in with: floorboard parked replay", highlight=False

@@ -1,5 +1,6 @@
 """Moving an agent into a team with another clock moves their records' business days (DESIGN.md §2.8)."""
 
+import json
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
@@ -16,15 +17,20 @@ from bot.store.models import Identity, Team, TeamMembership
 from tests.conftest import shared_file
 
 
-def _dan_answered_per_local_day(path, offset_hours: int) -> Counter:
+def _dan_answered_calls(path) -> list[datetime]:
     sheet = openpyxl.load_workbook(path, read_only=True).active
-    days: Counter = Counter()
+    calls = []
     for row in list(sheet.iter_rows(values_only=True))[1:]:
         _, agent, day, clock, _, answered, *_ = row
         if agent == "Dan" and answered == "Y":
-            instant = datetime.combine(date.fromisoformat(day), clock if isinstance(clock, time) else time())
-            days[(instant + timedelta(hours=offset_hours)).date()] += 1
-    return days
+            calls.append(
+                datetime.combine(date.fromisoformat(day), clock if isinstance(clock, time) else time())
+            )
+    return calls
+
+
+def _dan_answered_per_local_day(path, offset_hours: int) -> Counter:
+    return Counter((call + timedelta(hours=offset_hours)).date() for call in _dan_answered_calls(path))
 
 
 def _handled(app, day: date) -> dict[str, int]:
@@ -65,3 +71,37 @@ def test_a_team_move_with_another_zone_moves_past_records(any_app):
         assert _handled(any_app, day).get("Dan", 0) == kiri_days[day]
     assert rebuild(any_app.engine, any_app.program).changed == 0
     assert rezone(any_app.engine, any_app.program, any_app.clock).moved == 0
+
+
+def test_a_roster_move_into_another_zone_rescores_through_the_cli(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import build_cli
+
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    monkeypatch.setenv("FLOORBOARD_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    workbook = shared_file("tabular/pwc_call_center_original.xlsx")
+    for args in (["db", "upgrade"], ["import", str(workbook), "--mapping", "pwc-xlsx"]):
+        assert runner.invoke(build_cli(), args).exit_code == 0
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "name,team,team_from,team_timezone,keys\nDan,kiri,2020-01-01,Pacific/Kiritimati,pwc:Dan\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(build_cli(), ["roster", "import", str(roster)])
+    assert result.exit_code == 0, result.output
+    expected = _dan_answered_per_local_day(workbook, 14)
+    crossing = sum(
+        (call + timedelta(hours=14)).date() != call.date() for call in _dan_answered_calls(workbook)
+    )
+    assert crossing > 0
+    assert f"moved {crossing} records to another business day" in result.output
+    board_json = runner.invoke(
+        build_cli(), ["leaderboard", "-m", "handled", "-p", "day", "--at", "2021-01-02", "-f", "json"]
+    )
+    entries = {entry["agent"]: entry["value"] for entry in json.loads(board_json.output)["entries"]}
+    assert entries["Dan"] == expected[date(2021, 1, 2)]
+    rebuilt = runner.invoke(build_cli(), ["rollups", "rebuild"])
+    assert "identical" in rebuilt.output
