@@ -69,21 +69,16 @@ def _execute(connection: Connection, table: Table, columns: Sequence[str], rows:
     if connection.dialect.name != "sqlite":
         connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    conversions = [
-        (index, convert)
-        for index, convert in enumerate(_sqlite_converter(table.c[name].type) for name in columns)
-        if convert is not None
-    ]
+    converters = [_sqlite_converter(table.c[name].type) for name in columns]
     values: Rows = rows
-    if conversions:
-        converted = []
-        append = converted.append
-        for row in rows:
-            value = list(row)
-            for index, convert in conversions:
-                value[index] = convert(value[index])
-            append(value)
-        values = converted
+    if any(converters):
+        # column by column: the transposition and map() run in C, only the converters run in Python
+        columns_in = zip(*rows, strict=True)
+        columns_out = [
+            column if convert is None else list(map(convert, column))
+            for column, convert in zip(columns_in, converters, strict=True)
+        ]
+        values = list(zip(*columns_out, strict=True))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){suffix}"
     cursor = connection.connection.cursor()
     try:
@@ -130,5 +125,7 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        if value.utcoffset():
+            value = value.astimezone(UTC)
+        value = value.replace(tzinfo=None)
     return value.isoformat(sep=" ", timespec="microseconds")
