@@ -7,21 +7,19 @@ import json
 import logging
 from datetime import date
 from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import Command, HandlerError, Message, PersonRef, Role
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import has, render
-from bot.store.models import Delivery
+from bot.services import deliveries
+from bot.services.deliveries import Claim
 
 log = logging.getLogger(__name__)
-
-Claim = Literal["claimed", "replayed", "reused"]
 
 
 def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[Message]:
@@ -74,29 +72,15 @@ def _unlinked(command: Command) -> str:
 
 
 def _claim(connection: Connection, command: Command, ctx: HandlerContext) -> Claim:
-    """Claim the delivery id with the command's fingerprint, in the command's transaction.
-
-    "replayed": the id was claimed before for this same command; "reused": for another one. Either way
-    the caller does nothing.
-    """
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    platform, key, print_ = command.actor.platform, command.delivery_id, fingerprint(command)
-    claimed = connection.execute(
-        dialect.insert(Delivery)
-        .values(platform=platform, key=key, fingerprint=print_, created_at=ctx.clock())
-        .on_conflict_do_nothing()
-        .returning(Delivery.id)
-    ).first()
-    if claimed is not None:
-        return "claimed"
-    stored = connection.scalar(
-        select(Delivery.fingerprint).where(Delivery.platform == platform, Delivery.key == key)
+    platform, key = command.actor.platform, command.delivery_id
+    result = deliveries.claim(
+        connection, platform=platform, key=key, fingerprint=fingerprint(command), now=ctx.clock()
     )
-    if stored is not None and stored != print_:
+    if result == "reused":
         log.warning("delivery %s:%s reused for another command (/%s)", platform, key, command.name)
-        return "reused"
-    log.info("replayed delivery %s:%s for /%s", platform, key, command.name)
-    return "replayed"
+    elif result == "replayed":
+        log.info("replayed delivery %s:%s for /%s", platform, key, command.name)
+    return result
 
 
 def fingerprint(command: Command) -> str:
