@@ -17,11 +17,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bot.app import build
 from bot.feeds.mapping import load_mapping
 from bot.feeds.tabular import parse_file
 from bot.scoring.periods import Period
 from bot.services.leaderboard import board
-from tests.conftest import make_app
+from bot.settings import load_settings
+from bot.store.database import upgrade
 
 TOPICS = ("Streaming", "Technical Support", "Payment related", "Contract related", "Admin Support")
 HEADER = (
@@ -65,7 +67,9 @@ def sqlite_baseline(csv_path: Path, workdir: Path) -> float:
 
 
 def floorboard_import(csv_path: Path, workdir: Path) -> tuple[float, dict[str, int]]:
-    app = make_app(f"sqlite:///{workdir / 'floorboard.db'}")
+    url = f"sqlite:///{workdir / 'floorboard.db'}"
+    upgrade(url)
+    app = build(load_settings(database_url=url))
     mapping = load_mapping("pwc-ddmm")
     started = time.perf_counter()
     chunks = parse_file(csv_path, mapping, default_tz=app.program.timezone, chunk_size=20_000)
