@@ -120,7 +120,7 @@ def csv_batches(
         )
         layout.head, layout.newline = shape.head, shape.newline
         layout.delimiter, layout.quotechar = mapping.delimiter, mapping.quotechar
-        layout.encoding = mapping.encoding
+        layout.encoding = _writing_encoding(path, mapping.encoding)
         measure = "the header" if mapping.header_row else "the first row"
         yield None
 
@@ -411,6 +411,14 @@ def _compile(
         )
     except LayoutError as error:
         raise LayoutError(f"{path.name}: {error} (mapping {mapping.name!r})") from None
+
+
+def _writing_encoding(path: Path, encoding: str) -> str:
+    """The encoding to write a rejects file in: the source's, with a byte-order mark only if it had one."""
+    if codecs.lookup(encoding).name != "utf-8-sig":
+        return encoding
+    with path.open("rb") as head:
+        return encoding if head.read(3) == codecs.BOM_UTF8 else "utf-8"
 
 
 def _undecodable(path: Path, encoding: str, error: UnicodeDecodeError) -> LayoutError:

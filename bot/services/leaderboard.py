@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, exists, func, or_, select
 
 from bot.program import Program
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
@@ -113,19 +114,29 @@ def board(
     period: Period,
     at: date,
     team: str | None = None,
+    team_ids: Collection[int] | None = None,
 ) -> Board:
-    """The full board (the admin view); callers apply visibility rules for public posts."""
+    """The full board (the admin view); callers apply visibility rules for public posts.
+
+    Only agents rank: people whose role is supervisor or admin never appear, even with kudos points.
+    `team` (a key or name) counts each agent's figures only on the days they belonged to that team;
+    `team_ids` does the same for the union of several teams (a supervisor's teams): a day counts once
+    when the agent was in any of them. Given both, a day must be in `team` and in one of `team_ids`.
+    """
     if metric not in CATALOGUE and metric != POINTS:
         raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
     if is_queue_only(metric):
         raise QueueMetric(metric)
     start, end = window(period, at, program.week_starts_on)
+    scopes = [frozenset(team_ids)] if team_ids is not None else []
     team_id = _team_id(connection, team)
+    if team_id is not None:
+        scopes.append(frozenset({team_id}))
     if metric == POINTS:
-        rows = _points(connection, start, end, team_id)
+        rows = _points(connection, start, end, scopes)
         better, min_samples = "higher", 1
     else:
-        rows = _kpis(connection, metric, start, end, team_id)
+        rows = _kpis(connection, metric, start, end, scopes)
         better, min_samples = program.better(metric), program.policy(metric).min_samples
     ranked_rows, unranked = [], []
     for person_id, name, public, value, samples in rows:
@@ -189,16 +200,21 @@ def _team_id(connection: Connection, team: str | None) -> int | None:
     return int(team_id)
 
 
-def _membership_on(day_column: object, team_id: int) -> object:
-    return and_(
-        TeamMembership.team_id == team_id,
+def _member_on(day_column: ColumnElement[date], team_ids: frozenset[int]) -> ColumnElement[bool]:
+    """The person of the row belonged to one of `team_ids` on the row's business day.
+
+    An EXISTS, not a join: overlapping memberships (two supervised teams on one day) count the day once.
+    """
+    return exists().where(
+        TeamMembership.person_id == Person.id,
+        TeamMembership.team_id.in_(team_ids),
         TeamMembership.valid_from <= day_column,
         or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > day_column),
     )
 
 
 def _kpis(
-    connection: Connection, metric: str, start: date, end: date, team_id: int | None
+    connection: Connection, metric: str, start: date, end: date, scopes: list[frozenset[int]]
 ) -> list[tuple[int, str, bool, float | None, int]]:
     query = (
         select(
@@ -207,14 +223,16 @@ def _kpis(
         .select_from(Rollup)
         .join(Subject, Subject.id == Rollup.subject_id)
         .join(Person, Person.id == Subject.person_id)
-        .where(Rollup.metric == metric, Rollup.business_day.between(start, end), Subject.kind == "agent")
+        .where(
+            Rollup.metric == metric,
+            Rollup.business_day.between(start, end),
+            Subject.kind == "agent",
+            Person.role == "agent",
+            *(_member_on(Rollup.business_day, team_ids) for team_ids in scopes),
+        )
         .group_by(Person.id, Person.display_name, Person.public_boards)
         .having(or_(func.sum(Rollup.num) != 0, func.sum(Rollup.den) != 0))
     )
-    if team_id is not None:
-        query = query.join(TeamMembership, TeamMembership.person_id == Person.id).where(
-            _membership_on(Rollup.business_day, team_id)  # type: ignore[arg-type]
-        )
     out = []
     for person_id, name, public, num, den in connection.execute(query):
         num, den = int(num), int(den)
@@ -226,7 +244,7 @@ def _kpis(
 
 
 def _points(
-    connection: Connection, start: date, end: date, team_id: int | None
+    connection: Connection, start: date, end: date, scopes: list[frozenset[int]]
 ) -> list[tuple[int, str, bool, float | None, int]]:
     query = (
         select(
@@ -238,14 +256,14 @@ def _points(
         )
         .select_from(PointsEntry)
         .join(Person, Person.id == PointsEntry.person_id)
-        .where(PointsEntry.business_day.between(start, end))
+        .where(
+            PointsEntry.business_day.between(start, end),
+            Person.role == "agent",
+            *(_member_on(PointsEntry.business_day, team_ids) for team_ids in scopes),
+        )
         .group_by(Person.id, Person.display_name, Person.public_boards)
         .having(func.sum(PointsEntry.amount) != 0)
     )
-    if team_id is not None:
-        query = query.join(TeamMembership, TeamMembership.person_id == Person.id).where(
-            _membership_on(PointsEntry.business_day, team_id)  # type: ignore[arg-type]
-        )
     return [
         (pid, name, public, int(total) / 100, int(days))
         for pid, name, public, total, days in connection.execute(query)

@@ -236,26 +236,48 @@ def batches_void(batch_id: int = typer.Argument(..., help="the batch id (floorbo
 def parked_list(
     source: str | None = typer.Option(None, "--source", help="only this source"),
     resolved: bool = typer.Option(False, "--all", help="include records already replayed"),
+    records: bool = typer.Option(False, "--records", help="one line per record instead of one per key"),
+    limit: int = typer.Option(200, "--limit", min=1, help="with --records: at most this many lines"),
 ) -> None:
-    """Records waiting for their agent key to be known (add keys with floorboard roster import)."""
+    """Records waiting for their agent key to be known, one line per unknown key (add keys with
+    floorboard roster import, then floorboard parked replay)."""
     with opened_app() as fb:
         items = parked.list_parked(fb.engine, include_resolved=resolved, source=source)
     if not items:
         console.print("No parked records.")
         return
-    table = Table(title=f"{len(items):,} parked records", title_justify="left")
-    for column in ("source", "external id", "key", "reason", "since", "resolved"):
-        table.add_column(column, overflow="fold")
+    if records:
+        table = Table(title=f"{len(items):,} parked records", title_justify="left")
+        for column in ("source", "external id", "key", "reason", "since", "resolved"):
+            table.add_column(column, overflow="fold")
+        for item in items[:limit]:
+            table.add_row(
+                item.source,
+                item.external_id,
+                item.subject_key,
+                item.reason,
+                _stamp(item.created_at),
+                _stamp(item.resolved_at),
+            )
+        console.print(table)
+        if len(items) > limit:
+            console.print(f"… {len(items) - limit:,} more (raise --limit)", highlight=False)
+        return
+    groups: dict[tuple[str, str], list[parked.ParkedSummary]] = {}
     for item in items:
+        groups.setdefault((item.source, item.subject_key), []).append(item)
+    table = Table(title=f"{len(items):,} parked records under {len(groups):,} keys", title_justify="left")
+    for column in ("source", "key", "records", "first", "last", "reason"):
+        table.add_column(column, overflow="fold")
+    for (group_source, key), members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        stamps = sorted(member.created_at for member in members)
         table.add_row(
-            item.source,
-            item.external_id,
-            item.subject_key,
-            item.reason,
-            _stamp(item.created_at),
-            _stamp(item.resolved_at),
+            group_source, key, f"{len(members):,}", _stamp(stamps[0]), _stamp(stamps[-1]), members[0].reason
         )
     console.print(table)
+    console.print(
+        "Add these keys to the roster (docs/roster.md), then: floorboard parked replay", highlight=False
+    )
 
 
 def parked_replay(source: str | None = typer.Option(None, "--source", help="only this source")) -> None:

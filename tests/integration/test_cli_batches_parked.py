@@ -156,8 +156,10 @@ def test_parked_records_list_and_replay_after_a_roster_import(setup, tmp_path):
     assert "floorboard parked replay" in out
 
     listing = cli(url, "parked", "list")
-    assert "c2" in listing and "c3" in listing and "B2" in listing
+    assert "2 parked records under 1 keys" in listing and "B2" in listing
     assert "unknown agent key 'B2'" in listing
+    each = cli(url, "parked", "list", "--records")
+    assert "c2" in each and "c3" in each
 
     nothing = cli(url, "parked", "replay")
     assert "Replayed 2: 0 imported, 0 already in, 2 still parked" in nothing
@@ -168,7 +170,7 @@ def test_parked_records_list_and_replay_after_a_roster_import(setup, tmp_path):
     replayed = cli(url, "parked", "replay")
     assert "Replayed 2: 2 imported, 0 already in, 0 still parked" in replayed
     assert cli(url, "parked", "list").strip() == "No parked records."
-    assert "c2" in cli(url, "parked", "list", "--all")
+    assert "c2" in cli(url, "parked", "list", "--all", "--records")
     assert csat(url) == {"Ana Lyst": (4.0, 1), "Bo Rister": (4.0, 2)}
     assert "identical" in cli(url, "rollups", "rebuild")
 

@@ -803,3 +803,28 @@ def test_an_xlsx_rejects_file_is_a_csv_of_the_mapped_columns(tmp_path):
         ("102", "Ana, Jr.", datetime(2021, 1, 5, 9, 0, tzinfo=UTC), {"answered": True, "talk": 93601.5}),
         ("103", "main", datetime(2021, 1, 5, 10, 0, tzinfo=UTC), {"answered": False}),
     ]
+
+
+def test_a_rejects_file_has_a_byte_order_mark_only_when_the_source_had_one(tmp_path):
+    from bot.feeds.mapping import load_mapping
+    from bot.feeds.records import RowReject
+    from bot.feeds.tabular import parse_file, write_rejects
+
+    header = (
+        "call_id,agent,date,time,topic,answered (Y/N),resolved,speed_of_answer_in_seconds,"
+        "AvgTalkDuration,SatisfactionRating"
+    )
+    good = "ID1,Jim,01/01/2021,09:00:00,Admin,Y,Y,10,00:01:00,4"
+    bad = "ID2,Jim,31/02/2021,09:00:00,Admin,Y,Y,10,00:01:00,4"
+    body = f"{header}\r\n{good}\r\n{bad}\r\n"
+    for bom in (b"", b"\xef\xbb\xbf"):
+        source = tmp_path / f"calls{len(bom)}.csv"
+        source.write_bytes(bom + body.encode())
+        run = parse_file(source, load_mapping("pwc-ddmm"))
+        rejects = [item for chunk in run for item in chunk if isinstance(item, RowReject)]
+        assert [reject.line for reject in rejects] == [3]
+        out = tmp_path / f"calls{len(bom)}.rejects.csv"
+        write_rejects(out, run, rejects)
+        written = out.read_bytes()
+        assert written.startswith(bom + b"call_id,")
+        assert written.count(b"\xef\xbb\xbf") == (1 if bom else 0)
