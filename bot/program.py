@@ -217,6 +217,8 @@ def _message(problem: Any) -> str:
         return f"{value!r} is not known; choose one of {expected}"
     if kind == "string_pattern_mismatch":
         return f"{value!r} must be a lower-case word: letters, digits, '-' or '_' (e.g. 'teamwork')"
+    if kind == "string_type":
+        return f"must be text (put it in quotes), got {value!r}"
     if kind == "extra_forbidden":
         return "unknown key (see docs/program.md for the keys this section takes)"
     return str(problem["msg"]).removeprefix("Value error, ")
