@@ -7,4 +7,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e ".[dev]"
 .venv/bin/ruff check bot tests bench migrations
 .venv/bin/ruff format --check bot tests bench migrations
+.venv/bin/mypy bot
 .venv/bin/python -m pytest -q "$@"

@@ -2,8 +2,9 @@
 
 `/leaderboard csat month blue 2021-01-15` fills a CommandSpec's params in order; optional params may be
 left out, so each word goes to the first remaining param whose kind accepts it. Mentions (`@Name`,
-`@"Full Name"`, Slack's `<@U123|name>`) are resolved by a callback the adapter supplies. A TEXT param takes
-the rest of the line as typed.
+`@"Full Name"`, Slack's `<@U123|name>`) are resolved by a callback the adapter supplies; an unquoted
+`@Martha Jones` is read as the full name when that is exactly someone's display name (see
+`_join_full_names`). A TEXT param takes the rest of the line as typed.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Token:
     start: int
     end: int
     raw: str
+    person: PersonRef | None = None  # already resolved (an unquoted `@First Last`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +67,26 @@ class Vocabulary:
     resolve_person: PersonResolver
     leagues: tuple[str, ...] = ()
     locale: str = "en"
+    # The one person whose display name is exactly this text (None: no one, or several).
+    exact_name: PersonResolver | None = None
 
 
 def vocabulary(connection: Connection, resolve_person: PersonResolver, locale: str = "en") -> Vocabulary:
+    def exact_name(name: str) -> PersonRef | None:
+        try:
+            person = people.by_display_name(connection, name)
+        except people.AmbiguousName:
+            return None
+        if person is None or person.display_name != name:
+            return None
+        return PersonRef(person.id, person.display_name)
+
     return Vocabulary(
-        tuple(metric_names()), tuple(people.team_keys(connection)), resolve_person, locale=locale
+        tuple(metric_names()),
+        tuple(people.team_keys(connection)),
+        resolve_person,
+        locale=locale,
+        exact_name=exact_name,
     )
 
 
@@ -103,7 +120,7 @@ def tokenize(text: str) -> list[Token]:
 
 def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any]:
     """Typed arguments for `spec` from `text`; params left out are None (PEOPLE: an empty tuple)."""
-    tokens = tokenize(text)
+    tokens = _join_full_names(tokenize(text), text, vocab)
     params = spec.params
     values: dict[str, Any] = {}
     position = 0
@@ -168,7 +185,56 @@ def _leading_mentions(tokens: list[Token]) -> list[Token]:
     return mentions
 
 
+def _join_full_names(tokens: list[Token], text: str, vocab: Vocabulary) -> list[Token]:
+    """`@Martha Jones thanks`: the mention is Martha Jones, not @Martha with the reason `Jones thanks`.
+
+    An unquoted `@Word` directly followed (one space) by a capitalised word becomes one mention of the
+    person whose display name is exactly `Word Next`, unless `Word` alone already means someone else
+    (a unique match to another person). Otherwise the tokens stay as typed.
+    """
+    if vocab.exact_name is None:
+        return tokens
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        joined = _full_name(token, following, text, vocab) if following is not None else None
+        if joined is not None:
+            out.append(joined)
+            index += 2
+        else:
+            out.append(token)
+            index += 1
+    return out
+
+
+def _full_name(token: Token, following: Token, text: str, vocab: Vocabulary) -> Token | None:
+    unquoted = token.kind == "mention" and token.raw.startswith("@") and not token.raw.startswith('@"')
+    if not unquoted or following.kind != "word" or following.raw.startswith('"'):
+        return None
+    if text[token.end : following.start] != " " or not following.value[:1].isupper():
+        return None
+    surname = following.value.rstrip(_TRAILING)
+    if not surname:
+        return None
+    assert vocab.exact_name is not None
+    person = vocab.exact_name(f"{token.value} {surname}")
+    if person is None:
+        return None
+    try:
+        alone = vocab.resolve_person(token.value)
+    except ParseError:
+        alone = None  # several people fit the first word: the full name decides
+    if alone is not None and alone.person_id != person.person_id:
+        return None
+    end = following.start + len(surname)
+    return Token("mention", person.display_name, token.start, end, text[token.start : end], person)
+
+
 def _person(token: Token, vocab: Vocabulary) -> PersonRef:
+    if token.person is not None:
+        return token.person
     person = vocab.resolve_person(token.value)
     if person is None:
         raise ParseError(render("parse.unknown_person", vocab.locale, handle=token.raw))

@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.program import Program
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.models import AuditEntry, ImportBatch, KpiRecordRow
+from bot.store.models import AuditEntry, ImportBatch, KpiRecordRow, table_of
 from bot.store.upsert import add_to_rollups
 
 
@@ -60,7 +60,7 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
         if batch.voided_at is not None:
             raise BatchError(f"batch {batch_id} was already voided at {batch.voided_at:%Y-%m-%d %H:%M}")
         connection.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(voided_at=now))
-        table = KpiRecordRow.__table__
+        table = table_of(KpiRecordRow)
         current = connection.execute(
             select(
                 table.c.id,
@@ -107,17 +107,19 @@ def void_batch(engine: Engine, program: Program, batch_id: int, *, actor: str, c
                 )
             ).all()
             best: dict[tuple[str, str], Any] = {}
-            for row in candidates:
-                key = (row.source, row.external_id)
-                if key not in best or row.version > best[key].version:
-                    best[key] = row
-            for row in best.values():
-                connection.execute(update(table).where(table.c.id == row.id).values(is_current=True))
-                apply(row, +1)
+            for candidate in candidates:
+                key = (candidate.source, candidate.external_id)
+                if key not in best or candidate.version > best[key].version:
+                    best[key] = candidate
+            for chosen in best.values():
+                connection.execute(update(table).where(table.c.id == chosen.id).values(is_current=True))
+                apply(chosen, +1)
         add_to_rollups(connection, deltas.rows())
         queue_for_scoring(connection, deltas.days())
         connection.execute(
-            AuditEntry.__table__.insert().values(
+            table_of(AuditEntry)
+            .insert()
+            .values(
                 at=now,
                 actor=actor,
                 action="batch.void",

@@ -22,7 +22,7 @@ from bot.program import Program
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
 from bot.store.bulk import collector_paused, insert_rows
-from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord
+from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord, table_of
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
 
@@ -232,7 +232,7 @@ class _ChunkIngest:
                 outcomes[index] = ItemOutcome(item.external_id, "parked", reason)
                 continue
             located.append((index, item, subject))
-        insert_ignoring_conflicts(self._connection, ParkedRecord.__table__, parked)  # type: ignore[arg-type]
+        insert_ignoring_conflicts(self._connection, table_of(ParkedRecord), parked)
         for index, outcome in self._store(located):
             outcomes[index] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
@@ -323,8 +323,8 @@ class _ChunkIngest:
         by_source: dict[str, set[str]] = defaultdict(set)
         for _, record, _ in located:
             by_source[record.source].add(record.external_id)
-        table = KpiRecordRow.__table__
-        batches = ImportBatch.__table__
+        table = table_of(KpiRecordRow)
+        batches = table_of(ImportBatch)
         for source, ids in by_source.items():
             if self._connection.scalar(select(table.c.id).where(table.c.source == source).limit(1)) is None:
                 continue
@@ -394,7 +394,7 @@ class _ChunkIngest:
 
     def _write(self, plan: _Plan) -> None:
         connection = self._connection
-        table = KpiRecordRow.__table__
+        table = table_of(KpiRecordRow)
         if plan.retire:
             for start in range(0, len(plan.retire), 500):
                 connection.execute(

@@ -16,6 +16,8 @@ from bot.store.models import Kudos, PointsEntry
 
 RULE = "kudos"
 TEMPLATE = "points.kudos"
+# Characters of a reason: it is repeated in the team post and each DM, and Discord caps a message at 2,000.
+MAX_REASON = 500
 
 
 class KudosRefused(ValueError):
@@ -60,6 +62,8 @@ def give(
         raise KudosRefused("self")
     if not gift.reason.strip():
         raise KudosRefused("reason")
+    if len(gift.reason.strip()) > MAX_REASON:
+        raise KudosRefused("too_long", length=len(gift.reason.strip()), limit=MAX_REASON)
     value = _value(program, gift.value_tag)
     people.lock(connection, gift.giver_id)
     used = used_on(connection, gift.giver_id, day)

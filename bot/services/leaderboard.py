@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Connection, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.program import Program
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
@@ -200,7 +201,7 @@ def _team_id(connection: Connection, team: str | None) -> int | None:
     return int(team_id)
 
 
-def _member_on(day_column: ColumnElement[date], team_ids: frozenset[int]) -> ColumnElement[bool]:
+def _member_on(day_column: InstrumentedAttribute[date], team_ids: frozenset[int]) -> ColumnElement[bool]:
     """The person of the row belonged to one of `team_ids` on the row's business day.
 
     An EXISTS, not a join: overlapping memberships (two supervised teams on one day) count the day once.

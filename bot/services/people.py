@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 
-from bot.store.models import Identity, Person, Supervision, Team, TeamMembership
+from bot.store.models import Identity, Person, Supervision, Team, TeamMembership, table_of
 from bot.store.upsert import insert_ignoring_conflicts
 
 
@@ -91,7 +91,7 @@ def console_person(connection: Connection, namespace: str, name: str) -> PersonI
     person = by_display_name(connection, name)
     if person is not None:
         identity = {"person_id": person.id, "kind": "console", "namespace": namespace, "key": name.strip()}
-        insert_ignoring_conflicts(connection, Identity.__table__, [identity])  # type: ignore[arg-type]
+        insert_ignoring_conflicts(connection, table_of(Identity), [identity])
     return person
 
 
@@ -137,6 +137,17 @@ def team(connection: Connection, team_id: int) -> TeamInfo | None:
         select(Team.id, Team.key, Team.name, Team.channels).where(Team.id == team_id)
     ).first()
     return TeamInfo(int(row.id), row.key, row.name, bool(row.channels)) if row else None
+
+
+def team_by_key(connection: Connection, key: str) -> TeamInfo | None:
+    """The team whose key (or, failing that, name) is `key`, as `/leaderboard … team` names it."""
+    for column in (Team.key, Team.name):
+        row = connection.execute(
+            select(Team.id, Team.key, Team.name, Team.channels).where(column == key).order_by(Team.id)
+        ).first()
+        if row:
+            return TeamInfo(int(row.id), row.key, row.name, bool(row.channels))
+    return None
 
 
 def team_keys(connection: Connection) -> list[str]:

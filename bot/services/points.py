@@ -16,7 +16,7 @@ from bot.program import Program
 from bot.scoring.daily_points import Award, RuleSpec, day_awards
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
-from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject
+from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
 
 DayKey = tuple[int, date]
 _MAX_CONFLICTS = 20
@@ -43,7 +43,7 @@ def rule_specs(program: Program) -> list[RuleSpec]:
 def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
     """Mark (subject, business day) pairs for rescoring, in the caller's transaction."""
     rows = sorted(set(days))
-    insert_rows(connection, ScoreQueue.__table__, ("subject_id", "business_day"), rows)  # type: ignore[arg-type]
+    insert_rows(connection, table_of(ScoreQueue), ("subject_id", "business_day"), rows)
 
 
 def score_pending(
@@ -89,11 +89,11 @@ def _score_pass(engine: Engine, programs: ProgramHistory, clock: Clock, subjects
         people = dict(
             connection.execute(select(Subject.id, Subject.person_id).where(Subject.id.in_(group))).all()
         )
-        agents = {
-            (row.subject_id, row.business_day): people[row.subject_id]
-            for row in queued
-            if people.get(row.subject_id) is not None
-        }
+        agents: dict[DayKey, int] = {}
+        for row in queued:
+            person_id = people.get(row.subject_id)
+            if person_id is not None:
+                agents[(row.subject_id, row.business_day)] = person_id
         _score(connection, agents, programs, clock)
         ids = [row.id for row in queued]
         for start in range(0, len(ids), 5000):
@@ -131,7 +131,7 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
         columns = tuple(rows[0])
         insert_rows(
             connection,
-            PointsEntry.__table__,  # type: ignore[arg-type]
+            table_of(PointsEntry),
             columns,
             [tuple(row[c] for c in columns) for row in rows],
         )

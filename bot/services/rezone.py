@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.program import Program
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.models import ImportBatch, KpiRecordRow, Subject
+from bot.store.models import ImportBatch, KpiRecordRow, Subject, table_of
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import add_to_rollups
 
@@ -31,7 +31,7 @@ def rezone(
     engine: Engine, program: Program, clock: Clock, person_ids: Collection[int] | None = None
 ) -> RezoneReport:
     """Move records to the business day their agent's (dated) team clock gives; None means everyone."""
-    table = KpiRecordRow.__table__
+    table = table_of(KpiRecordRow)
     with engine.begin() as connection:
         resolver = SubjectResolver(
             connection, default_zone=program.zone, default_day_start=program.day_start_minutes, now=clock()
@@ -66,7 +66,7 @@ def rezone(
 
 def _move(connection: Connection, program: Program, moves: dict[int, date]) -> None:
     """Re-date the records and carry the current ones' contributions from the old day to the new."""
-    table = KpiRecordRow.__table__
+    table = table_of(KpiRecordRow)
     deltas = RollupDeltas(program.service_level_seconds)
     ids = sorted(moves)
     for start in range(0, len(ids), 2000):

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, delete, select
 from bot.program import Program
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.models import ImportBatch, KpiRecordRow, Rollup
+from bot.store.models import ImportBatch, KpiRecordRow, Rollup, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def rebuild(engine: Engine, program: Program) -> RebuildReport:
         connection.execute(delete(Rollup))
         if after:
             connection.execute(
-                Rollup.__table__.insert(),
+                table_of(Rollup).insert(),
                 [
                     {"subject_id": s, "business_day": d, "metric": m, "num": n, "den": dn}
                     for (s, d, m), (n, dn) in after.items()

@@ -211,7 +211,7 @@ def agent_subject_ids(connection: Connection, person_ids: list[int]) -> dict[int
                 Subject.person_id.in_(person_ids[start : start + 2000])
             )
         )
-        found.update(dict(rows.all()))
+        found.update({int(person_id or 0): int(subject_id) for person_id, subject_id in rows if person_id})
     missing = [pid for pid in person_ids if pid not in found]
     if missing:
         ids = (

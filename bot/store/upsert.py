@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.bulk import add_rows
-from bot.store.models import Rollup
+from bot.store.models import Rollup, table_of
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -27,7 +27,7 @@ def add_to_rollups(connection: Connection, rows: Sequence[tuple[int, date, str, 
     """Add (num, den) deltas, given as ROLLUP_COLUMNS tuples, into the rollups of (subject, day, metric)."""
     add_rows(
         connection,
-        Rollup.__table__,  # type: ignore[arg-type]
+        table_of(Rollup),
         ROLLUP_COLUMNS,
         rows,
         keys=ROLLUP_COLUMNS[:3],

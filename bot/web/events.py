@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, select
 
 from bot.feeds.records import KpiRecord, RowReject
-from bot.store.models import Identity, KpiRecordRow
+from bot.store.models import Identity, KpiRecordRow, table_of
 from bot.store.models import Subject as SubjectRow
 from bot.web.auth import (
     SIGNATURE_HEADER,
@@ -195,7 +195,7 @@ def _stored_records(
     An agent subject is named by the person's key in this source (an Identity of kind 'source'); a queue
     subject by its own key. Without a current version, the highest stored version speaks.
     """
-    records = KpiRecordRow.__table__.c
+    records = table_of(KpiRecordRow).c
     subjects = SubjectRow.__table__.c
     found: dict[str, tuple[Literal["agent", "queue"], str | None, int | None, datetime]] = {}
     with engine.connect() as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,14 @@ def test_plain_text_without_a_slash_is_not_a_command(url: str) -> None:
         "[private to Jim Park]\nCommands start with /; try /help\n"
     )
     assert "There is no command /hello." in cli(url, "say", "--as", "Jim Park", "/hello")
+
+
+def test_cli_leaderboard_never_lists_supervisors_or_admins(url: str) -> None:
+    cli(url, "say", "--as", "Martha Jones", '/kudos @"Sam Reed" @"Ada King" thanks for the cover')
+    out = cli(url, "leaderboard", "-m", "points", "-p", "day", "--at", "2021-04-01", "-f", "json")
+    shown = json.loads(out)
+    names = [entry["agent"] for entry in shown["entries"]] + [item["agent"] for item in shown["unranked"]]
+    assert sorted(names) == sorted(RATINGS)
+    assert shown["entries"][0]["rank"] == 1 and len(shown["entries"]) == len(RATINGS)
+    mine = cli(url, "say", "--as", "Sam Reed", "/me")
+    assert "Points, all time: 5.00 pts" in mine and "Rank" not in mine

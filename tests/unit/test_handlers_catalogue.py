@@ -31,7 +31,7 @@ def test_every_literal_message_id_in_the_code_is_in_the_catalogue() -> None:
 def test_every_dynamic_message_family_is_complete() -> None:
     known = message_ids()
     families = {
-        "kudos.refused": ["no_receivers", "self", "reason", "allowance", "value", "no_values"],
+        "kudos.refused": ["no_receivers", "self", "reason", "too_long", "allowance", "value", "no_values"],
         "period": [p.value for p in Period],
         "points.this": [p.value for p in Period],
         "roles": [r.value for r in Role],

@@ -11,7 +11,7 @@ from bot.app import Floorboard
 from bot.feeds.records import KpiRecord, SubjectRef
 from bot.handlers.contract import DestinationKind, Mention, Text, UserText
 from bot.store.models import Delivery, Kudos, PointsEntry
-from tests.unit.test_handlers_world import DAY, ratings_records, say, seed, text
+from tests.unit.test_handlers_world import DAY, RATINGS, ratings_records, say, seed, text
 
 
 def _counts(app: Floorboard) -> tuple[int, int, int]:
@@ -210,3 +210,50 @@ def test_concurrent_replays_of_one_delivery_apply_once(any_app: Floorboard) -> N
     assert sum(r.startswith("Kudos sent") for r in results) == 1
     assert sum(r.startswith("Already done") for r in results) == 5
     assert _counts(any_app) == (1, 1, 1)
+
+
+def test_a_reason_over_500_characters_is_refused_privately(app: Floorboard) -> None:
+    seed(app)
+    replies = say(app, "Martha Jones", "/kudos @Jim " + "thanks " * 714 + "#empathy")
+    assert [m.destination.kind for m in replies] == [DestinationKind.CALLER]
+    assert text(replies[0]) == (
+        "Your reason is 4997 characters long; kudos reasons can be at most 500. Shorten it and send again. "
+        "Nothing was sent."
+    )
+    assert _counts(app) == (0, 0, 0)
+    reason = "x" * 499 + "!"
+    replies = say(app, "Martha Jones", f"/kudos @Jim {reason}")
+    assert "Kudos sent to @Jim Park" in text(replies[0])
+    with app.engine.connect() as connection:
+        assert connection.scalar(select(Kudos.reason)) == reason
+
+
+def test_an_unquoted_full_name_is_one_recipient(app: Floorboard) -> None:
+    ids = seed(app)
+    replies = say(app, "Jim Park", "/kudos @Martha Jones thanks for the cover")
+    assert text(replies[0]).startswith("Kudos sent to @Martha Jones.")
+    assert text(replies[1]) == "@Jim Park gave kudos to @Martha Jones: thanks for the cover"
+    replies = say(app, "Jim Park", "/kudos @Ann Lee, @Ben Cole Great save")
+    assert text(replies[0]).startswith("Kudos sent to @Ann Lee and @Ben Cole.")
+    say(app, "Jim Park", "/kudos @Cara Great save")  # not a full name: Cara, reason "Great save"
+    with app.engine.connect() as connection:
+        rows = connection.execute(select(Kudos.receiver_id, Kudos.reason).order_by(Kudos.id)).all()
+    assert [tuple(row) for row in rows] == [
+        (ids["Martha Jones"], "thanks for the cover"),
+        (ids["Ann Lee"], "Great save"),
+        (ids["Ben Cole"], "Great save"),
+        (ids["Cara Diaz"], "Great save"),
+    ]
+
+
+def test_a_full_name_decides_between_two_people_sharing_a_first_name(app: Floorboard) -> None:
+    ids = seed(app, {**RATINGS, "Jim Hale": [5] * 5})
+    [refused] = say(app, "Martha Jones", "/kudos @Jim thanks")
+    assert "@Jim could be Jim Hale, Jim Park" in text(refused)
+    say(app, "Martha Jones", "/kudos @Jim Hale thanks")
+    # "Jim Park" is not typed as such (lower case): @Jim stays ambiguous and nothing is sent.
+    [refused] = say(app, "Martha Jones", "/kudos @Jim park thanks")
+    assert "@Jim could be" in text(refused)
+    with app.engine.connect() as connection:
+        rows = connection.execute(select(Kudos.receiver_id, Kudos.reason)).all()
+    assert [tuple(row) for row in rows] == [(ids["Jim Hale"], "thanks")]

@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import insert, select
+
 from bot.app import Floorboard
 from bot.handlers.contract import DestinationKind, Table
 from bot.program import default_program_text
+from bot.scoring.periods import Period
+from bot.services.leaderboard import board
+from bot.store.models import Supervision, Team, TeamMembership
 from tests.conftest import make_app
 from tests.unit.test_handlers_world import (
     ADMIN,
+    DAY,
     RATINGS,
     SUPERVISOR,
     mean,
@@ -128,8 +134,11 @@ def test_no_data_and_historical_boards(app: Floorboard) -> None:
     assert [row[1] for row in _table(public).rows] == ["Cara Diaz", "Ben Cole"]
     [mine] = only(replies, DestinationKind.CALLER)
     assert text(mine) == "You are 4th of 4: CSAT 2.00 over 6 surveys."
-    [mine] = only(say(app, SUPERVISOR, "/leaderboard csat"), DestinationKind.CALLER)
-    assert text(mine) == "You have no CSAT data for week 2021-03-29 to 2021-04-04."
+    [mine] = only(say(app, "Dan Fox", "/leaderboard csat week 2021-03-02"), DestinationKind.CALLER)
+    assert text(mine) == (
+        "You have no CSAT data for week 2021-03-01 to 2021-03-07.\n"
+        "Nothing was posted publicly: with 0 ranked, a public board would show the bottom of the table."
+    )
 
 
 def test_team_board_ranks_only_members(app: Floorboard) -> None:
@@ -279,3 +288,130 @@ def test_too_few_visible_agents_post_nothing_and_say_why(tmp_path: Path) -> None
         )
     finally:
         app.close()
+
+
+def _full_rows(app: Floorboard, name: str, line: str) -> list[tuple[str, ...]]:
+    return list(_table(only(say(app, name, line), DestinationKind.CALLER)[-1]).rows)
+
+
+def _ingest_march_around_the_move(app: Floorboard) -> None:
+    """Eve Gray moved Blue -> Red on 2021-03-15: 5s on the 10th (Blue), 3s on the 20th (Red)."""
+    for day, ratings, prefix in (
+        (date(2021, 3, 10), {"Eve Gray": [5] * 6, "Ann Lee": [4] * 6}, "a"),
+        (date(2021, 3, 20), {"Eve Gray": [3] * 6, "Cara Diaz": [4] * 6}, "b"),
+    ):
+        app.ingest(
+            [ratings_records(ratings, day=day, prefix=prefix)],
+            source="test",
+            origin="test",
+            create_unknown=True,
+        )
+
+
+def test_supervisors_full_board_counts_only_the_days_in_her_teams(app: Floorboard) -> None:
+    seed(app)
+    _ingest_march_around_the_move(app)
+
+    replies = say(app, SUPERVISOR, "/leaderboard csat month 2021-03-15 full")
+
+    full = replies[-1]
+    assert full.title == "Full CSAT board (private), month 2021-03-01 to 2021-03-31"
+    assert [row[:4] for row in _table(full).rows] == [
+        ("1", "Eve Gray", "5.00", "6"),
+        ("2", "Ann Lee", "4.00", "6"),
+    ]
+    assert text(full).endswith(
+        "2 ranked in team blue, as of 2021-04-01 12:00 UTC. Each agent's figures and rank count only the "
+        "days they were in a team you supervise."
+    )
+    team_board = _full_rows(app, SUPERVISOR, "/leaderboard csat month blue 2021-03-15 full")
+    assert [row[:4] for row in team_board] == [("1", "Eve Gray", "5.00", "6"), ("2", "Ann Lee", "4.00", "6")]
+    # Admins keep the whole board: Eve's whole month, 4.00 over 12, tied with Ann and Cara.
+    assert [row[:4] for row in _full_rows(app, ADMIN, "/leaderboard csat month 2021-03-15 full")] == [
+        ("1", "Ann Lee", "4.00", "6"),
+        ("1", "Cara Diaz", "4.00", "6"),
+        ("1", "Eve Gray", "4.00", "12"),
+    ]
+
+
+def test_a_supervisor_of_two_teams_gets_the_union_of_their_days_counted_once(app: Floorboard) -> None:
+    ids = seed(app)
+    _ingest_march_around_the_move(app)
+    with app.engine.begin() as connection:
+        red = connection.scalar(select(Team.id).where(Team.key == "red"))
+        connection.execute(insert(Supervision).values(supervisor_id=ids[SUPERVISOR], team_id=red))
+        # An overlapping membership: Eve also in Red on the 10th must not count that day twice.
+        connection.execute(
+            insert(TeamMembership).values(
+                person_id=ids["Eve Gray"],
+                team_id=red,
+                valid_from=date(2021, 3, 1),
+                valid_to=date(2021, 3, 15),
+            )
+        )
+
+    rows = _full_rows(app, SUPERVISOR, "/leaderboard csat month 2021-03-15 full")
+
+    assert [row[:4] for row in rows] == [
+        ("1", "Ann Lee", "4.00", "6"),
+        ("1", "Cara Diaz", "4.00", "6"),
+        ("1", "Eve Gray", "4.00", "12"),
+    ]
+
+
+def test_full_board_of_a_team_she_does_not_supervise_is_refused_and_nothing_is_posted(
+    app: Floorboard,
+) -> None:
+    seed(app)
+
+    replies = say(app, SUPERVISOR, "/leaderboard csat day red full")
+
+    assert [m.destination.kind for m in replies] == [DestinationKind.CALLER]
+    assert text(replies[0]) == (
+        "You do not supervise team red, so you cannot see its full board. Nothing was posted; leave out "
+        "`full` for the public board and your own rank."
+    )
+    replies = say(app, SUPERVISOR, "/leaderboard csat day blue full")
+    assert [m.destination.kind for m in replies] == [DestinationKind.ORIGIN, DestinationKind.CALLER]
+    assert replies[-1].title == "Full CSAT board (private), team blue, day 2021-04-01"
+    assert [row[1] for row in _table(replies[-1]).rows] == ["Martha Jones", "Jim Park", "Ann Lee", "Ben Cole"]
+    assert len(only(say(app, ADMIN, "/leaderboard csat day red full"), DestinationKind.CALLER)) == 1
+
+
+def test_supervisors_and_admins_never_rank_even_with_kudos_points(app: Floorboard) -> None:
+    ids = seed(app)
+    assert "Kudos sent" in text(
+        say(app, "Martha Jones", '/kudos @"Sam Reed" @"Ada King" thanks for the cover')[0]
+    )
+    staff = {SUPERVISOR, ADMIN}
+
+    replies = say(app, "Jim Park", "/leaderboard points day")
+    [public] = only(replies, DestinationKind.ORIGIN)
+    assert not staff & {row[1] for row in _table(public).rows}
+    assert "Top 4 of 9 ranked" in text(public)
+    full = _full_rows(app, ADMIN, "/leaderboard points day full")
+    assert len(full) == 9 and not staff & {row[1] for row in full}
+    with app.engine.connect() as connection:
+        shown = board(connection, app.program, metric="points", period=Period.DAY, at=DAY)
+    assert {entry.person_id for entry in shown.entries}.isdisjoint({ids[SUPERVISOR], ids[ADMIN]})
+    assert not any(item.person_id in {ids[SUPERVISOR], ids[ADMIN]} for item in shown.unranked)
+    assert len(shown.entries) == 9
+
+    # No own-rank line for callers who are not agents; the public board is still posted.
+    replies = say(app, SUPERVISOR, "/leaderboard csat day")
+    assert [m.destination.kind for m in replies] == [DestinationKind.ORIGIN]
+    replies = say(app, ADMIN, "/leaderboard points day full")
+    assert [m.destination.kind for m in replies] == [DestinationKind.ORIGIN, DestinationKind.CALLER]
+    assert replies[-1].title == "Full Points board (private), day 2021-04-01"
+
+
+def test_a_supervisor_hears_why_nothing_was_posted_without_an_own_rank(app: Floorboard) -> None:
+    seed(app)
+
+    replies = say(app, SUPERVISOR, "/leaderboard csat day 2021-03-02")
+
+    assert [m.destination.kind for m in replies] == [DestinationKind.CALLER]
+    assert replies[0].title == "CSAT leaderboard, day 2021-03-02"
+    assert text(replies[0]) == (
+        "Nothing was posted publicly: with 0 ranked, a public board would show the bottom of the table."
+    )

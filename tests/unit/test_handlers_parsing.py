@@ -144,3 +144,37 @@ def test_required_param_cannot_be_skipped_by_an_optional_one() -> None:
     with pytest.raises(ParseError, match="a whole number"):
         parse_args(spec, "week 3", VOCAB)
     assert usage(spec) == "/demo count [period]"
+
+
+def test_an_unquoted_first_and_last_name_is_read_as_one_mention() -> None:
+    named = {
+        "Martha Jones": PersonRef(1, "Martha Jones"),
+        "Jim Park": PersonRef(2, "Jim Park"),
+        "Ann Lee": PersonRef(4, "Ann Lee"),
+    }
+    alone = {"martha": PersonRef(1, "Martha Jones"), "ann": PersonRef(3, "Ann")}
+    vocab = Vocabulary(
+        tuple(metric_names()),
+        ("blue", "red"),
+        lambda handle: alone.get(handle.lower()),
+        exact_name=named.get,
+    )
+    spec = REGISTRY.get("kudos")
+    assert spec is not None
+
+    def parsed(line: str) -> tuple[tuple[str, ...], str]:
+        args = parse_args(spec, line, vocab)
+        return tuple(person.display_name for person in args["to"]), args["reason"]
+
+    # "Martha" alone is the same person: the surname is part of the mention, not of the reason.
+    assert parsed("@Martha Jones thanks") == (("Martha Jones",), "thanks")
+    # "Jim" alone matches no one; "Jim Park" is exactly a display name.
+    assert parsed("@Jim Park, @Martha great save") == (("Jim Park", "Martha Jones"), "great save")
+    # "Ann" alone is someone else (Ann, id 3): keep @Ann and the reason as typed.
+    assert parsed("@Ann Lee thanks") == (("Ann",), "Lee thanks")
+    # Not capitalised, not directly after the mention, or quoted: unchanged.
+    assert parsed("@Martha jones thanks") == (("Martha Jones",), "jones thanks")
+    assert parsed("@Martha  Jones thanks") == (("Martha Jones",), "Jones thanks")
+    assert parsed('@Martha "Jones" thanks') == (("Martha Jones",), '"Jones" thanks')
+    # Without an exact-name lookup (an adapter that has none), nothing is joined.
+    assert parse_args(spec, "@Martha Jones thanks", VOCAB)["reason"] == "Jones thanks"

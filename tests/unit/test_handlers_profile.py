@@ -9,7 +9,7 @@ from bot.handlers.commands import default_registry
 from bot.handlers.contract import DestinationKind, Fields, Table
 from bot.handlers.parsing import usage
 from bot.store.models import Person
-from tests.unit.test_handlers_world import RATINGS, say, seed, text
+from tests.unit.test_handlers_world import ADMIN, RATINGS, SUPERVISOR, say, seed, text
 
 
 def _parts(message: object) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
@@ -85,3 +85,34 @@ def test_help_lists_every_command_with_its_params(app: Floorboard) -> None:
     assert {spec.name for spec in registry} == {"leaderboard", "points", "me", "kudos", "floorboard", "help"}
     assert "full" in listing and "supervisors" in listing
     assert text(say(app, "Jim Park", "/floorboard help")[0]) == listing
+
+
+def test_me_all_shows_the_all_time_points_once(app: Floorboard) -> None:
+    seed(app)
+    [reply] = say(app, "Finn Hart", "/me all")
+    fields = next(s for s in reply.segments if isinstance(s, Fields))
+    average = sum(RATINGS["Finn Hart"]) / 10
+    points = round(10 + (average - 4.2) / 0.6 * 10, 2) + 2.5
+    assert [name for name, _ in fields.items] == ["Points, all time", "Rank", "Public boards"]
+    assert fields.items[0] == ("Points, all time", f"{points:.2f} pts")
+    assert fields.items[1] == ("Rank", "8th of 9, all time")
+    assert text(reply).count("Points, all time") == 1
+
+
+def test_me_and_points_for_a_supervisor_show_points_but_no_rank(app: Floorboard) -> None:
+    seed(app)
+    say(app, "Martha Jones", '/kudos @"Sam Reed" thanks for the cover')
+    [reply] = say(app, SUPERVISOR, "/me")
+    fields = dict(next(s for s in reply.segments if isinstance(s, Fields)).items)
+    assert fields == {
+        "Points, week 2021-03-29 to 2021-04-04": "5.00 pts",
+        "Points, all time": "5.00 pts",
+        "Public boards": "you are shown (/floorboard optout to hide)",
+    }
+    [reply] = say(app, SUPERVISOR, "/points")
+    fields = dict(next(s for s in reply.segments if isinstance(s, Fields)).items)
+    assert fields == {"Balance": "5.00 pts", "Today": "5.00 pts", "This week": "5.00 pts"}
+    [reply] = say(app, ADMIN, '/points @"Sam Reed"')
+    assert "Rank" not in dict(next(s for s in reply.segments if isinstance(s, Fields)).items)
+    [reply] = say(app, "Jim Park", "/points")
+    assert dict(next(s for s in reply.segments if isinstance(s, Fields)).items)["Rank"].startswith("1st of 9")

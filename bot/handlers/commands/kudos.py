@@ -23,7 +23,7 @@ from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import mention, people_list, segments
 from bot.messages import formats, render
 from bot.services import people
-from bot.services.kudos import Gift, Given, KudosRefused, give
+from bot.services.kudos import MAX_REASON, Gift, Given, KudosRefused, give
 
 _TAG_TRAILING = ",.;:!?"
 
@@ -32,7 +32,7 @@ def register(registry: Registry, locale: str = "en") -> None:
     registry.add(
         CommandSpec(
             name="kudos",
-            help=render("help.kudos", locale),
+            help=render("help.kudos", locale, limit=MAX_REASON),
             handler=kudos,
             params=(
                 Param("to", ParamKind.PEOPLE, render("help.param.to", locale), required=True),

@@ -7,7 +7,18 @@ from datetime import date
 
 from bot.handlers.access import caller
 from bot.handlers.context import HandlerContext
-from bot.handlers.contract import ORIGIN, Command, HandlerError, Message, Param, ParamKind, Role, Table, Text
+from bot.handlers.contract import (
+    ORIGIN,
+    Actor,
+    Command,
+    HandlerError,
+    Message,
+    Param,
+    ParamKind,
+    Role,
+    Table,
+    Text,
+)
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import message, private
 from bot.messages import formats, render
@@ -38,20 +49,20 @@ def register(registry: Registry, locale: str = "en") -> None:
 
 def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
     locale, args, policy = command.locale, command.args, ctx.program.leaderboard
-    me = caller(command)
+    caller(command)
     full = args.get("full") == "full"
     if full and not command.actor.has(Role.SUPERVISOR):
         raise HandlerError(render("leaderboard.full_refused", locale))
+    team: str | None = args.get("team")
+    scope = _full_scope(ctx, command.actor, team, locale) if full else None
     at: date = args.get("at") or ctx.today()
+    metric = args.get("metric") or policy.default_metric
+    period = Period(args.get("period") or policy.default_period)
     try:
-        shown_board = board(
-            ctx.db,
-            ctx.program,
-            metric=args.get("metric") or policy.default_metric,
-            period=Period(args.get("period") or policy.default_period),
-            at=at,
-            team=args.get("team"),
-        )
+        shown_board = board(ctx.db, ctx.program, metric=metric, period=period, at=at, team=team)
+        full_board = shown_board
+        if scope is not None and team is None:
+            full_board = board(ctx.db, ctx.program, metric=metric, period=period, at=at, team_ids=scope)
     except QueueMetric as error:
         label = formats.metric_label(error.metric, locale)
         raise HandlerError(
@@ -65,10 +76,30 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
         replies.append(
             message(ORIGIN, *_public(shown_board, top, ctx, locale), title=_title(shown_board, locale))
         )
-    replies.append(_own_rank(shown_board, me.person_id, bool(top), ctx, locale))
+    own = _own_rank(shown_board, command, bool(top), ctx, locale)
+    if own is not None:
+        replies.append(own)
     if full:
-        replies.append(_full(shown_board, command, ctx, locale))
+        replies.append(_full(full_board, scope, ctx, locale))
     return replies
+
+
+def _full_scope(ctx: HandlerContext, actor: Actor, team: str | None, locale: str) -> frozenset[int] | None:
+    """The teams whose members a full board may show: None for admins (everyone), else supervised teams.
+
+    A supervisor asking for the full board of a team she does not supervise is refused before anything
+    is computed or posted.
+    """
+    if Role.ADMIN in actor.roles:
+        return None
+    supervised = actor.supervised_team_ids
+    if not supervised:
+        raise HandlerError(render("leaderboard.full.no_teams", locale))
+    if team is not None:
+        named = people.team_by_key(ctx.db, team)
+        if named is not None and named.id not in supervised:
+            raise HandlerError(render("leaderboard.full.not_supervised", locale, team=team))
+    return supervised
 
 
 def public_top(shown: Board, size: int) -> list[Entry]:
@@ -129,13 +160,21 @@ def _public(shown: Board, top: list[Entry], ctx: HandlerContext, locale: str) ->
     return table, Text(footer)
 
 
-def _own_rank(shown: Board, person_id: int, posted: bool, ctx: HandlerContext, locale: str) -> Message:
+def _own_rank(
+    shown: Board, command: Command, posted: bool, ctx: HandlerContext, locale: str
+) -> Message | None:
+    """The caller's place privately; callers who are not agents (and so have no data) get none.
+
+    When nothing was posted, they still hear why, so the command never goes silent.
+    """
+    person_id = command.actor.person_id
     label = formats.metric_label(shown.metric, locale)
     unit = formats.unit_of(shown.metric)
-    entry = shown.rank_of(person_id)
+    entry = shown.rank_of(person_id) if person_id is not None else None
     unranked = next((u for u in shown.unranked if u.person_id == person_id), None)
+    lines: list[str] = []
     if entry is not None:
-        lines = [
+        lines.append(
             render(
                 "leaderboard.you.ranked",
                 locale,
@@ -145,9 +184,9 @@ def _own_rank(shown: Board, person_id: int, posted: bool, ctx: HandlerContext, l
                 value=formats.value(unit, entry.value),
                 samples=formats.samples(shown.metric, entry.samples, locale),
             )
-        ]
+        )
     elif unranked is not None and unranked.value is not None:
-        lines = [
+        lines.append(
             render(
                 "leaderboard.you.below_minimum",
                 locale,
@@ -156,22 +195,27 @@ def _own_rank(shown: Board, person_id: int, posted: bool, ctx: HandlerContext, l
                 samples=formats.samples(shown.metric, unranked.samples, locale),
                 needed=formats.samples(shown.metric, shown.min_samples, locale),
             )
-        ]
-    else:
-        lines = [
+        )
+    elif not command.actor.has(Role.SUPERVISOR):
+        lines.append(
             render(
                 "leaderboard.you.no_data",
                 locale,
                 metric=label,
                 window=formats.window(shown.period, shown.start, shown.end, locale),
             )
-        ]
-    person = people.get(ctx.db, person_id)
-    if person is not None and not person.public_boards:
-        lines.append(render("leaderboard.you.hidden", locale))
+        )
+    if lines and person_id is not None:
+        person = people.get(ctx.db, person_id)
+        if person is not None and not person.public_boards:
+            lines.append(render("leaderboard.you.hidden", locale))
     if not posted:
         reason = "small" if len(shown.entries) // 2 == 0 else "hidden"
         lines.append(render(f"leaderboard.not_posted.{reason}", locale, ranked=len(shown.entries)))
+    if not lines:
+        return None
+    if entry is None and unranked is None and command.actor.has(Role.SUPERVISOR):
+        return private("\n".join(lines), title=_title(shown, locale))
     title = render(
         "leaderboard.you.title",
         locale,
@@ -181,40 +225,39 @@ def _own_rank(shown: Board, person_id: int, posted: bool, ctx: HandlerContext, l
     return private("\n".join(lines), title=title)
 
 
-def _full(shown: Board, command: Command, ctx: HandlerContext, locale: str) -> Message:
-    """The whole board, privately: admins see everyone, supervisors the people of teams they supervise."""
-    actor = command.actor
-    visible: set[int] | None = None
-    if Role.ADMIN not in actor.roles:
-        visible = people.members_of(ctx.db, actor.supervised_team_ids, shown.start, shown.end)
+def _full(shown: Board, scope: frozenset[int] | None, ctx: HandlerContext, locale: str) -> Message:
+    """The whole board, privately: admins see everyone; a supervisor gets the board built over the teams
+    she supervises (`scope`), so each agent's figures and rank count only their days in those teams."""
     label = formats.metric_label(shown.metric, locale)
     unit = formats.unit_of(shown.metric)
     rows = []
     for entry in shown.entries:
-        if visible is None or entry.person_id in visible:
-            note = "" if entry.public else render("leaderboard.full.hidden", locale)
-            rows.append((*_row(shown, entry), note))
+        note = "" if entry.public else render("leaderboard.full.hidden", locale)
+        rows.append((*_row(shown, entry), note))
     for item in shown.unranked:
-        if visible is None or item.person_id in visible:
-            value = "–" if item.value is None else formats.value(unit, item.value)
-            note = render(
-                "leaderboard.full.below_minimum",
-                locale,
-                needed=formats.samples(shown.metric, shown.min_samples, locale),
-            )
-            rows.append(("–", item.name, value, str(item.samples), note))
+        value = "–" if item.value is None else formats.value(unit, item.value)
+        note = render(
+            "leaderboard.full.below_minimum",
+            locale,
+            needed=formats.samples(shown.metric, shown.min_samples, locale),
+        )
+        rows.append(("–", item.name, value, str(item.samples), note))
     headers = (*_headers(shown, locale), render("leaderboard.column.note", locale))
-    scope = "everyone" if visible is None else "supervised"
-    footer = render(
-        f"leaderboard.full.scope.{scope}",
-        locale,
-        ranked=len(shown.entries),
-        as_of=formats.stamp(shown.as_of, ctx.program.zone, locale),
-    )
-    title = render(
-        "leaderboard.full.title",
-        locale,
-        metric=label,
-        window=formats.window(shown.period, shown.start, shown.end, locale),
-    )
+    as_of = formats.stamp(shown.as_of, ctx.program.zone, locale)
+    if scope is None:
+        footer = render("leaderboard.full.scope.everyone", locale, ranked=len(shown.entries), as_of=as_of)
+    else:
+        keys = sorted(team.key for team in (people.team(ctx.db, team_id) for team_id in scope) if team)
+        footer = render(
+            "leaderboard.full.scope.supervised",
+            locale,
+            ranked=len(shown.entries),
+            teams=shown.team or render("common.comma", locale).join(keys),
+            as_of=as_of,
+        )
+    window = formats.window(shown.period, shown.start, shown.end, locale)
+    if shown.team:
+        title = render("leaderboard.full.title_team", locale, metric=label, team=shown.team, window=window)
+    else:
+        title = render("leaderboard.full.title", locale, metric=label, window=window)
     return private(Table(headers, tuple(rows), (*_ALIGN, "left")), Text(footer), title=title)

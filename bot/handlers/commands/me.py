@@ -38,21 +38,23 @@ def me(command: Command, ctx: HandlerContext) -> list[Message]:
     window = formats.window(period, standing.start, standing.end, locale)
     person = people.get(ctx.db, you.person_id)
     public = person.public_boards if person else True
-    rank = rank_text(standing, window, locale)
-    fields = Fields(
+    items = [
         (
-            (
-                render("me.field.period_points", locale, window=window),
-                amount_text(standing.period_total, locale),
-            ),
-            (render("me.field.total_points", locale), amount_text(standing.balance, locale)),
-            (render("me.field.rank", locale), rank),
-            (
-                render("me.field.boards", locale),
-                render("me.boards.shown" if public else "me.boards.hidden", locale),
-            ),
+            render("me.field.period_points", locale, window=window),
+            amount_text(standing.period_total, locale),
+        )
+    ]
+    if period is not Period.ALL:  # for `all` the period's points are the all-time points
+        items.append((render("me.field.total_points", locale), amount_text(standing.balance, locale)))
+    if person is None or person.role == "agent":  # boards rank agents only
+        items.append((render("me.field.rank", locale), rank_text(standing, window, locale)))
+    items.append(
+        (
+            render("me.field.boards", locale),
+            render("me.boards.shown" if public else "me.boards.hidden", locale),
         )
     )
+    fields = Fields(tuple(items))
     parts: list[Segment] = [fields]
     standings = profiles.kpis(ctx.db, ctx.program, you.person_id, standing.start, standing.end)
     if standings:

@@ -50,22 +50,27 @@ def points(command: Command, ctx: HandlerContext) -> list[Message]:
         return [why(ctx, target, given, command.locale)]
     period = Period(ctx.program.leaderboard.default_period)
     standing = profiles.standing(ctx.db, ctx.program, target.person_id, period=period, at=given or today)
-    return [summary(standing, target, today, command.locale)]
+    person = people.get(ctx.db, target.person_id)
+    ranked = person is None or person.role == "agent"
+    return [summary(standing, target, today, command.locale, ranked=ranked)]
 
 
-def summary(standing: profiles.PointsStanding, target: PersonRef, today: date, locale: str) -> Message:
+def summary(
+    standing: profiles.PointsStanding, target: PersonRef, today: date, locale: str, *, ranked: bool = True
+) -> Message:
+    """Balance, rank (agents only: `ranked` False leaves it out), the day's and the period's points."""
     window = formats.window(standing.period, standing.start, standing.end, locale)
     day = render("points.today", locale) if standing.day == today else standing.day.isoformat()
     current = standing.start <= today <= standing.end
     period = render(f"points.this.{standing.period.value}", locale) if current else window
-    fields = Fields(
-        (
-            (render("points.field.balance", locale), amount_text(standing.balance, locale)),
-            (render("points.field.rank", locale), rank_text(standing, window, locale)),
-            (day, amount_text(standing.day_total, locale)),
-            (period, amount_text(standing.period_total, locale)),
-        )
-    )
+    items = [(render("points.field.balance", locale), amount_text(standing.balance, locale))]
+    if ranked:
+        items.append((render("points.field.rank", locale), rank_text(standing, window, locale)))
+    items += [
+        (day, amount_text(standing.day_total, locale)),
+        (period, amount_text(standing.period_total, locale)),
+    ]
+    fields = Fields(tuple(items))
     parts: list[Segment] = [fields]
     if standing.period_rules:
         rows = tuple(
