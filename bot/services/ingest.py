@@ -42,6 +42,7 @@ RECORD_COLUMNS = (
     "received_at",
 )
 _FACTS, _METRICS = RECORD_COLUMNS.index("facts"), RECORD_COLUMNS.index("metrics")
+_IS_CURRENT = RECORD_COLUMNS.index("is_current")
 Status = Literal["accepted", "duplicate", "parked", "rejected"]
 
 
@@ -85,6 +86,12 @@ class _Existing:
     facts: dict[str, Any] | None
     metrics: dict[str, Any] | None
     occurred_at: datetime
+    pending: list[Any] | None = None  # the row this chunk will still write, while it can change
+
+    def supersede(self) -> None:
+        self.is_current = False
+        if self.pending is not None:
+            self.pending[_IS_CURRENT] = False
 
     def same_content(self, record: KpiRecord, subject_id: int) -> bool:
         """Whether a redelivery with this (source, external id, version) carries what is stored."""
@@ -106,8 +113,8 @@ def _utc(instant: datetime) -> datetime:
 @dataclass(slots=True)
 class _Plan:
     deltas: RollupDeltas
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    revive: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    revive: list[tuple[int, list[Any]]] = field(default_factory=list)
     retire: list[int] = field(default_factory=list)
 
 
@@ -274,7 +281,7 @@ class _ChunkIngest:
             reason = None
             if becomes_current:
                 if current is not None:
-                    current.is_current = False
+                    current.supersede()
                     if current.id >= 0:
                         plan.retire.append(current.id)
                     _apply(plan.deltas, current, -1)
@@ -362,9 +369,9 @@ class _ChunkIngest:
                     )
         return found
 
-    def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> tuple[Any, ...]:
+    def _row(self, record: KpiRecord, subject_id: int, day: date, current: bool) -> list[Any]:
         """A kpi_records row in RECORD_COLUMNS order."""
-        return (
+        return [
             record.source,
             record.external_id,
             record.version,
@@ -377,7 +384,7 @@ class _ChunkIngest:
             current,
             self._batch_id,
             self._now,
-        )
+        ]
 
     def _parked_row(self, record: KpiRecord, reason: str) -> dict[str, Any]:
         return {
@@ -411,7 +418,7 @@ class _ChunkIngest:
 
 
 def _entry(
-    record_id: int, record: KpiRecord, subject_id: int, day: date, row: tuple[Any, ...], current: bool
+    record_id: int, record: KpiRecord, subject_id: int, day: date, row: list[Any], current: bool
 ) -> _Existing:
     """What this chunk now knows is stored for a record (id -1 until the insert)."""
     return _Existing(
@@ -425,6 +432,7 @@ def _entry(
         row[_FACTS],
         row[_METRICS],
         record.occurred_at,
+        row,
     )
 
 
