@@ -74,7 +74,12 @@ def floorboard_import(csv_path: Path, workdir: Path) -> tuple[float, dict[str, i
     started = time.perf_counter()
     chunks = parse_file(csv_path, mapping, default_tz=app.program.timezone, chunk_size=20_000)
     _, counts, _ = app.ingest(
-        chunks, source=mapping.source, origin="file", create_unknown=True, mapping=mapping.name
+        chunks,
+        source=mapping.source,
+        origin="file",
+        create_unknown=True,
+        mapping=mapping.name,
+        keep_outcomes=False,
     )
     with app.engine.connect() as connection:
         top = board(connection, app.program, metric="points", period=Period.QUARTER, at=date(2021, 2, 1))

@@ -44,10 +44,12 @@ class Floorboard:
         filename: str | None = None,
         sha256: str | None = None,
         filtered: Callable[[], int] | None = None,
+        keep_outcomes: bool = True,
     ) -> tuple[int, IngestCounts, list[ItemOutcome]]:
         """Ingest chunks as one batch, then score the touched days; returns batch id, counts, outcomes.
 
         `filtered`, asked once the chunks are consumed, counts rows a feed skipped on purpose (row filters).
+        A file import of a million rows needs only the counts: `keep_outcomes=False` returns no outcomes.
         """
         ingestor = self.ingestor
         batch_id = ingestor.start_batch(
@@ -58,7 +60,8 @@ class Floorboard:
         for chunk in chunks:
             result = ingestor.ingest(chunk, batch_id=batch_id, create_unknown=create_unknown)
             counts.add(result)
-            outcomes.extend(result)
+            if keep_outcomes:
+                outcomes.extend(result)
         if filtered is not None:
             counts.filtered = filtered()
             counts.read += counts.filtered

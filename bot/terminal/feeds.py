@@ -98,6 +98,7 @@ def import_file(
                 filename=path.name,
                 sha256=digest,
                 filtered=lambda: run.filtered,
+                keep_outcomes=False,
             )
         except (LayoutError, OSError) as error:
             raise fail(
