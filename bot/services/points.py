@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, String, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
@@ -180,12 +180,16 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
     subjects = sorted({subject_id for subject_id, _ in agents})
     days = [day for _, day in agents]
     sums: dict[DayKey, dict[str, tuple[int, int]]] = defaultdict(dict)
+    # days come back as ISO text and are parsed once per distinct day: the Date type's per-row
+    # conversion cost more than the query on a quarter of a thousand agents
     rows = connection.execute(
-        select(Rollup.subject_id, Rollup.business_day, Rollup.metric, Rollup.num, Rollup.den).where(
-            Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days))
-        )
+        select(
+            Rollup.subject_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
+        ).where(Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days)))
     )
-    for subject_id, day, metric, num, den in rows:
+    parsed: dict[str, date] = {}
+    for subject_id, text, metric, num, den in rows:
+        day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
         if (subject_id, day) in agents:
             sums[(subject_id, day)][metric] = (num, den)
     return sums
