@@ -38,6 +38,8 @@ class _Strict(BaseModel):
 
 class MetricPolicy(_Strict):
     better: Literal["higher", "lower"] | None = None
+    rank_by: Literal["raw", "bayesian"] | None = None
+    prior_weight: float = Field(default=10, ge=0)
     target: float | None = None
     min_samples: int = Field(default=1, ge=1)
     weight: float = Field(default=1.0, ge=0)
@@ -148,6 +150,13 @@ class Program(_Strict):
 
     def policy(self, metric: str) -> MetricPolicy:
         return self.metrics.get(metric) or MetricPolicy()
+
+    def rank_by(self, metric: str) -> Literal["raw", "bayesian"]:
+        """Ratio metrics rank on a Bayesian average unless the program says raw; totals rank raw."""
+        chosen = self.policy(metric).rank_by
+        if chosen is not None:
+            return chosen
+        return "bayesian" if CATALOGUE[metric].kind == "ratio" else "raw"
 
     def better(self, metric: str) -> Literal["higher", "lower"]:
         return self.policy(metric).better or CATALOGUE[metric].better

@@ -15,7 +15,15 @@ def board_to_json(board: Board) -> dict[str, Any]:
         "period": {"start": board.start.isoformat(), "end": board.end.isoformat()},
         "as_of": _instant(board.as_of),
         "entries": [
-            {"rank": e.rank, "agent": e.name, "agent_id": e.person_id, "value": e.value, "samples": e.samples}
+            {
+                "rank": e.rank,
+                "agent": e.name,
+                "agent_id": e.person_id,
+                "value": e.value,
+                "samples": e.samples,
+                "rank_value": e.rank_value,
+                "method": e.method,
+            }
             for e in board.entries
         ],
         "unranked": [

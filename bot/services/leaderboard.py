@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.program import Program
+from bot.scoring.confidence import RankBy, bayesian_average, method_label, population_mean
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
 from bot.scoring.periods import Period, window
 from bot.scoring.ranking import competition_ranks
@@ -43,6 +44,8 @@ class Entry:
     value: float
     samples: int
     public: bool
+    rank_value: float = 0.0
+    method: str = "raw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +148,48 @@ def board(
             unranked.append(Unranked(person_id, name, value, samples, public))
         else:
             ranked_rows.append((person_id, name, public, value, samples))
-    ranked_rows.sort(key=lambda r: (r[1], r[0]))
-    ranked = competition_ranks(ranked_rows, key=lambda r: r[3], descending=better == "higher")
+    adjust = _rank_value(
+        program, metric, [(value, samples) for *_, value, samples in rows if value is not None]
+    )
+    scored = [
+        (pid, name, public, value, samples, adjust.value(value, samples))
+        for pid, name, public, value, samples in ranked_rows
+    ]
+    scored.sort(key=lambda r: (r[1], r[0]))
+    ranked = competition_ranks(scored, key=lambda r: r[5], descending=better == "higher")
     entries = [
-        Entry(rank, pid, name, value, samples, public) for rank, (pid, name, public, value, samples) in ranked
+        Entry(rank, pid, name, value, samples, public, rank_value, adjust.label)
+        for rank, (pid, name, public, value, samples, rank_value) in ranked
     ]
     unranked.sort(key=lambda u: (u.name, u.person_id))
     as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
     return Board(metric, period, start, end, team, as_of, min_samples, entries, unranked)
+
+
+@dataclass(frozen=True, slots=True)
+class _Adjustment:
+    rank_by: RankBy
+    prior_weight: float
+    prior_mean: float | None
+
+    @property
+    def label(self) -> str:
+        return method_label(self.rank_by, self.prior_weight, self.prior_mean)
+
+    def value(self, value: float, samples: int) -> float:
+        if self.rank_by == "raw" or self.prior_mean is None:
+            return value
+        return bayesian_average(value, samples, self.prior_mean, self.prior_weight)
+
+
+def _rank_value(program: Program, metric: str, population: list[tuple[float, int]]) -> _Adjustment:
+    """How this board ranks: raw values, or Bayesian averages toward the whole board's mean (every agent
+    with data in the window, ranked or not, makes the prior)."""
+    if metric == POINTS:
+        return _Adjustment("raw", 0, None)
+    return _Adjustment(
+        program.rank_by(metric), program.policy(metric).prior_weight, population_mean(population)
+    )
 
 
 def queue_board(

@@ -99,9 +99,11 @@ def test_leaderboard_table_json_and_errors(url):
 
     asa = json.loads(cli(url, "leaderboard", "-m", "asa", "-p", "day", "--at", "2010-08-01", "-f", "json"))
     assert set(asa) == {"metric", "period", "as_of", "entries", "unranked"}
-    assert set(asa["entries"][0]) == {"rank", "agent", "agent_id", "value", "samples"}
+    assert set(asa["entries"][0]) == {"rank", "agent", "agent_id", "value", "samples", "rank_value", "method"}
+    assert asa["entries"][0]["method"].startswith("bayesian(prior_weight=10")
     values = [entry["value"] for entry in asa["entries"]]
-    assert values == sorted(values)  # lower is better
+    rank_values = [entry["rank_value"] for entry in asa["entries"]]
+    assert rank_values == sorted(rank_values)  # lower is better, on the confidence-adjusted value
     assert any(value != round(value, 2) for value in values)  # full precision, not display rounding
 
     points = json.loads(

@@ -18,7 +18,10 @@ def test_a_board_becomes_plain_json() -> None:
         team=None,
         as_of=datetime(2021, 4, 1, 12, 30),
         min_samples=5,
-        entries=[Entry(1, 7, "Ana", 4.8, 12, True), Entry(1, 9, "Ben", 4.8, 6, False)],
+        entries=[
+            Entry(1, 7, "Ana", 4.8, 12, True, 4.5, "bayesian(prior_weight=10, prior_mean=4.2)"),
+            Entry(1, 9, "Ben", 4.8, 6, False, 4.5, "bayesian(prior_weight=10, prior_mean=4.2)"),
+        ],
         unranked=[Unranked(3, "Cy", None, 0, True)],
     )
 
@@ -27,8 +30,24 @@ def test_a_board_becomes_plain_json() -> None:
         "period": {"start": "2021-03-29", "end": "2021-04-04"},
         "as_of": "2021-04-01T12:30:00+00:00",
         "entries": [
-            {"rank": 1, "agent": "Ana", "agent_id": 7, "value": 4.8, "samples": 12},
-            {"rank": 1, "agent": "Ben", "agent_id": 9, "value": 4.8, "samples": 6},
+            {
+                "rank": 1,
+                "agent": "Ana",
+                "agent_id": 7,
+                "value": 4.8,
+                "samples": 12,
+                "rank_value": 4.5,
+                "method": "bayesian(prior_weight=10, prior_mean=4.2)",
+            },
+            {
+                "rank": 1,
+                "agent": "Ben",
+                "agent_id": 9,
+                "value": 4.8,
+                "samples": 6,
+                "rank_value": 4.5,
+                "method": "bayesian(prior_weight=10, prior_mean=4.2)",
+            },
         ],
         "unranked": [{"agent": "Cy", "agent_id": 3, "value": None, "samples": 0}],
     }
