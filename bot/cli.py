@@ -7,7 +7,7 @@ import logging
 
 import typer
 
-GROUPS = ("database", "feeds", "roster", "boards", "config", "chat", "server")
+GROUPS = ("database", "feeds", "roster", "boards", "explain", "config", "chat", "server")
 
 
 def build_cli() -> typer.Typer:

@@ -1,0 +1,39 @@
+"""`floorboard explain --agent NAME --day YYYY-MM-DD`: one sentence per points change of that day."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.messages import explain as sentence_for
+from bot.services import people, profiles
+from bot.terminal.common import console, fail, opened_app, parse_day
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("explain")
+    def explain(
+        agent: str = typer.Option(..., "--agent", help="the agent's display name"),
+        day: str = typer.Option(..., "--day", help="the business day, YYYY-MM-DD"),
+    ) -> None:
+        """Why an agent's points changed on a day: one sentence per ledger entry, with its inputs."""
+        when = parse_day(day, "--day")
+        with opened_app() as fb, fb.engine.connect() as connection:
+            try:
+                person = people.by_display_name(connection, agent)
+            except people.AmbiguousName as error:
+                raise fail(str(error)) from None
+            if person is None:
+                raise fail(f"no agent named {agent!r}; names are as on the boards (floorboard leaderboard)")
+            changes = profiles.changes(connection, person.id, when)
+            givers = {int(c.inputs["giver"]) for c in changes if isinstance(c.inputs.get("giver"), int)}
+            names = people.names(connection, givers)
+        if not changes:
+            console.print(
+                f"No points changes for {person.display_name} on {when.isoformat()}.", highlight=False
+            )
+            return
+        for change in changes:
+            text = sentence_for(change.template, change.inputs, "en", names)
+            console.print(f"{change.amount / 100:+.2f} pts: {text}", highlight=False, markup=False, soft_wrap=True)
+        net = sum(change.amount for change in changes)
+        console.print(f"Net change on {when.isoformat()}: {net / 100:+.2f} pts.", highlight=False)
