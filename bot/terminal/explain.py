@@ -34,6 +34,8 @@ def register(app: typer.Typer) -> None:
             return
         for change in changes:
             text = sentence_for(change.template, change.inputs, "en", names)
-            console.print(f"{change.amount / 100:+.2f} pts: {text}", highlight=False, markup=False, soft_wrap=True)
+            console.print(
+                f"{change.amount / 100:+.2f} pts: {text}", highlight=False, markup=False, soft_wrap=True
+            )
         net = sum(change.amount for change in changes)
         console.print(f"Net change on {when.isoformat()}: {net / 100:+.2f} pts.", highlight=False)
