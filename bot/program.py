@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
@@ -58,11 +66,26 @@ else:
 ValueTag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
+class GateSpec(_Strict):
+    """A quality gate: the rule's points count only while this metric is ≥ gte and/or ≤ lte that day."""
+
+    gte: float | None = None
+    lte: float | None = None
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> GateSpec:
+        if self.gte is None and self.lte is None:
+            raise ValueError("a gate needs gte, lte or both")
+        return self
+
+
 class ZoneRule(_Strict):
     id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     metric: MetricKey
     period: Literal["day"] = "day"
     zones: list[tuple[float, float]] = Field(min_length=2)
+    gate: dict[MetricKey, GateSpec] = Field(default_factory=dict)
+    cap: float | None = Field(default=None, gt=0, description="most points this rule pays per day")
 
     @field_validator("zones")
     @classmethod
@@ -100,6 +123,7 @@ class Program(_Strict):
     service_level_seconds: float = Field(default=20, gt=0)
     metrics: dict[MetricKey, MetricPolicy] = Field(default_factory=dict)
     points: list[ZoneRule] = Field(default_factory=list)
+    daily_cap: float | None = Field(default=None, gt=0, description="most zone points per agent-day")
     kudos: KudosPolicy = KudosPolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     identity: IdentityPolicy = IdentityPolicy()

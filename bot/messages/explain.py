@@ -70,7 +70,34 @@ def _zone(inputs: Mapping[str, Any], locale: str) -> str:
     weight = float(inputs.get("weight", 1.0))
     if weight != 1.0:
         sentence += render("explain.points.zone.weighted", locale, weight=formats.trim(weight))
+    for gate in inputs.get("gates") or []:
+        sentence += _gate(gate, locale)
+    if inputs.get("cap"):
+        sentence += render(
+            f"explain.points.zone.{inputs['cap']}", locale, uncapped=formats.trim(float(inputs["uncapped"]))
+        )
     return sentence
+
+
+def _gate(gate: Mapping[str, Any], locale: str) -> str:
+    metric = str(gate["metric"])
+    unit = formats.unit_of(metric)
+    bounds = []
+    if gate.get("gte") is not None:
+        bounds.append(
+            render("explain.points.zone.gate_gte", locale, bound=formats.value(unit, float(gate["gte"])))
+        )
+    if gate.get("lte") is not None:
+        bounds.append(
+            render("explain.points.zone.gate_lte", locale, bound=formats.value(unit, float(gate["lte"])))
+        )
+    return render(
+        "explain.points.zone.gate",
+        locale,
+        metric=formats.metric_label(metric, locale),
+        value=formats.value(unit, float(gate["value"])),
+        bounds=render("common.and", locale).join(bounds),
+    )
 
 
 def _zone_point(unit: str, point: list[float] | None, locale: str) -> str:

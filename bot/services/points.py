@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.program import Program
-from bot.scoring.daily_points import Award, RuleSpec, day_awards
+from bot.scoring.daily_points import Award, Gate, RuleSpec, day_awards
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
@@ -35,6 +35,11 @@ def rule_specs(program: Program) -> list[RuleSpec]:
                 policy.floor,
                 policy.ceiling,
                 policy.weight,
+                tuple(
+                    Gate(metric, program.policy(metric).min_samples, gate.gte, gate.lte)
+                    for metric, gate in rule.gate.items()
+                ),
+                rule.cap,
             )
         )
     return specs
@@ -116,7 +121,10 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
         desired = {
             (award.rule_id, versioned.version): award
             for award in day_awards(
-                specs[versioned.version], sums.get((subject_id, day), {}), versioned.version
+                specs[versioned.version],
+                sums.get((subject_id, day), {}),
+                versioned.version,
+                versioned.program.daily_cap,
             )
         }
         held = ledger.get((person_id, day), {})
