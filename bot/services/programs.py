@@ -13,6 +13,8 @@ from bot.program import LoadedProgram, Program, parse_program
 from bot.scoring.periods import business_day
 from bot.store.models import ProgramVersion
 
+FIRST_DAY = date(1970, 1, 1)
+
 
 @dataclass(frozen=True, slots=True)
 class VersionedProgram:
@@ -44,7 +46,11 @@ class ProgramHistory:
 
 
 def register(engine: Engine, loaded: LoadedProgram, clock: Clock, effective_from: date | None = None) -> int:
-    """Store the program text if it is new (effective today in the program's zone); return its version."""
+    """Store the program text if it is new and return its version.
+
+    The first program governs all history (nothing was scored before it); a later one is effective from
+    today in the program's zone, unless `effective_from` says otherwise.
+    """
     with engine.begin() as connection:
         known = connection.scalar(
             select(ProgramVersion.version).where(ProgramVersion.sha256 == loaded.sha256)
@@ -56,7 +62,8 @@ def register(engine: Engine, loaded: LoadedProgram, clock: Clock, effective_from
         connection.execute(
             insert(ProgramVersion).values(
                 version=version,
-                effective_from=effective_from or business_day(now, loaded.program.zone),
+                effective_from=effective_from
+                or (FIRST_DAY if version == 1 else business_day(now, loaded.program.zone)),
                 sha256=loaded.sha256,
                 content=loaded.text,
                 created_at=now,

@@ -1,0 +1,100 @@
+"""What-if: each agent's points and rank in a period under a proposed program, written nowhere.
+
+Zone-rule points are recomputed from the stored rollups under the proposed program; everything else in
+the ledger (kudos, adjustments) carries over. The result is what a rescore under that program would give.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, String, cast, func, select
+
+from bot.program import Program
+from bot.scoring.daily_points import day_awards
+from bot.scoring.periods import Period, window
+from bot.scoring.ranking import competition_ranks
+from bot.services.points import rule_specs
+from bot.services.programs import ProgramHistory
+from bot.store.models import Person, PointsEntry, Rollup, Subject
+
+PROPOSED_VERSION = 0  # the explanations of a what-if name no stored version
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfRow:
+    person_id: int
+    name: str
+    points_now: float
+    points_then: float
+    rank_now: int | None
+    rank_then: int | None
+
+    @property
+    def change(self) -> float:
+        return round(self.points_then - self.points_now, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    period: Period
+    start: date
+    end: date
+    rows: list[WhatIfRow]
+
+
+def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period: Period, at: date) -> WhatIf:
+    start, end = window(period, at, proposed.week_starts_on)
+    with engine.connect() as connection:
+        names = dict(
+            connection.execute(select(Person.id, Person.display_name).where(Person.role == "agent")).all()
+        )
+        totals: dict[int, int] = defaultdict(int)
+        zone_now: dict[int, int] = defaultdict(int)
+        owned = history.rule_ids
+        ledger = connection.execute(
+            select(PointsEntry.person_id, PointsEntry.rule, func.sum(PointsEntry.amount))
+            .where(PointsEntry.business_day.between(start, end))
+            .group_by(PointsEntry.person_id, PointsEntry.rule)
+        )
+        for person_id, rule, amount in ledger:
+            totals[person_id] += int(amount)
+            if rule in owned:
+                zone_now[person_id] += int(amount)
+        sums: dict[tuple[int, str], dict[str, tuple[int, int]]] = defaultdict(dict)
+        rollups = connection.execute(
+            select(
+                Subject.person_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
+            )
+            .join(Subject, Subject.id == Rollup.subject_id)
+            .where(Subject.kind == "agent", Rollup.business_day.between(start, end))
+        )
+        for subject_person, day, metric, num, den in rollups:
+            if subject_person is not None:
+                sums[(subject_person, day)][metric] = (num, den)
+    specs = rule_specs(proposed)
+    zone_then: dict[int, int] = defaultdict(int)
+    for (person_id, _), day_sums in sums.items():
+        for award in day_awards(specs, day_sums, PROPOSED_VERSION, proposed.daily_cap):
+            zone_then[person_id] += award.amount
+    people = [pid for pid in names if totals.get(pid) or zone_then.get(pid)]
+    now = {pid: totals.get(pid, 0) for pid in people}
+    then = {pid: totals.get(pid, 0) - zone_now.get(pid, 0) + zone_then.get(pid, 0) for pid in people}
+    rows = [
+        WhatIfRow(
+            pid, names[pid], now[pid] / 100, then[pid] / 100, _ranks(now).get(pid), _ranks(then).get(pid)
+        )
+        for pid in people
+    ]
+    rows.sort(key=lambda row: (row.rank_then or len(rows) + 1, row.name))
+    return WhatIf(period, start, end, rows)
+
+
+def _ranks(points: dict[int, int]) -> dict[int, int]:
+    """Competition ranks of agents with points; agents at zero are not ranked, as on the points board."""
+    ranked = competition_ranks(
+        [pid for pid, amount in points.items() if amount], key=lambda pid: points[pid], descending=True
+    )
+    return {pid: rank for rank, pid in ranked}

@@ -1,0 +1,103 @@
+"""`floorboard rescore` and `floorboard whatif`."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from bot.program import ProgramError, load_program
+from bot.scoring.periods import Period
+from bot.services.rescore import rescore as rescore_from
+from bot.services.whatif import WhatIf
+from bot.services.whatif import whatif as compute_whatif
+from bot.terminal.common import console, fail, opened_app, parse_day
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("rescore")
+    def rescore(
+        since: str = typer.Option(..., "--from", help="the first business day to rescore, YYYY-MM-DD"),
+    ) -> None:
+        """Replay the stored records from a day on, under the program versions in force on each day.
+
+        Corrections are appended (a reversal and a replacement), never edits; running it twice writes nothing.
+        """
+        day = parse_day(since, "--from")
+        with opened_app() as fb:
+            report = rescore_from(fb.engine, fb.program, fb.history, fb.clock, day)
+        console.print(
+            f"Rescored {report.days:,} agent-days from {day.isoformat()}: "
+            f"{report.ledger_rows:,} ledger rows written ({report.records_moved:,} records re-dated, "
+            f"{report.rollups_changed:,} rollups corrected).",
+            highlight=False,
+        )
+
+    @app.command("whatif")
+    def whatif(
+        path: Path = typer.Argument(..., help="the proposed program file"),
+        period: Period = typer.Option(Period.MONTH, "--period", "-p"),
+        at: str = typer.Option(..., "--at", help="a day in the period, YYYY-MM-DD"),
+        output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f"),
+    ) -> None:
+        """How each agent's points and rank would change under a proposed program; writes nothing."""
+        day = parse_day(at, "--at")
+        try:
+            proposed = load_program(path).program
+        except ProgramError as error:
+            raise fail(str(error)) from None
+        with opened_app() as fb:
+            result = compute_whatif(fb.engine, fb.history, proposed, period=period, at=day)
+        if output is OutputFormat.JSON:
+            console.print_json(json.dumps(whatif_json(result)))
+            return
+        table = Table(
+            title=f"What if {path.name}: points, {period.value} {result.start} to {result.end}",
+            title_justify="left",
+        )
+        for column in ("agent", "points now", "points then", "change", "rank now", "rank then"):
+            table.add_column(column, justify="left" if column == "agent" else "right")
+        for row in result.rows:
+            table.add_row(
+                row.name,
+                f"{row.points_now:.2f}",
+                f"{row.points_then:.2f}",
+                f"{row.change:+.2f}",
+                _rank(row.rank_now),
+                _rank(row.rank_then),
+            )
+        console.print(table)
+
+
+def whatif_json(result: WhatIf) -> dict[str, object]:
+    return {
+        "period": {
+            "name": result.period.value,
+            "start": result.start.isoformat(),
+            "end": result.end.isoformat(),
+        },
+        "agents": [
+            {
+                "agent": row.name,
+                "agent_id": row.person_id,
+                "points_now": row.points_now,
+                "points_then": row.points_then,
+                "change": row.change,
+                "rank_now": row.rank_now,
+                "rank_then": row.rank_then,
+            }
+            for row in result.rows
+        ],
+    }
+
+
+def _rank(rank: int | None) -> str:
+    return "–" if rank is None else str(rank)
