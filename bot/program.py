@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.scoring.leagues import LeagueRule
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
 
@@ -99,6 +100,21 @@ class ZoneRule(_Strict):
         return self.id or f"{self.metric}-{self.period}"
 
 
+class TenureBand(_Strict):
+    lt: int | None = Field(default=None, gt=0)
+    gte: int | None = Field(default=None, ge=0)
+
+
+class LeagueSpec(_Strict):
+    """Automatic league membership: every condition given must hold (tenure in days since hire)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    tenure_days: TenureBand | None = None
+    role: list[Literal["agent", "supervisor", "admin"]] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+
+
 class KudosPolicy(_Strict):
     daily_allowance: int = Field(default=5, ge=0)
     points: float = Field(default=5, ge=0)
@@ -124,6 +140,7 @@ class Program(_Strict):
     metrics: dict[MetricKey, MetricPolicy] = Field(default_factory=dict)
     points: list[ZoneRule] = Field(default_factory=list)
     daily_cap: float | None = Field(default=None, gt=0, description="most zone points per agent-day")
+    leagues: list[LeagueSpec] = Field(default_factory=list)
     kudos: KudosPolicy = KudosPolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     identity: IdentityPolicy = IdentityPolicy()
@@ -155,6 +172,15 @@ class Program(_Strict):
             raise ValueError("must be a time of day such as '00:00' or '04:00'") from None
         return value
 
+    @field_validator("leagues")
+    @classmethod
+    def _unique_leagues(cls, leagues: list[LeagueSpec]) -> list[LeagueSpec]:
+        ids = [league.id for league in leagues]
+        repeated = sorted({league for league in ids if ids.count(league) > 1})
+        if repeated:
+            raise ValueError(f"league ids must be unique; repeated: {repeated}")
+        return leagues
+
     @field_validator("points")
     @classmethod
     def _unique_rule_ids(cls, rules: list[ZoneRule]) -> list[ZoneRule]:
@@ -174,6 +200,19 @@ class Program(_Strict):
 
     def policy(self, metric: str) -> MetricPolicy:
         return self.metrics.get(metric) or MetricPolicy()
+
+    def league_rules(self) -> list[LeagueRule]:
+        return [
+            LeagueRule(
+                league.id,
+                league.tenure_days.lt if league.tenure_days else None,
+                league.tenure_days.gte if league.tenure_days else None,
+                frozenset(league.role),
+                frozenset(league.skills),
+                frozenset(league.teams),
+            )
+            for league in self.leagues
+        ]
 
     def rank_by(self, metric: str) -> Literal["raw", "bayesian"]:
         """Ratio metrics rank on a Bayesian average unless the program says raw; totals rank raw."""

@@ -98,7 +98,10 @@ class ConsoleAdapter:
             try:
                 with self.ctx.engine.connect() as connection:
                     vocab = vocabulary(
-                        connection, lambda handle: self._mention(connection, handle), self.locale
+                        connection,
+                        lambda handle: self._mention(connection, handle),
+                        self.locale,
+                        [rule.id for rule in self.ctx.program.league_rules()],
                     )
                     args = parse_args(spec, text, vocab)
             except ParseError as error:

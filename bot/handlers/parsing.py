@@ -10,7 +10,7 @@ left out, so each word goes to the first remaining param whose kind accepts it. 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -71,7 +71,9 @@ class Vocabulary:
     exact_name: PersonResolver | None = None
 
 
-def vocabulary(connection: Connection, resolve_person: PersonResolver, locale: str = "en") -> Vocabulary:
+def vocabulary(
+    connection: Connection, resolve_person: PersonResolver, locale: str = "en", leagues: Sequence[str] = ()
+) -> Vocabulary:
     def exact_name(name: str) -> PersonRef | None:
         try:
             person = people.by_display_name(connection, name)
@@ -87,6 +89,7 @@ def vocabulary(connection: Connection, resolve_person: PersonResolver, locale: s
         resolve_person,
         locale=locale,
         exact_name=exact_name,
+        leagues=tuple(leagues),
     )
 
 

@@ -14,6 +14,7 @@ from bot.scoring.confidence import RankBy, bayesian_average, method_label, popul
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
 from bot.scoring.periods import Period, window
 from bot.scoring.ranking import competition_ranks
+from bot.services import leagues
 from bot.store.models import ImportBatch, Person, PointsEntry, Rollup, Subject, Team, TeamMembership
 
 POINTS = "points"
@@ -68,6 +69,7 @@ class Board:
     min_samples: int
     entries: list[Entry] = field(default_factory=list)
     unranked: list[Unranked] = field(default_factory=list)
+    league: str | None = None
 
     def rank_of(self, person_id: int) -> Entry | None:
         return next((entry for entry in self.entries if entry.person_id == person_id), None)
@@ -119,6 +121,7 @@ def board(
     at: date,
     team: str | None = None,
     team_ids: Collection[int] | None = None,
+    league: str | None = None,
 ) -> Board:
     """The full board (the admin view); callers apply visibility rules for public posts.
 
@@ -126,6 +129,8 @@ def board(
     `team` (a key or name) counts each agent's figures only on the days they belonged to that team;
     `team_ids` does the same for the union of several teams (a supervisor's teams): a day counts once
     when the agent was in any of them. Given both, a day must be in `team` and in one of `team_ids`.
+    `league` keeps the agents the program puts in that league on the period's last day; the board's
+    mean (the prior of confidence-adjusted ranking) is then the league's.
     """
     if metric not in CATALOGUE and metric != POINTS:
         raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
@@ -142,6 +147,14 @@ def board(
     else:
         rows = _kpis(connection, metric, start, end, scopes)
         better, min_samples = program.better(metric), program.policy(metric).min_samples
+    if league is not None:
+        known = [rule.id for rule in program.league_rules()]
+        if league not in known:
+            raise UnknownBoard(
+                f"unknown league {league!r}; leagues: {', '.join(known) or 'none in the program'}"
+            )
+        in_league = leagues.members(connection, program, league, end)
+        rows = [row for row in rows if row[0] in in_league]
     ranked_rows, unranked = [], []
     for person_id, name, public, value, samples in rows:
         if value is None or samples < min_samples:
@@ -163,7 +176,7 @@ def board(
     ]
     unranked.sort(key=lambda u: (u.name, u.person_id))
     as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
-    return Board(metric, period, start, end, team, as_of, min_samples, entries, unranked)
+    return Board(metric, period, start, end, team, as_of, min_samples, entries, unranked, league)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
         period: Period | None = typer.Option(None, "--period", "-p", help="[program default]"),
         at: str | None = typer.Option(None, "--at", help="a day in the period, YYYY-MM-DD [today]"),
         team: str | None = typer.Option(None, "--team", "-t", help="a team key or name"),
+        league: str | None = typer.Option(None, "--league", "-l", help="a league of the program"),
         queues: bool = typer.Option(
             False,
             "--queues",
@@ -70,7 +71,13 @@ def register(app: typer.Typer) -> None:
                         )
                     else:
                         result = board(
-                            connection, program, metric=chosen_metric, period=chosen_period, at=day, team=team
+                            connection,
+                            program,
+                            metric=chosen_metric,
+                            period=chosen_period,
+                            at=day,
+                            team=team,
+                            league=league,
                         )
             except UnknownBoard as error:
                 raise fail(str(error)) from None

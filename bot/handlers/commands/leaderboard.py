@@ -40,6 +40,7 @@ def register(registry: Registry, locale: str = "en") -> None:
                 Param("metric", ParamKind.METRIC, render("help.param.metric", locale)),
                 Param("period", ParamKind.PERIOD, render("help.param.period", locale)),
                 Param("team", ParamKind.TEAM, render("help.param.team", locale)),
+                Param("league", ParamKind.LEAGUE, render("help.param.league", locale)),
                 Param("at", ParamKind.DATE, render("help.param.at", locale)),
                 Param("full", ParamKind.CHOICE, render("help.param.full", locale), choices=("full",)),
             ),
@@ -54,15 +55,20 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
     if full and not command.actor.has(Role.SUPERVISOR):
         raise HandlerError(render("leaderboard.full_refused", locale))
     team: str | None = args.get("team")
+    league: str | None = args.get("league")
     scope = _full_scope(ctx, command.actor, team, locale) if full else None
     at: date = args.get("at") or ctx.today()
     metric = args.get("metric") or policy.default_metric
     period = Period(args.get("period") or policy.default_period)
     try:
-        shown_board = board(ctx.db, ctx.program, metric=metric, period=period, at=at, team=team)
+        shown_board = board(
+            ctx.db, ctx.program, metric=metric, period=period, at=at, team=team, league=league
+        )
         full_board = shown_board
         if scope is not None and team is None:
-            full_board = board(ctx.db, ctx.program, metric=metric, period=period, at=at, team_ids=scope)
+            full_board = board(
+                ctx.db, ctx.program, metric=metric, period=period, at=at, team_ids=scope, league=league
+            )
     except QueueMetric as error:
         label = formats.metric_label(error.metric, locale)
         raise HandlerError(
