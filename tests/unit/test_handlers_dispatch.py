@@ -77,7 +77,7 @@ def test_unknown_command_and_unlinked_caller_get_private_help(app: Floorboard) -
 
 def test_help_works_for_unlinked_callers(app: Floorboard) -> None:
     [reply] = dispatch(default_registry(), Command("help", NOBODY, {}, "h1"), HandlerContext.of(app))
-    assert "/leaderboard [metric] [period] [team] [at] [full]" in text(reply)
+    assert "/leaderboard [metric] [period] [team] [league] [at] [full]" in text(reply)
 
 
 def test_roles_are_checked_centrally(app: Floorboard) -> None:

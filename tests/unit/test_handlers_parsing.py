@@ -53,19 +53,52 @@ def test_tokens_keep_positions_and_mention_forms() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", {"metric": None, "period": None, "team": None, "at": None, "full": None}),
-        ("csat month", {"metric": "csat", "period": Period.MONTH, "team": None, "at": None, "full": None}),
-        ("month", {"metric": None, "period": Period.MONTH, "team": None, "at": None, "full": None}),
-        ("CSAT Blue", {"metric": "csat", "period": None, "team": "blue", "at": None, "full": None}),
+        ("", {"metric": None, "period": None, "team": None, "league": None, "at": None, "full": None}),
+        (
+            "csat month",
+            {
+                "metric": "csat",
+                "period": Period.MONTH,
+                "team": None,
+                "league": None,
+                "at": None,
+                "full": None,
+            },
+        ),
+        (
+            "month",
+            {"metric": None, "period": Period.MONTH, "team": None, "league": None, "at": None, "full": None},
+        ),
+        (
+            "CSAT Blue",
+            {"metric": "csat", "period": None, "team": "blue", "league": None, "at": None, "full": None},
+        ),
         (
             "csat month 2021-01-15",
-            {"metric": "csat", "period": Period.MONTH, "team": None, "at": date(2021, 1, 15), "full": None},
+            {
+                "metric": "csat",
+                "period": Period.MONTH,
+                "team": None,
+                "league": None,
+                "at": date(2021, 1, 15),
+                "full": None,
+            },
         ),
         (
             "aht week red 2021-3-1 full",
-            {"metric": "aht", "period": Period.WEEK, "team": "red", "at": date(2021, 3, 1), "full": "full"},
+            {
+                "metric": "aht",
+                "period": Period.WEEK,
+                "team": "red",
+                "league": None,
+                "at": date(2021, 3, 1),
+                "full": "full",
+            },
         ),
-        ("points full", {"metric": "points", "period": None, "team": None, "at": None, "full": "full"}),
+        (
+            "points full",
+            {"metric": "points", "period": None, "team": None, "league": None, "at": None, "full": "full"},
+        ),
     ],
 )
 def test_leaderboard_params_may_be_left_out(text: str, expected: dict[str, object]) -> None:
