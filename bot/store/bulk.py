@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 Convert = Callable[[Any], Any]
 Rows = Sequence[Sequence[Any]]
@@ -83,6 +84,9 @@ def _execute(connection: Connection, table: Table, columns: Sequence[str], rows:
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(sql, values)
+    except connection.dialect.loaded_dbapi.Error as error:
+        # the same exception classes as Core's path, so callers' retries on IntegrityError see them
+        raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
 
