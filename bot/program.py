@@ -115,6 +115,19 @@ class LeagueSpec(_Strict):
     teams: list[str] = Field(default_factory=list)
 
 
+class XpCurve(_Strict):
+    base: float = Field(default=100, gt=0)
+    exponent: float = Field(default=1.5, gt=0, le=4)
+
+
+class LevelPolicy(_Strict):
+    xp_curve: XpCurve = XpCurve()
+
+
+class CoinPolicy(_Strict):
+    per_point: float = Field(default=0.1, ge=0, le=100)
+
+
 class KudosPolicy(_Strict):
     daily_allowance: int = Field(default=5, ge=0)
     points: float = Field(default=5, ge=0)
@@ -141,6 +154,8 @@ class Program(_Strict):
     points: list[ZoneRule] = Field(default_factory=list)
     daily_cap: float | None = Field(default=None, gt=0, description="most zone points per agent-day")
     leagues: list[LeagueSpec] = Field(default_factory=list)
+    levels: LevelPolicy = LevelPolicy()
+    coins: CoinPolicy = CoinPolicy()
     kudos: KudosPolicy = KudosPolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     identity: IdentityPolicy = IdentityPolicy()

@@ -35,7 +35,12 @@ def test_me_shows_points_rank_kpis_against_targets_and_privacy(app: Floorboard) 
     assert kpis["AHT ↓"] == ("AHT ↓", "–", "0 contacts", "7m 00s", "no data")
     assert kpis["FCR ↑"][3] == "85.0%"
     assert kpis["Handled ↑"][1:3] == ("10", "10 contacts")
-    assert "Level" not in text(reply) and "XP" not in text(reply)
+    hundredths = round(points * 100)
+    assert hundredths < 10_000  # under the default curve's 100 points: still level 1
+    to_next = (10_000 - hundredths) / 100
+    assert fields["Level"] == f"1 ({points:.2f} XP; {to_next:.2f} more to level 2)"
+    coins = hundredths * 1 // 10  # 0.1 coins a point, rounded down, in hundredths
+    assert fields["Coins"] == f"{coins // 100}.{coins % 100:02d} coins earned"
 
 
 def test_me_below_min_samples_and_after_opting_out(app: Floorboard) -> None:
@@ -93,7 +98,13 @@ def test_me_all_shows_the_all_time_points_once(app: Floorboard) -> None:
     fields = next(s for s in reply.segments if isinstance(s, Fields))
     average = sum(RATINGS["Finn Hart"]) / 10
     points = round(10 + (average - 4.2) / 0.6 * 10, 2) + 2.5
-    assert [name for name, _ in fields.items] == ["Points, all time", "Rank", "Public boards"]
+    assert [name for name, _ in fields.items] == [
+        "Points, all time",
+        "Rank",
+        "Level",
+        "Coins",
+        "Public boards",
+    ]
     assert fields.items[0] == ("Points, all time", f"{points:.2f} pts")
     assert fields.items[1] == ("Rank", "8th of 9, all time")
     assert text(reply).count("Points, all time") == 1
@@ -107,6 +118,8 @@ def test_me_and_points_for_a_supervisor_show_points_but_no_rank(app: Floorboard)
     assert fields == {
         "Points, week 2021-03-29 to 2021-04-04": "5.00 pts",
         "Points, all time": "5.00 pts",
+        "Level": "1 (5.00 XP; 95.00 more to level 2)",
+        "Coins": "0.50 coins earned",
         "Public boards": "you are shown (/floorboard optout to hide)",
     }
     [reply] = say(app, SUPERVISOR, "/points")

@@ -12,6 +12,7 @@ from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import formats, render
 from bot.scoring.periods import Period
+from bot.scoring.progression import coins_earned, level_of
 from bot.services import people, profiles
 
 
@@ -48,6 +49,25 @@ def me(command: Command, ctx: HandlerContext) -> list[Message]:
         items.append((render("me.field.total_points", locale), amount_text(standing.balance, locale)))
     if person is None or person.role == "agent":  # boards rank agents only
         items.append((render("me.field.rank", locale), rank_text(standing, window, locale)))
+    curve = ctx.program.levels.xp_curve
+    level = level_of(standing.balance, curve.base, curve.exponent)
+    items.append(
+        (
+            render("me.field.level", locale),
+            render(
+                "me.level",
+                locale,
+                level=level.level,
+                xp=formats.hundredths(level.xp),
+                to_next=formats.hundredths(level.to_next),
+                next=level.level + 1,
+            ),
+        )
+    )
+    coins = coins_earned(standing.balance, ctx.program.coins.per_point)
+    items.append(
+        (render("me.field.coins", locale), render("me.coins", locale, coins=formats.hundredths(coins)))
+    )
     items.append(
         (
             render("me.field.boards", locale),
