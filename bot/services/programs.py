@@ -40,10 +40,6 @@ class ProgramHistory:
         """Every zone rule id of every version: the ledger rules the scorer owns and may reverse."""
         return frozenset(rule.rule_id for v in self._versions for rule in v.program.points)
 
-    @property
-    def latest(self) -> VersionedProgram:
-        return self._versions[-1]
-
 
 def register(engine: Engine, loaded: LoadedProgram, clock: Clock, effective_from: date | None = None) -> int:
     """Store the program text if it is new and return its version.

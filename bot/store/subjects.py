@@ -224,7 +224,3 @@ def agent_subject_ids(connection: Connection, person_ids: list[int]) -> dict[int
         )
         found.update({pid: int(sid) for pid, sid in zip(missing, ids, strict=True)})
     return found
-
-
-def agent_subject_id(connection: Connection, person_id: int) -> int:
-    return agent_subject_ids(connection, [person_id])[person_id]
