@@ -7,7 +7,7 @@ import logging
 
 import typer
 
-GROUPS = ("database", "feeds", "roster", "boards", "explain", "scoring", "config", "chat", "server")
+GROUPS = ("database", "feeds", "roster", "boards", "teams", "explain", "scoring", "config", "chat", "server")
 
 
 def build_cli() -> typer.Typer:
