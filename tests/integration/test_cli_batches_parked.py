@@ -5,9 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import build_cli
+from tests.cli_support import cli, import_counts
 from tests.conftest import shared_file
 
 MAPPING = """\
@@ -32,23 +31,10 @@ facts:
 """
 
 
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
-
-
 def csat(url: str, at: str = "2021-01-04", period: str = "day") -> dict[str, tuple[float, int]]:
     out = cli(url, "leaderboard", "--metric", "csat", "--period", period, "--at", at, "--format", "json")
     board = json.loads(out)
     return {e["agent"]: (e["value"], e["samples"]) for e in board["entries"] + board["unranked"]}
-
-
-def _counts(output: str) -> dict[str, int]:
-    line = next(line for line in output.splitlines() if line.strip().startswith("read "))
-    return {name: int(number.replace(",", "")) for name, number in re.findall(r"(\w+) ([\d,]+)", line)}
 
 
 def _batch_id(output: str) -> str:
@@ -79,7 +65,7 @@ def test_voiding_a_batch_of_newer_versions_brings_the_older_ones_back(setup, tmp
     url, mapping = setup
     first = _calls(tmp_path / "first.csv", ["c1,A1,2021-01-04 10:00,Y,2,1", "c2,A1,2021-01-04 11:00,Y,4,1"])
     out = cli(url, "import", str(first), "--mapping", str(mapping))
-    assert _counts(out)["imported"] == 2
+    assert import_counts(out)["imported"] == 2
     assert csat(url) == {"Ana Lyst": (3.0, 2)}
 
     fix = _calls(tmp_path / "fix.csv", ["c1,A1,2021-01-04 10:00,Y,5,2"])
@@ -113,7 +99,7 @@ def test_void_then_reimport_of_the_real_workbook_restores_every_figure(tmp_path)
     assert "identical" in cli(url, "rollups", "rebuild")
 
     again = cli(url, "import", workbook, "--mapping", "pwc-xlsx")
-    assert _counts(again)["imported"] == 5000
+    assert import_counts(again)["imported"] == 5000
     assert {metric: _board(url, metric) for metric in before} == before
     assert "identical" in cli(url, "rollups", "rebuild")
     listing = cli(url, "batches", "list")
@@ -145,7 +131,7 @@ def test_parked_records_list_and_replay_after_a_roster_import(setup, tmp_path):
         ["c1,A1,2021-01-04 10:00,Y,4,1", "c2,B2,2021-01-04 10:05,Y,5,1", "c3,B2,2021-01-04 10:09,Y,3,1"],
     )
     out = cli(url, "import", str(calls), "--mapping", str(mapping))
-    assert _counts(out) == {
+    assert import_counts(out) == {
         "read": 3,
         "imported": 1,
         "duplicate": 0,

@@ -4,21 +4,12 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import build_cli
 from bot.program import default_program_text
+from tests.cli_support import cli
 from tests.conftest import shared_file
 
 TECHNION = "tabular/technion_anonymous_bank_callcenter_one_day.csv"
-
-
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ import csv
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import build_cli
+from tests.cli_support import cli
 from tests.conftest import shared_file
 
 ROSTER = """\
@@ -16,14 +15,6 @@ Jim Beam,jim@example.com,agent,,blue,2021-01-01,,,,pwc:Jim,,,
 Greg Ory,greg@example.com,agent,,red,2021-01-01,,,,pwc:Greg,Red team,,
 Sue Boss,sue@example.com,supervisor,,,,,blue;red,,slack:T1/U9,,,
 """
-
-
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 def summary(output: str) -> dict[str, int]:

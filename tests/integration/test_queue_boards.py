@@ -15,28 +15,19 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import create_engine
-from typer.testing import CliRunner
 
 from bot.app import build
-from bot.cli import build_cli
 from bot.program import load_program
 from bot.scoring.periods import Period
 from bot.services.leaderboard import QueueMetric, UnknownBoard, board, queue_board
 from bot.settings import load_settings
 from bot.web.app import create_web_app
+from tests.cli_support import cli
 from tests.conftest import fixed_clock, shared_file
 
 XLSX = "tabular/pwc_call_center_original.xlsx"
 TOKEN = "queue-board-token-0123456789"
 SL_SECONDS = 20  # the default program's service_level_seconds
-
-
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,14 @@
 
 import csv
 import json
-import re
 from collections import defaultdict
 from datetime import date, time
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from bot.cli import build_cli
+from tests.cli_support import cli, import_counts
 from tests.conftest import shared_file
 
 XLSX = "tabular/pwc_call_center_original.xlsx"
@@ -21,14 +19,6 @@ METRICS = ["csat", "fcr", "asa", "talk_time", "handled"]
 BOARDS = [(metric, "month", at) for metric in METRICS for at in MONTHS] + [
     (metric, "quarter", MONTHS[0]) for metric in METRICS
 ]
-
-
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 def board_json(url: str, metric: str, period: str, at: date) -> dict:
@@ -136,7 +126,7 @@ def test_importing_again_or_the_ddmm_layout_changes_no_figure(tmp_path):
     before = all_boards(url)
 
     again = cli(url, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
-    assert _counts(again) == {
+    assert import_counts(again) == {
         "read": 5000,
         "imported": 0,
         "duplicate": 5000,
@@ -147,7 +137,7 @@ def test_importing_again_or_the_ddmm_layout_changes_no_figure(tmp_path):
     assert all_boards(url) == before
 
     other = cli(url, "import", str(shared_file(DDMM)), "--mapping", "pwc-ddmm")
-    assert _counts(other)["duplicate"] == 5000
+    assert import_counts(other)["duplicate"] == 5000
     assert all_boards(url) == before
     assert "identical" in cli(url, "rollups", "rebuild")
 
@@ -170,7 +160,7 @@ def test_a_damaged_csv_reports_the_bad_rows_and_imports_the_rest(tmp_path, monke
     cli(url, "db", "upgrade")
     monkeypatch.chdir(tmp_path)
     out = cli(url, "import", str(damaged), "--mapping", "pwc-ddmm")
-    assert _counts(out) == {
+    assert import_counts(out) == {
         "read": 5000,
         "imported": 4998,
         "duplicate": 0,
@@ -190,9 +180,3 @@ def test_a_damaged_csv_reports_the_bad_rows_and_imports_the_rest(tmp_path, monke
     assert "speed_of_answer_in_seconds" in rejects[1]["floorboard_reason"]
     handled = board_json(url, "handled", "quarter", date(2021, 1, 1))
     assert sum(entry["value"] for entry in handled["entries"]) == 4054 - 2
-
-
-def _counts(output: str) -> dict[str, int]:
-    """The counts line of the import summary: `read 5,000 · imported 4,998 · …`."""
-    line = next(line for line in output.splitlines() if line.strip().startswith("read "))
-    return {name: int(number.replace(",", "")) for name, number in re.findall(r"(\w+) ([\d,]+)", line)}

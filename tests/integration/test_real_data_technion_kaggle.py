@@ -2,36 +2,21 @@
 
 import csv
 import json
-import re
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import build_cli
+from tests.cli_support import cli, import_counts
 from tests.conftest import shared_file
 
 TECHNION = "tabular/technion_anonymous_bank_callcenter_one_day.csv"
 KAGGLE_REPS = "tabular/kaggle_call_center_data_with_sales_rep.csv"
 
 
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
-
-
 def board_json(url: str, *args: str) -> dict:
     return json.loads(cli(url, "leaderboard", *args, "--format", "json"))
-
-
-def _counts(output: str) -> dict[str, int]:
-    line = next(line for line in output.splitlines() if line.strip().startswith("read "))
-    return {name: int(number.replace(",", "")) for name, number in re.findall(r"(\w+) ([\d,]+)", line)}
 
 
 def _seconds(text: str) -> int:
@@ -67,7 +52,7 @@ def test_technion_volume_board_for_the_day(fresh, tmp_path):
     phantom = sum(row["outcome"] == "PHANTOM" for row in rows)
 
     out = cli(fresh, "import", str(path), "--mapping", "technion")
-    counts = _counts(out)
+    counts = import_counts(out)
     assert counts["rejected"] == len(without_agent) == 6
     assert counts["filtered"] == phantom == 18
     assert counts["read"] == len(rows)
@@ -116,7 +101,7 @@ def test_kaggle_rep_asa_is_weighted_by_answered_calls(fresh):
             cell[1] += answered
             plain[row["Sales Rep"]].append(speed)
     out = cli(fresh, "import", str(path), "--mapping", "kaggle-sales-rep")
-    assert _counts(out)["imported"] == 1251
+    assert import_counts(out)["imported"] == 1251
 
     board = board_json(fresh, "--metric", "asa", "--period", "all", "--at", "2021-01-04")
     got = {entry["agent"]: entry for entry in board["entries"]}

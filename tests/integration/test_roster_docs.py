@@ -9,21 +9,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
-from typer.testing import CliRunner
 
-from bot.cli import build_cli
 from bot.store.models import Identity, Person, Supervision, Team, TeamMembership
+from tests.cli_support import cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "roster.md"
 README = DOC.parents[1] / "README.md"
-
-
-def cli(url: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(
-        build_cli(), list(args), env={"FLOORBOARD_DATABASE_URL": url, "COLUMNS": "200"}
-    )
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture
