@@ -45,6 +45,8 @@ def render_png(title: str, series: Sequence[Series], movers: Sequence[Mover], mo
             xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, marker="o", color="#1f77b4", linewidth=2)
             ax.annotate(f"{ys[-1]:.3g}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(4, 6))
+        else:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="gray")
         arrow = "↑" if line.better == "higher" else "↓"
         ax.set_title(f"{line.label} ({arrow} is better)", fontsize=10)
         ax.set_xticks(range(len(line.weeks)), [f"{week:%b %d}" for week in line.weeks], fontsize=8)

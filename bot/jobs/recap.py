@@ -170,6 +170,7 @@ def _series_label(metric: str, locale: str) -> str:
     label = formats.metric_label(metric, locale)
     if CATALOGUE[metric].kind == "total":
         return render("posts.figure.per_agent", locale, metric=label)
-    if CATALOGUE[metric].unit == "fraction":
+    unit = CATALOGUE[metric].unit
+    if unit == "fraction":
         return f"{label} (%)"
-    return label
+    return f"{label} (s)" if unit == "seconds" else label
