@@ -11,9 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 
 @dataclass(frozen=True, slots=True)
 class Series:
@@ -32,6 +29,10 @@ class Mover:
 
 
 def render_png(title: str, series: Sequence[Series], movers: Sequence[Mover], movers_label: str) -> bytes:
+    # Imported here: matplotlib takes seconds to load, and only the weekly recap draws.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     panels = len(series) + (1 if movers else 0)
     columns = min(panels, 3) or 1
     rows = -(-max(panels, 1) // columns)

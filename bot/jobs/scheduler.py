@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -348,3 +349,18 @@ def _marked_late(content: PostContent, late: bool) -> PostContent:
         return content
     title = render("posts.late", "en", title=content.public.title)
     return replace(content, public=replace(content.public, title=title))
+
+
+def lifespan_for(scheduler: Scheduler, interval_seconds: float) -> Callable[[Any], Any]:
+    """A web-app lifespan that runs `scheduler` on the server's event loop while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        running = scheduler.start(interval_seconds) if interval_seconds > 0 else None
+        try:
+            yield
+        finally:
+            if running is not None:
+                running.shutdown(wait=False)
+
+    return lifespan

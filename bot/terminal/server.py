@@ -16,12 +16,14 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import Floorboard, build
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
+from bot.jobs.scheduler import Scheduler, lifespan_for
 from bot.program import ProgramError
 from bot.scoring.periods import business_day
 from bot.settings import SettingsError, load_settings
 from bot.simulator import SOURCE, Percentiles, Simulation, simulate
 from bot.store.database import DatabaseNotReady, upgrade
 from bot.terminal.common import console, database_problem, fail, opened_app, settings
+from bot.terminal.posts import notifiers
 from bot.web.app import create_web_app
 from bot.web.demo import (
     BATCH_SIZE,
@@ -69,7 +71,14 @@ def run(
                 'Set FLOORBOARD_API_TOKENS=\'{"<token>": "<source>"}\'.',
                 highlight=False,
             )
-        serve(create_web_app(fb), sock)
+        scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifiers(fb, sys.stdout))
+        tick = fb.settings.schedule_tick_seconds
+        if fb.program.teams and tick > 0:
+            console.print(
+                f"Scheduled posts for {len(fb.program.teams)} team(s), checked every {tick:g} s.",
+                highlight=False,
+            )
+        serve(create_web_app(fb, lifespan=lifespan_for(scheduler, tick)), sock)
     console.print("Stopped.", highlight=False)
 
 
