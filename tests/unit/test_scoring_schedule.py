@@ -89,15 +89,19 @@ def test_weekdays_are_names_and_only_those_days_post():
 def test_missed_post_is_due_late_within_grace_and_expired_after():
     plan = schedule("America/New_York", "17:00")
     fires = datetime(2021, 4, 1, 21, 0, tzinfo=UTC)  # 17:00 EDT
-    on_time = due(plan, DAILY, fires + timedelta(minutes=1), set())
+    before = {"2021-03-31"}  # posted the day before
+    on_time = due(plan, DAILY, fires + timedelta(minutes=1), before)
     assert [(d.period, d.late, d.expired) for d in on_time] == [("2021-04-01", False, False)]
-    late = due(plan, DAILY, fires + timedelta(hours=2), set())
+    late = due(plan, DAILY, fires + timedelta(hours=2), before)
     assert [(d.period, d.late, d.expired) for d in late] == [("2021-04-01", True, False)]
-    expired = due(plan, DAILY, fires + timedelta(hours=4), set())
+    expired = due(plan, DAILY, fires + timedelta(hours=4), before)
     assert [(d.period, d.late, d.expired) for d in expired] == [("2021-04-01", True, True)]
-    assert due(plan, DAILY, fires + timedelta(hours=4), {"2021-04-01"}) == []
+    assert due(plan, DAILY, fires + timedelta(hours=4), before | {"2021-04-01"}) == []
     # Not yet time: nothing is due.
-    assert due(plan, DAILY, fires - timedelta(minutes=1), set()) == []
+    assert due(plan, DAILY, fires - timedelta(minutes=1), before) == []
+    # Down for a day: yesterday's expired post is reported (to be skipped and logged) before today's.
+    both = due(plan, DAILY, fires + timedelta(minutes=1), set())
+    assert [(d.period, d.expired) for d in both] == [("2021-03-31", True), ("2021-04-01", False)]
 
 
 def test_weekly_period_is_the_week_and_posts_once_per_week():
