@@ -1,0 +1,228 @@
+"""Scheduled posts end to end: the ledger and the outbox post once across replicas, retries and restarts."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.adapters.console import render_segments
+from bot.feeds.records import KpiRecord, SubjectRef
+from bot.handlers.contract import Message
+from bot.jobs.scheduler import Scheduler
+from bot.services import outbox
+from bot.store.models import OutboxMessage, Person, Post
+from tests.cli_support import cli
+from tests.conftest import make_app
+
+PROGRAM = """
+timezone: America/New_York
+teams:
+  blue:
+    channels:
+      - {platform: slack, channel: C0BLUE}
+    daily_standings: {at: "17:00", days: [monday, tuesday, wednesday, thursday, friday], grace_minutes: 120}
+"""
+ROSTER = "name,team,team_from,keys,team_timezone\n" + "".join(
+    f"{name},blue,2021-01-01,pwc:{name},America/New_York\n" for name in ("Ann", "Bob", "Cy", "Di")
+)
+DUE = datetime(2021, 4, 1, 21, 0, tzinfo=UTC)  # Thursday 17:00 EDT
+
+
+class FrozenClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Recording:
+    """A Notifier that records every call; `failures` makes the next calls raise."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.posts: list[tuple[str, Message]] = []
+        self.dms: list[tuple[int, Message]] = []
+        self.uploads: list[tuple[str, str, bytes, str]] = []
+        self.failures = failures
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("slack is down (503)")
+
+    async def post(self, channel: str, message: Message) -> str:
+        self._maybe_fail()
+        self.posts.append((channel, message))
+        return f"ts-{len(self.posts)}"
+
+    async def dm(self, person_id: int, message: Message) -> str:
+        self._maybe_fail()
+        self.dms.append((person_id, message))
+        return f"dm-{len(self.dms)}"
+
+    async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str:
+        self._maybe_fail()
+        self.uploads.append((channel, filename, data, title))
+        return f"file-{len(self.uploads)}"
+
+
+def setup(url: str, tmp_path: Path, program: str = PROGRAM):
+    program_file = tmp_path / "program.yaml"
+    program_file.write_text(program, encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    fb = make_app(url, program_file=program_file)
+    cli(url, "roster", "import", str(roster))
+    return fb
+
+
+def rows(fb, model):
+    with fb.engine.connect() as connection:
+        return connection.execute(select(model).order_by(model.id)).all()
+
+
+def test_two_schedulers_on_one_postgres_firing_the_same_tick_post_once(postgres_url, tmp_path):
+    first, second = (
+        setup(postgres_url, tmp_path),
+        make_app(postgres_url, program_file=tmp_path / "program.yaml"),
+    )
+    clock = FrozenClock(DUE + timedelta(seconds=20))
+    slack = Recording()
+    replicas = [Scheduler(fb.engine, fb.program, clock, {"slack": slack}) for fb in (first, second)]
+
+    async def same_tick():
+        return await asyncio.gather(*(replica.tick() for replica in replicas))
+
+    for _ in range(3):  # the same tick, retried
+        asyncio.run(same_tick())
+    restarted = Scheduler(second.engine, second.program, clock, {"slack": slack})
+    asyncio.run(restarted.tick())
+
+    assert [channel for channel, _ in slack.posts] == ["C0BLUE"]
+    assert slack.posts[0][1].title == "Daily standings, team blue: Points, Thursday 2021-04-01"
+    ledger = rows(first, Post)
+    assert [(row.kind, row.period, row.status, row.late) for row in ledger] == [
+        ("daily_standings", "2021-03-31", "skipped", True),  # before the first start: history, logged once
+        ("daily_standings", "2021-04-01", "queued", False),
+    ]
+    assert [(row.status, row.attempts) for row in rows(first, OutboxMessage)] == [("sent", 1)]
+    first.close()
+    second.close()
+
+
+def test_a_failed_send_is_retried_with_backoff_and_recorded(app_url, tmp_path):
+    fb = setup(app_url, tmp_path)
+    clock = FrozenClock(DUE + timedelta(seconds=5))
+    slack = Recording(failures=2)
+    scheduler = Scheduler(fb.engine, fb.program, clock, {"slack": slack})
+    asyncio.run(scheduler.tick())
+    (row,) = rows(fb, OutboxMessage)
+    assert (row.status, row.attempts, row.last_error) == (
+        "pending",
+        1,
+        "ConnectionError: slack is down (503)",
+    )
+    assert row.available_at.replace(tzinfo=UTC) == clock.now + outbox.backoff(1)
+    asyncio.run(scheduler.tick())  # before the backoff: nothing is tried
+    assert rows(fb, OutboxMessage)[0].attempts == 1
+    clock.now += timedelta(seconds=31)
+    asyncio.run(scheduler.tick())
+    row = rows(fb, OutboxMessage)[0]
+    assert (row.status, row.attempts) == ("pending", 2)
+    assert row.available_at.replace(tzinfo=UTC) == clock.now + timedelta(seconds=60)
+    clock.now += timedelta(seconds=61)
+    asyncio.run(scheduler.tick())
+    row = rows(fb, OutboxMessage)[0]
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
+    assert len(slack.posts) == 1
+    fb.close()
+
+
+def test_a_send_that_keeps_failing_ends_failed_with_its_last_error(app_url, tmp_path):
+    fb = setup(app_url, tmp_path)
+    clock = FrozenClock(DUE + timedelta(seconds=5))
+    scheduler = Scheduler(fb.engine, fb.program, clock, {})  # Slack is not configured
+    for _ in range(outbox.MAX_ATTEMPTS + 2):
+        asyncio.run(scheduler.tick())
+        clock.now += outbox.LONGEST_RETRY
+    (row,) = rows(fb, OutboxMessage)
+    assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
+    assert row.last_error == "NotSendable: no notifier for platform 'slack'; configured: none"
+    fb.close()
+
+
+def test_an_expired_claim_is_sent_again_once(app_url, tmp_path):
+    fb = setup(app_url, tmp_path)
+    clock = FrozenClock(DUE + timedelta(seconds=5))
+    slack = Recording()
+    scheduler = Scheduler(fb.engine, fb.program, clock, {"slack": slack})
+    scheduler.claim_due(clock.now)
+    crashed = outbox.claim(fb.engine, clock.now)  # a dispatcher claims, then dies before sending
+    assert len(crashed) == 1
+    asyncio.run(scheduler.tick())  # the lease still holds: nobody else sends
+    assert slack.posts == []
+    clock.now += outbox.LEASE + timedelta(seconds=1)
+    asyncio.run(scheduler.tick())
+    asyncio.run(scheduler.tick())
+    assert len(slack.posts) == 1
+    row = rows(fb, OutboxMessage)[0]
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert not outbox.mark_sent(fb.engine, crashed[0], clock.now)  # the dead claim cannot mark it again
+    fb.close()
+
+
+def test_a_post_missed_while_down_goes_out_late_within_grace_else_is_skipped_and_logged(
+    app_url, tmp_path, caplog
+):
+    fb = setup(app_url, tmp_path)
+    slack = Recording()
+    clock = FrozenClock(DUE + timedelta(hours=1))  # back up an hour after 17:00
+    asyncio.run(Scheduler(fb.engine, fb.program, clock, {"slack": slack}).tick())
+    assert [message.title for _, message in slack.posts] == [
+        "Daily standings, team blue: Points, Thursday 2021-04-01 (late: the bot was down when this was due)"
+    ]
+    clock.now = DUE + timedelta(days=1, hours=3)  # Friday's post, 3 hours late with a 2-hour grace
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.scheduler"):
+        asyncio.run(Scheduler(fb.engine, fb.program, clock, {"slack": slack}).tick())
+    assert len(slack.posts) == 1
+    assert [(row.period, row.status, row.late) for row in rows(fb, Post)] == [
+        ("2021-03-31", "skipped", True),
+        ("2021-04-01", "queued", True),
+        ("2021-04-02", "skipped", True),
+    ]
+    assert "skipped daily_standings for team blue, period 2021-04-02" in caplog.text
+    fb.close()
+
+
+def test_level_ups_are_announced_once_and_never_for_opted_out_agents(app_url, tmp_path):
+    program = (
+        PROGRAM
+        + "    announcements: [level_up]\npoints:\n  - {id: handled-day, metric: handled, zones: [[0, 0], [80, 150]]}\n"
+    )
+    fb = setup(app_url, tmp_path, program)
+    with fb.engine.begin() as connection:
+        connection.execute(update(Person).where(Person.display_name == "Bob").values(public_boards=False))
+    when = datetime(2021, 4, 1, 14, 0, tzinfo=UTC)
+    records = [
+        KpiRecord(
+            "pwc", f"{agent}-{index}", SubjectRef("agent", agent), when, facts={"answered": True, "talk": 180}
+        )
+        for agent in ("Ann", "Bob")
+        for index in range(80)
+    ]
+    fb.ingest([records], source="pwc", origin="test", create_unknown=False)  # 150 points each: level 2
+    slack = Recording()
+    clock = FrozenClock(datetime(2021, 4, 1, 12, 30, tzinfo=UTC))  # half an hour after the points were written
+    for _ in range(2):
+        asyncio.run(Scheduler(fb.engine, fb.program, clock, {"slack": slack}).tick())
+    texts = [render_segments(message.segments) for _, message in slack.posts]
+    assert texts == ["@Ann reached level 2 (150 XP). Congratulations!"]
+    fb.close()
+
+
+@pytest.fixture
+def app_url(sqlite_url):
+    return sqlite_url
