@@ -200,7 +200,8 @@ def test_a_post_missed_while_down_goes_out_late_within_grace_else_is_skipped_and
 def test_level_ups_are_announced_once_and_never_for_opted_out_agents(app_url, tmp_path):
     program = (
         PROGRAM
-        + "    announcements: [level_up]\npoints:\n  - {id: handled-day, metric: handled, zones: [[0, 0], [80, 150]]}\n"
+        + "    announcements: [level_up]\n"
+        + "points:\n  - {id: handled-day, metric: handled, zones: [[0, 0], [80, 150]]}\n"
     )
     fb = setup(app_url, tmp_path, program)
     with fb.engine.begin() as connection:
@@ -215,7 +216,7 @@ def test_level_ups_are_announced_once_and_never_for_opted_out_agents(app_url, tm
     ]
     fb.ingest([records], source="pwc", origin="test", create_unknown=False)  # 150 points each: level 2
     slack = Recording()
-    clock = FrozenClock(datetime(2021, 4, 1, 12, 30, tzinfo=UTC))  # half an hour after the points were written
+    clock = FrozenClock(datetime(2021, 4, 1, 12, 30, tzinfo=UTC))  # 30 minutes after the points were written
     for _ in range(2):
         asyncio.run(Scheduler(fb.engine, fb.program, clock, {"slack": slack}).tick())
     texts = [render_segments(message.segments) for _, message in slack.posts]
