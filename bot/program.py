@@ -165,9 +165,11 @@ class _PostTime(_Strict):
             raise ValueError(f"{value!r} must be a time of day as HH:MM, such as '17:30'") from None
         return value
 
-    @field_validator("days")
+    @field_validator("days", mode="before")
     @classmethod
-    def _weekday_names(cls, value: list[str]) -> list[str]:
+    def _weekday_names(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
         names = [day.lower() if isinstance(day, str) else day for day in value]
         wrong = [day for day in names if day not in WEEKDAYS]
         if wrong:

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from bot.adapters.console import render_segments
 from bot.feeds.records import KpiRecord, SubjectRef
 from bot.handlers.contract import Message
 from bot.jobs.scheduler import Scheduler
-from bot.services import outbox
+from bot.services import kudos, outbox
 from bot.store.models import OutboxMessage, Person, Post
 from tests.cli_support import cli
 from tests.conftest import make_app
@@ -227,3 +227,45 @@ def test_level_ups_are_announced_once_and_never_for_opted_out_agents(app_url, tm
 @pytest.fixture
 def app_url(sqlite_url):
     return sqlite_url
+
+
+def test_kudos_digest_and_own_rank_dms_leave_opted_out_agents_out_of_public_posts(app_url, tmp_path):
+    program = (
+        "kudos: {values: [empathy]}\n"
+        + PROGRAM.replace("grace_minutes: 120}", "grace_minutes: 120, dm_own_rank: true}")
+        + '    kudos_digest: {at: "17:00", days: [thursday], period: day}\n'
+        + "points:\n  - {id: handled-day, metric: handled, zones: [[0, 0], [10, 10]]}\n"
+    )
+    fb = setup(app_url, tmp_path, program)
+    when = datetime(2021, 4, 1, 14, 0, tzinfo=UTC)
+    counts = {"Ann": 10, "Bob": 8, "Cy": 6, "Di": 4}
+    records = [
+        KpiRecord(
+            "pwc", f"{agent}-{i}", SubjectRef("agent", agent), when, facts={"answered": True, "talk": 99}
+        )
+        for agent, calls in counts.items()
+        for i in range(calls)
+    ]
+    fb.ingest([records], source="pwc", origin="test", create_unknown=False)
+    with fb.engine.begin() as connection:
+        ids = dict(connection.execute(select(Person.display_name, Person.id)).all())
+        connection.execute(update(Person).where(Person.id == ids["Ann"]).values(public_boards=False))
+        for giver, receiver, tag in (("Bob", "Ann", None), ("Cy", "Bob", "empathy"), ("Di", "Bob", None)):
+            gift = kudos.Gift(ids[giver], (ids[receiver],), "great save", tag, f"k-{giver}")
+            kudos.give(
+                connection, fb.program, gift, day=date(2021, 4, 1), now=when, program_version=fb.version
+            )
+    slack = Recording()
+    asyncio.run(
+        Scheduler(fb.engine, fb.program, FrozenClock(DUE + timedelta(seconds=5)), {"slack": slack}).tick()
+    )
+    public = [render_segments(message.segments) for _, message in slack.posts]
+    assert all("Ann" not in text for text in public)
+    standings, digest = public
+    # Ann (10 pts) opted out: Bob, Cy, Di rank among themselves and half of three is one.
+    assert standings.splitlines()[1].split() == ["1", "Bob", "18.00", "1"]  # 8 calls: 8 pts, 2 kudos: 10
+    assert "Cy" not in standings and "Di" not in standings
+    assert digest.splitlines()[1:] == ["Agent  Kudos  Values", "Bob        2  #empathy ×1"]
+    # Everyone ranked hears their own rank privately, Ann included.
+    assert sorted(person for person, _ in slack.dms) == sorted(ids[name] for name in counts)
+    fb.close()
