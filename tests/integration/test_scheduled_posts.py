@@ -2,8 +2,9 @@
 
 import asyncio
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -26,7 +27,7 @@ teams:
     daily_standings: {at: "17:00", days: [monday, tuesday, wednesday, thursday, friday], grace_minutes: 120}
 """
 ROSTER = "name,team,team_from,keys,team_timezone\n" + "".join(
-    f"{name},blue,2021-01-01,pwc:{name},America/New_York\n" for name in ("Ann", "Bob", "Cy", "Di")
+    f"{name},blue,2021-01-01,pwc:{name},{{zone}}\n" for name in ("Ann", "Bob", "Cy", "Di")
 )
 DUE = datetime(2021, 4, 1, 21, 0, tzinfo=UTC)  # Thursday 17:00 EDT
 
@@ -69,11 +70,11 @@ class Recording:
         return f"file-{len(self.uploads)}"
 
 
-def setup(url: str, tmp_path: Path, program: str = PROGRAM):
+def setup(url: str, tmp_path: Path, program: str = PROGRAM, zone: str = "America/New_York"):
     program_file = tmp_path / "program.yaml"
     program_file.write_text(program, encoding="utf-8")
     roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
+    roster.write_text(ROSTER.format(zone=zone), encoding="utf-8")
     fb = make_app(url, program_file=program_file)
     cli(url, "roster", "import", str(roster))
     return fb
@@ -268,4 +269,43 @@ def test_kudos_digest_and_own_rank_dms_leave_opted_out_agents_out_of_public_post
     assert digest.splitlines()[1:] == ["Agent  Kudos  Values", "Bob        2  #empathy ×1"]
     # Everyone ranked hears their own rank privately, Ann included.
     assert sorted(person for person, _ in slack.dms) == sorted(ids[name] for name in counts)
+    fb.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "transition"),
+    [
+        ("America/New_York", date(2021, 3, 14)),
+        ("America/New_York", date(2021, 11, 7)),
+        ("Europe/Berlin", date(2021, 3, 28)),
+        ("Europe/Berlin", date(2021, 10, 31)),
+    ],
+)
+def test_a_frozen_clock_ticking_through_a_dst_change_posts_each_day_once(app_url, tmp_path, zone, transition):
+    program = (
+        f"timezone: {zone}\nteams:\n  blue:\n    channels: [{{platform: slack, channel: C0BLUE}}]\n"
+        '    daily_standings: {at: "02:30", days: [monday, tuesday, wednesday, thursday, friday, saturday, '
+        "sunday]}\n"
+    )
+    fb = setup(app_url, tmp_path, program, zone)
+    tz = ZoneInfo(zone)
+    start = datetime.combine(transition - timedelta(days=1), time(12), tzinfo=tz).astimezone(UTC)
+    clock = FrozenClock(start)
+    slack = Recording()
+    scheduler = Scheduler(fb.engine, fb.program, clock, {"slack": slack})
+    while clock.now < start + timedelta(days=3):
+        asyncio.run(scheduler.tick())
+        clock.now += timedelta(minutes=10)
+    days = [transition + timedelta(days=offset) for offset in range(3)]
+    assert [message.title for _, message in slack.posts] == [
+        f"Daily standings, team blue: Points, {day:%A %Y-%m-%d}" for day in days
+    ]
+    queued = [(row.period, row.due_at) for row in rows(fb, Post) if row.status == "queued"]
+    local = [due_at.replace(tzinfo=UTC).astimezone(tz) for _, due_at in queued]
+    assert [period for period, _ in queued] == [day.isoformat() for day in days]
+    assert [moment.date() for moment in local] == days
+    spring = transition.month == 3
+    # 02:30 does not exist the night clocks spring forward: that day's post goes at 03:30, once.
+    first = (3, 30) if spring else (2, 30)
+    assert [(moment.hour, moment.minute) for moment in local] == [first, (2, 30), (2, 30)]
     fb.close()
