@@ -15,7 +15,7 @@ from bot.handlers.contract import Destination, DestinationKind, Fields, Table, T
 from bot.handlers.replies import message
 from bot.jobs.chart import Mover, Series, render_png
 from bot.jobs.content import PostContent, TeamRef, Upload
-from bot.jobs.standings import figure_field, figure_metrics, team_figures
+from bot.jobs.standings import figure_field, figure_metrics, team_figures, top_table
 from bot.messages import formats, render
 from bot.program import Program, WeeklyRecap
 from bot.scoring.metrics import CATALOGUE
@@ -24,7 +24,6 @@ from bot.services.leaderboard import POINTS, Board, board
 from bot.services.team_board import team_board
 
 MOST_MOVERS = 3
-_ALIGN = ("right", "left", "right", "right")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,18 +102,7 @@ def build(
         [Mover(move.name, move.change) for move in movers],
         render("posts.recap.movers_chart", locale),
     )
-    parts: list[Text | Table | Fields] = []
-    if top:
-        rows = tuple((str(e.rank), e.name, formats.value("points", e.value), str(e.samples)) for e in top)
-        headers = (
-            render("leaderboard.column.rank", locale),
-            render("leaderboard.column.agent", locale),
-            formats.metric_label(POINTS, locale),
-            formats.samples_header(POINTS, locale),
-        )
-        parts.append(Table(headers, rows, _ALIGN))
-    else:
-        parts.append(Text(render("posts.daily.no_top", locale, ranked=len(this_week.entries)) + "\n"))
+    parts: list[Text | Table | Fields] = [top_table(this_week, top, locale)]
     if movers:
         names = render("common.comma", locale).join(
             render("posts.recap.mover", locale, name=m.name, change=formats.trim(m.change)) for m in movers

@@ -99,9 +99,6 @@ def plan(connection: Connection, program: Program) -> list[PlannedTeam]:
         )
     ).all()
     found = {row.key: row for row in rows}
-    missing = sorted(set(program.teams) - set(found))
-    if missing:
-        log.warning("scheduled posts for teams not on the roster (import a roster): %s", ", ".join(missing))
     planned = []
     for key, posts in program.teams.items():
         row = found.get(key)
@@ -214,6 +211,11 @@ def announce(
     return posted
 
 
+def announce_now(connection: Connection, program: Program, announcement: Announcement, now: datetime) -> int:
+    """`announce` for code outside the scheduler (a challenge ending, a badge awarded): in its transaction."""
+    return announce(connection, announcement, {team.ref.id: team for team in plan(connection, program)}, now)
+
+
 class Scheduler:
     """Ticks: claim due posts, announce, dispatch. Several instances may share one database."""
 
@@ -234,6 +236,7 @@ class Scheduler:
         self.sources = list(sources)
         self.locale = locale
         self._announced_until: datetime | None = None
+        self._warned: set[str] = set()
 
     async def tick(self) -> TickReport:
         """One tick; database work runs on a worker thread so a web server on the same loop keeps serving."""
@@ -246,6 +249,10 @@ class Scheduler:
         report = TickReport()
         with self.engine.connect() as connection:
             teams = plan(connection, self.program)
+        missing = set(self.program.teams) - {team.ref.key for team in teams} - self._warned
+        if missing:
+            self._warned |= missing
+            log.warning("scheduled posts for teams not on the roster (import a roster): %s", sorted(missing))
         for team in teams:
             for kind in team.schedule.slots:
                 slot = team.schedule.slots[kind]
@@ -264,14 +271,12 @@ class Scheduler:
         where = (team.ref.key, kind.value, item.period)
         if item.expired:
             with self.engine.begin() as connection:
-                claimed = post_ledger.claim(
+                claimed = _claim(
                     connection,
-                    team_id=team.ref.id,
-                    kind=kind.value,
-                    period=item.period,
-                    due_at=item.fires_at,
-                    now=now,
-                    late=True,
+                    team,
+                    kind,
+                    item,
+                    now,
                     status="skipped",
                     details={"reason": "missed by more than the grace window"},
                 )
@@ -287,22 +292,14 @@ class Scheduler:
             return
         try:
             with self.engine.begin() as connection:
-                post_id = post_ledger.claim(
-                    connection,
-                    team_id=team.ref.id,
-                    kind=kind.value,
-                    period=item.period,
-                    due_at=item.fires_at,
-                    now=now,
-                    late=item.late,
-                )
+                post_id = _claim(connection, team, kind, item, now)
                 if post_id is None:
                     return  # another replica or an earlier tick has it
                 content = build_content(
                     connection, self.program, team, kind, item.business_day, now, self.locale
                 )
                 if content is not None:
-                    content = _marked_late(content, item.late)
+                    content = _marked_late(content, item.late, self.locale)
                     enqueue_content(connection, post_id, content, team.posts, now)
         except Exception:
             log.exception("could not build %s for team %s, period %s", kind.value, team.ref.key, item.period)
@@ -344,10 +341,25 @@ class Scheduler:
         return scheduler
 
 
-def _marked_late(content: PostContent, late: bool) -> PostContent:
+def _claim(
+    connection: Connection, team: PlannedTeam, kind: PostKind, item: Due, now: datetime, **extra: Any
+) -> int | None:
+    return post_ledger.claim(
+        connection,
+        team_id=team.ref.id,
+        kind=kind.value,
+        period=item.period,
+        due_at=item.fires_at,
+        now=now,
+        late=item.late,
+        **extra,
+    )
+
+
+def _marked_late(content: PostContent, late: bool, locale: str) -> PostContent:
     if not late or content.public is None or content.public.title is None:
         return content
-    title = render("posts.late", "en", title=content.public.title)
+    title = render("posts.late", locale, title=content.public.title)
     return replace(content, public=replace(content.public, title=title))
 
 

@@ -143,18 +143,7 @@ def _public(
     title = render(
         "posts.daily.title", locale, team=team.name, metric=label, day=f"{today.start:%A %Y-%m-%d}"
     )
-    parts: list[Text | Table | Fields] = []
-    if top:
-        headers = (
-            render("leaderboard.column.rank", locale),
-            render("leaderboard.column.agent", locale),
-            label,
-            formats.samples_header(today.metric, locale),
-        )
-        rows = tuple((str(e.rank), e.name, formats.value(unit, e.value), str(e.samples)) for e in top)
-        parts.append(Table(headers, rows, _ALIGN))
-    else:
-        parts.append(Text(render("posts.daily.no_top", locale, ranked=len(today.entries)) + "\n"))
+    parts: list[Text | Table | Fields] = [top_table(today, top, locale)]
     if improved is not None:
         parts.append(
             Text(
@@ -183,6 +172,21 @@ def _public(
         )
     )
     return message(Destination(DestinationKind.TEAM_CHANNEL, team_id=team.id), *parts, title=title)
+
+
+def top_table(shown: Board, top: list[Entry], locale: str) -> Table | Text:
+    """The posted top as a table, or why there is none (too few ranked to post a top without its bottom)."""
+    if not top:
+        return Text(render("posts.daily.no_top", locale, ranked=len(shown.entries)) + "\n")
+    unit = formats.unit_of(shown.metric)
+    headers = (
+        render("leaderboard.column.rank", locale),
+        render("leaderboard.column.agent", locale),
+        formats.metric_label(shown.metric, locale),
+        formats.samples_header(shown.metric, locale),
+    )
+    rows = tuple((str(e.rank), e.name, formats.value(unit, e.value), str(e.samples)) for e in top)
+    return Table(headers, rows, _ALIGN)
 
 
 def figure_field(figure: TeamFigure, locale: str) -> tuple[str, str]:

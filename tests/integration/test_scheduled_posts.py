@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 
 from bot.adapters.console import render_segments
 from bot.feeds.records import KpiRecord, SubjectRef
-from bot.handlers.contract import Message
-from bot.jobs.scheduler import Scheduler
+from bot.handlers.contract import Message, Text
+from bot.jobs.announcements import Announcement
+from bot.jobs.scheduler import Scheduler, announce_now
 from bot.services import kudos, outbox
-from bot.store.models import OutboxMessage, Person, Post
+from bot.store.models import OutboxMessage, Person, Post, Team
 from tests.cli_support import cli
 from tests.conftest import make_app
 
@@ -308,4 +309,27 @@ def test_a_frozen_clock_ticking_through_a_dst_change_posts_each_day_once(app_url
     # 02:30 does not exist the night clocks spring forward: that day's post goes at 03:30, once.
     first = (3, 30) if spring else (2, 30)
     assert [(moment.hour, moment.minute) for moment in local] == [first, (2, 30), (2, 30)]
+    fb.close()
+
+
+def test_the_announcement_hook_posts_once_to_teams_that_take_the_topic(app_url, tmp_path):
+    fb = setup(app_url, tmp_path, PROGRAM + "    announcements: [challenge]\n")
+    with fb.engine.connect() as connection:
+        blue = connection.scalar(select(Team.id).where(Team.key == "blue"))
+        ann = connection.scalar(select(Person.id).where(Person.display_name == "Ann"))
+    kickoff = Announcement(
+        "challenge", "challenge_kickoff", "challenge-7", frozenset({blue}), (Text("CSAT week starts now"),)
+    )
+    badge = Announcement("badge", "badge", f"{ann}:five-star", frozenset({blue}), (Text("badge"),), None, ann)
+    now = DUE - timedelta(hours=2)
+    for _ in range(2):  # a retried transaction, a second replica: still once
+        with fb.engine.begin() as connection:
+            announce_now(connection, fb.program, kickoff, now)
+            assert announce_now(connection, fb.program, badge, now) == 0  # blue takes no badge news
+    slack = Recording()
+    asyncio.run(Scheduler(fb.engine, fb.program, FrozenClock(now), {"slack": slack}).tick())
+    assert [render_segments(message.segments) for _, message in slack.posts] == ["CSAT week starts now"]
+    assert [(row.kind, row.period) for row in rows(fb, Post) if row.status == "queued"] == [
+        ("challenge_kickoff", "challenge-7")
+    ]
     fb.close()
