@@ -144,6 +144,87 @@ class IdentityPolicy(_Strict):
     create_unknown_agents: bool = False
 
 
+class ChannelSpec(_Strict):
+    """Where a team's posts go: a channel id on Slack or Discord, or a name on the console."""
+
+    platform: Literal["slack", "discord", "console"]
+    channel: str = Field(min_length=1, max_length=200)
+
+
+class _PostTime(_Strict):
+    at: str = Field(description="local wall-clock time in the team's zone, HH:MM")
+    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    grace_minutes: int = Field(default=180, ge=0, le=7 * 24 * 60)
+
+    @field_validator("at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} must be a time of day as HH:MM, such as '17:30'") from None
+        return value
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _weekday_names(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        names = [day.lower() if isinstance(day, str) else day for day in value]
+        wrong = [day for day in names if day not in WEEKDAYS]
+        if wrong:
+            raise ValueError(f"days are weekday names ({', '.join(WEEKDAYS)}), never numbers; got {wrong}")
+        return names
+
+
+def _agent_metrics(value: list[str]) -> list[str]:
+    queue_only = [metric for metric in value if CATALOGUE[metric].scope == "queue"]
+    if queue_only:
+        raise ValueError(f"{queue_only} are measured on queues, not on a team's agents")
+    return value
+
+
+class DailyStandings(_PostTime):
+    metric: BoardMetric = "points"
+    figures: list[MetricKey] = Field(default_factory=list, description="team figures; default: metrics")
+    dm_own_rank: bool = False
+
+    _figures = field_validator("figures")(_agent_metrics)
+
+    @field_validator("metric")
+    @classmethod
+    def _agent_board(cls, value: str) -> str:
+        if value != "points":
+            _agent_metrics([value])
+        return value
+
+
+class WeeklyRecap(_PostTime):
+    days: list[str] = Field(default_factory=lambda: ["friday"], min_length=1)
+    metrics: list[MetricKey] = Field(default_factory=list, description="charted; default: metrics")
+    weeks: int = Field(default=6, ge=2, le=26)
+
+    _metrics = field_validator("metrics")(_agent_metrics)
+
+
+class KudosDigest(_PostTime):
+    days: list[str] = Field(default_factory=lambda: ["friday"], min_length=1)
+    period: Literal["day", "week"] = "week"
+
+
+class TeamPosts(_Strict):
+    """A team's channels and what is posted there, when (in the team's zone)."""
+
+    channels: list[ChannelSpec] = Field(min_length=1)
+    daily_standings: DailyStandings | None = None
+    weekly_recap: WeeklyRecap | None = None
+    kudos_digest: KudosDigest | None = None
+    announcements: list[Literal["level_up", "badge", "challenge"]] = Field(default_factory=list)
+
+
+TeamKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 class Program(_Strict):
     name: str = "Floorboard"
     timezone: str = "UTC"
@@ -159,6 +240,7 @@ class Program(_Strict):
     kudos: KudosPolicy = KudosPolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     identity: IdentityPolicy = IdentityPolicy()
+    teams: dict[TeamKey, TeamPosts] = Field(default_factory=dict, description="scheduled posts per team")
 
     @field_validator("timezone")
     @classmethod

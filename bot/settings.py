@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     max_batch_records: int = Field(default=1000, ge=1, le=100_000)
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
     console_namespace: str = "console"
+    # Scheduled posts (docs/program.md, "teams"): how often `floorboard run` ticks; 0 turns the scheduler off.
+    schedule_tick_seconds: float = Field(default=30, ge=0, le=3600)
     test_db_delay_ms: int = Field(default=0, ge=0, description="test only: added to every database call")
 
     @field_validator("database_url")

@@ -294,3 +294,27 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     target: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class Post(Base):
+    """The post ledger: one row per (team, kind, period) ever claimed, so nothing posts twice.
+
+    `period` is the kind's own key: a local date for daily standings, `week:2021-03-29` for a recap,
+    `level:12:4` for person 12 reaching level 4. A row is claimed in the same transaction as the outbox
+    messages it sends; `skipped` rows record posts missed past their grace window.
+    """
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    __table_args__ = (
+        UniqueConstraint("team_id", "kind", "period"),
+        CheckConstraint("status IN ('queued', 'skipped')", name="status"),
+    )

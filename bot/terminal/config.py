@@ -33,7 +33,8 @@ def register(app: typer.Typer) -> None:
         metrics = ", ".join(sorted(program.metrics)) or "none"
         console.print(
             f"OK: {path}: program {program.name!r}, timezone {program.timezone}, "
-            f"{len(program.metrics)} metrics ({metrics}), {len(program.points)} points rules ({rules})",
+            f"{len(program.metrics)} metrics ({metrics}), {len(program.points)} points rules ({rules}), "
+            f"scheduled posts for {len(program.teams)} team(s) ({', '.join(program.teams) or 'none'})",
             highlight=False,
             markup=False,
         )

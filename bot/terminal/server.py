@@ -16,12 +16,16 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import Floorboard, build
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
+from bot.jobs.preview import preview, team_for_preview
+from bot.jobs.scheduler import Scheduler, lifespan_for
 from bot.program import ProgramError
 from bot.scoring.periods import business_day
+from bot.scoring.schedule import PostKind
 from bot.settings import SettingsError, load_settings
 from bot.simulator import SOURCE, Percentiles, Simulation, simulate
 from bot.store.database import DatabaseNotReady, upgrade
 from bot.terminal.common import console, database_problem, fail, opened_app, settings
+from bot.terminal.posts import notifiers, print_content
 from bot.web.app import create_web_app
 from bot.web.demo import (
     BATCH_SIZE,
@@ -69,7 +73,14 @@ def run(
                 'Set FLOORBOARD_API_TOKENS=\'{"<token>": "<source>"}\'.',
                 highlight=False,
             )
-        serve(create_web_app(fb), sock)
+        scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifiers(fb, sys.stdout))
+        tick = fb.settings.schedule_tick_seconds
+        if fb.program.teams and tick > 0:
+            console.print(
+                f"Scheduled posts for {len(fb.program.teams)} team(s), checked every {tick:g} s.",
+                highlight=False,
+            )
+        serve(create_web_app(fb, lifespan=lifespan_for(scheduler, tick)), sock)
     console.print("Stopped.", highlight=False)
 
 
@@ -117,6 +128,7 @@ def demo(
             _print_simulation(simulation)
             _print_delivery(delivery, len(records), redelivered)
             _print_chat(fb, simulation, url)
+            _print_posts(fb, simulation)
             if serve_after:
                 _print_serving(server.url, token, day)
                 server.wait()
@@ -183,6 +195,22 @@ def _print_chat(fb: Floorboard, simulation: Simulation, url: str) -> None:
         markup=False,
         soft_wrap=True,
     )
+
+
+def _print_posts(fb: Floorboard, simulation: Simulation) -> None:
+    """The scheduled posts of the first team, as `floorboard posts preview` shows them."""
+    team = simulation.teams[0].key
+    console.print(
+        f"\n[bold]Scheduled posts[/] for team {team} (console adapter; "
+        f"floorboard posts preview --team {team} --kind daily|weekly --at {simulation.day}):",
+        highlight=False,
+    )
+    with fb.engine.connect() as connection:
+        planned = team_for_preview(connection, fb.program, team)
+        for kind in (PostKind.DAILY_STANDINGS, PostKind.WEEKLY_RECAP):
+            content = preview(connection, fb.program, planned, kind, simulation.day)
+            if content is not None:
+                print_content(fb, content, planned.posts.channels[0].channel, sys.stdout)
 
 
 def _print_serving(url: str, token: str, day: date) -> None:

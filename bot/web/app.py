@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -38,9 +40,15 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 
-def create_web_app(fb: Floorboard) -> FastAPI:
-    """Build the FastAPI app around a running Floorboard; nothing is global, so tests build many."""
-    app = FastAPI(title="Floorboard", version="1", description=DESCRIPTION)
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_web_app(fb: Floorboard, *, lifespan: Lifespan | None = None) -> FastAPI:
+    """Build the FastAPI app around a running Floorboard; nothing is global, so tests build many.
+
+    `lifespan` runs work beside the server on its event loop (`floorboard run` starts the scheduler).
+    """
+    app = FastAPI(title="Floorboard", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.floorboard = fb
     for module in (events, boards, health):
         app.include_router(module.router(fb))

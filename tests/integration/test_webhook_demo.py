@@ -67,6 +67,9 @@ def test_demo_runs_end_to_end_on_a_bare_machine(bare_machine: Path) -> None:
     assert "CSAT leaderboard, day" in out
     assert "> /points why" in out
     assert "Net change" in out
+    assert "[#billing] Daily standings, team Billing: Points," in out
+    assert "[#billing] Weekly recap, team Billing, week " in out
+    assert "[file: Team Billing trend, week " in out
 
     with sqlite3.connect(bare_machine / "floorboard-demo.db") as db:
         stored = db.execute("SELECT count(*) FROM kpi_records").fetchone()[0]
