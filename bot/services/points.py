@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.program import Program
 from bot.scoring.daily_points import Award, Gate, RuleSpec, day_awards
+from bot.services import badges
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
@@ -66,6 +67,8 @@ def score_pending(
         try:
             with collector_paused():
                 passed = _score_pass(engine, programs, clock, subjects_per_pass)
+            if passed is None:
+                badges.close_due(engine, programs, clock)
         except IntegrityError:
             conflicts += 1
             if conflicts > _MAX_CONFLICTS:
@@ -100,6 +103,7 @@ def _score_pass(engine: Engine, programs: ProgramHistory, clock: Clock, subjects
             if person_id is not None:
                 agents[(row.subject_id, row.business_day)] = person_id
         _score(connection, agents, programs, clock)
+        badges.refresh(connection, set(agents.values()), programs, clock)
         ids = [row.id for row in queued]
         for start in range(0, len(ids), 5000):
             connection.execute(delete(ScoreQueue).where(ScoreQueue.id.in_(ids[start : start + 5000])))
