@@ -104,6 +104,13 @@ def parse_period_key(key: str) -> tuple[Period, date | None]:
     return Period(kind), date.fromisoformat(start)
 
 
+def period_end(period: Period, start: date) -> date:
+    """The last day of the period that starts on `start` (whatever day the week starts on)."""
+    if period is Period.WEEK:
+        return start + timedelta(days=6)
+    return window(period, start)[1]
+
+
 def day_awards(rule: BadgeRule, agent: AgentDays, version: int, week_starts_on: str) -> list[BadgeAward]:
     """Every award a day-scored badge gives over the agent's whole history (none for whole-period ones)."""
     if rule.at_close:

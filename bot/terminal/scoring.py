@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bot.program import ProgramError, load_program
 from bot.scoring.periods import Period
+from bot.services.badges import close_due
 from bot.services.rescore import rescore as rescore_from
 from bot.services.whatif import WhatIf
 from bot.services.whatif import whatif as compute_whatif
@@ -23,6 +24,8 @@ class OutputFormat(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
+    _register_periods(app)
+
     @app.command("rescore")
     def rescore(
         since: str = typer.Option(..., "--from", help="the first business day to rescore, YYYY-MM-DD"),
@@ -75,6 +78,25 @@ def register(app: typer.Typer) -> None:
                 _rank(row.rank_then),
             )
         console.print(table)
+
+
+def _register_periods(app: typer.Typer) -> None:
+    periods = typer.Typer(help="Periods and their badges.", no_args_is_help=True)
+    app.add_typer(periods, name="periods")
+
+    @periods.command("close")
+    def close() -> None:
+        """Close every period that ended more than correction_window_days ago and award its badges.
+
+        Scoring does this too; running it again closes nothing twice. A closed period is final.
+        """
+        with opened_app() as fb:
+            closed = close_due(fb.engine, fb.history, fb.clock)
+        if not closed:
+            console.print("No period is due to close.", highlight=False)
+            return
+        console.print(f"Closed {len(closed):,} periods: {', '.join(closed[:10])}"
+                      + (" …" if len(closed) > 10 else "."), highlight=False)
 
 
 def whatif_json(result: WhatIf) -> dict[str, object]:
