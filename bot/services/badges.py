@@ -378,3 +378,25 @@ def standings(
         tiers = [item.tier for item in held if item.badge == rule.id and item.period_key == key]
         out.append(scoring.progress(rule, agent, today, tiers, program.week_starts_on))
     return out
+
+
+def would_award(
+    program: Program, agents: Mapping[int, AgentDays], start: date, end: date, version: int
+) -> dict[int, set[tuple[str, str, str]]]:
+    """Every (badge, tier, period) the program gives, per agent, for days and periods ending in [start, end]."""
+    out: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
+    week_start = program.week_starts_on
+    for rule in badge_rules(program):
+        if rule.at_close:
+            first, last = window(rule.period, start, week_start)
+            while first <= end:
+                if start <= last <= end:
+                    for person, awards in scoring.close_awards(rule, agents, first, last, version, week_start).items():
+                        out[person] |= {item.key for item in awards}
+                first, last = window(rule.period, last + timedelta(days=1), week_start)
+            continue
+        for person, agent in agents.items():
+            out[person] |= {
+                item.key for item in scoring.day_awards(rule, agent, version, week_start) if start <= item.day <= end
+            }
+    return out

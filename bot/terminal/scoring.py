@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         at: str = typer.Option(..., "--at", help="a day in the period, YYYY-MM-DD"),
         output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f"),
     ) -> None:
-        """How each agent's points and rank would change under a proposed program; writes nothing."""
+        """How each agent's points, rank and badges would change under a proposed program; writes nothing."""
         day = parse_day(at, "--at")
         try:
             proposed = load_program(path).program
@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
             title=f"What if {path.name}: points, {period.value} {result.start} to {result.end}",
             title_justify="left",
         )
-        for column in ("agent", "points now", "points then", "change", "rank now", "rank then"):
+        for column in (
+            "agent", "points now", "points then", "change", "rank now", "rank then", "badges gained", "badges lost"
+        ):
             table.add_column(column, justify="left" if column == "agent" else "right")
         for row in result.rows:
             table.add_row(
@@ -76,6 +78,8 @@ def register(app: typer.Typer) -> None:
                 f"{row.change:+.2f}",
                 _rank(row.rank_now),
                 _rank(row.rank_then),
+                ", ".join(row.badges_gained) or "–",
+                ", ".join(row.badges_lost) or "–",
             )
         console.print(table)
 
@@ -115,6 +119,9 @@ def whatif_json(result: WhatIf) -> dict[str, object]:
                 "change": row.change,
                 "rank_now": row.rank_now,
                 "rank_then": row.rank_then,
+                "badges_now": row.badges_now,
+                "badges_gained": list(row.badges_gained),
+                "badges_lost": list(row.badges_lost),
             }
             for row in result.rows
         ],
