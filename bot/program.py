@@ -471,7 +471,7 @@ def _union_noise(problem: Any) -> bool:
     wrote_tiers = isinstance(problem.get("input"), dict) or len(problem["loc"]) > 1 + problem["loc"].index(
         members[-1]
     )
-    return wrote_tiers != members[-1].startswith("dict[")
+    return bool(wrote_tiers != members[-1].startswith("dict["))
 
 
 def _path(loc: tuple[Any, ...]) -> str:

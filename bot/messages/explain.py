@@ -140,7 +140,9 @@ def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
     metric = inputs.get("metric")
     unit = str(inputs.get("unit", "score"))
     fields: dict[str, Any] = {
-        "badge": badge_label(str(inputs.get("name") or inputs.get("badge")), str(inputs.get("tier", "")), locale),
+        "badge": badge_label(
+            str(inputs.get("name") or inputs.get("badge")), str(inputs.get("tier", "")), locale
+        ),
         "version": inputs.get("version"),
         "start": inputs.get("start"),
         "end": inputs.get("end"),
@@ -148,7 +150,8 @@ def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
     if metric:
         fields["metric"] = formats.metric_label(str(metric), locale)
         fields["relation"] = render(
-            "badges.explain.at_least" if inputs.get("direction") == "higher" else "badges.explain.at_most", locale
+            "badges.explain.at_least" if inputs.get("direction") == "higher" else "badges.explain.at_most",
+            locale,
         )
     for key in ("bound", "previous", "value"):
         if isinstance(inputs.get(key), int | float):
@@ -169,6 +172,8 @@ def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
         kind = "count_kudos" if inputs.get("of") == "kudos_received" else "count_days"
         fields["period"] = inputs.get("period")
     fields |= {
-        key: inputs[key] for key in ("days", "first", "last", "count", "previous_day", "contenders") if key in inputs
+        key: inputs[key]
+        for key in ("days", "first", "last", "count", "previous_day", "contenders")
+        if key in inputs
     }
     return render(f"badges.explain.{kind}", locale, **fields)

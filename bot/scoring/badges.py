@@ -282,7 +282,13 @@ def _streaks(rule: BadgeRule, agent: AgentDays, version: int, week_starts_on: st
             if run == goal and (tier, key) not in done:
                 done.add((tier, key))
                 inputs = _inputs(
-                    rule, tier, version, bound=rule.bound, days=run, first=first.isoformat(), last=day.isoformat()
+                    rule,
+                    tier,
+                    version,
+                    bound=rule.bound,
+                    days=run,
+                    first=first.isoformat(),
+                    last=day.isoformat(),
                 )
                 awards.append(BadgeAward(rule.id, tier, key, day, "badge.streak", inputs))
     return awards
@@ -317,7 +323,13 @@ def _counts(rule: BadgeRule, agent: AgentDays, version: int, week_starts_on: str
         for tier, goal in rule.goals:
             if before < goal <= totals[key]:
                 inputs = _inputs(
-                    rule, tier, version, of=rule.of, bound=rule.bound, count=int(goal), period=rule.period.value
+                    rule,
+                    tier,
+                    version,
+                    of=rule.of,
+                    bound=rule.bound,
+                    count=int(goal),
+                    period=rule.period.value,
                 )
                 awards.append(BadgeAward(rule.id, tier, key, day, "badge.count", inputs))
     return awards

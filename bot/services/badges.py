@@ -78,7 +78,7 @@ def badge_rules(program: Program) -> list[BadgeRule]:
     return rules
 
 
-def _goals(value: float | Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+def _goals(value: float | Mapping[Any, float] | None) -> tuple[tuple[str, float], ...]:
     if isinstance(value, Mapping):
         return tuple((tier, float(value[tier])) for tier in TIERS if tier in value)
     return ((scoring.UNTIERED, float(value or 0)),)
@@ -150,26 +150,30 @@ def agent_days(
     parsed: dict[str, date] = {}
     if metrics:
         query = (
-            select(Subject.person_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den)
+            select(
+                Subject.person_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
+            )
             .join(Subject, Subject.id == Rollup.subject_id)
             .where(Subject.kind == "agent", Rollup.metric.in_(metrics))
         )
         if person_ids is not None:
             query = query.where(Subject.person_id.in_(sorted(person_ids)))
-        for person_id, text, metric, num, den in connection.execute(query):
+        for person_id, text, metric, num, den in connection.execute(query).tuples():
+            if person_id is None:
+                continue
             day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
             days[person_id][day][metric] = (int(num), int(den))
     kudos: dict[int, dict[date, int]] = defaultdict(dict)
     if any(rule.of == "kudos_received" for rule in rules):
-        query = (
+        counts = (
             select(Kudos.receiver_id, Kudos.business_day, func.count())
             .where(Kudos.revoked_at.is_(None))
             .group_by(Kudos.receiver_id, Kudos.business_day)
         )
         if person_ids is not None:
-            query = query.where(Kudos.receiver_id.in_(sorted(person_ids)))
-        for person_id, day, count in connection.execute(query):
-            kudos[person_id][day] = int(count)
+            counts = counts.where(Kudos.receiver_id.in_(sorted(person_ids)))
+        for receiver, day, count in connection.execute(counts).tuples():
+            kudos[receiver][day] = int(count)
     people = set(days) | set(kudos)
     return {person: AgentDays(days.get(person, {}), kudos.get(person, {})) for person in people}
 
@@ -188,7 +192,9 @@ def _today(history: ProgramHistory, clock: Clock) -> tuple[date, VersionedProgra
     return today, history.in_force(today)
 
 
-def refresh(connection: Connection, person_ids: Collection[int], history: ProgramHistory, clock: Clock) -> int:
+def refresh(
+    connection: Connection, person_ids: Collection[int], history: ProgramHistory, clock: Clock
+) -> int:
     """Re-evaluate the day badges of these agents over every open period; returns awards changed."""
     now = clock()
     _, versioned = _today(history, clock)
@@ -199,7 +205,9 @@ def refresh(connection: Connection, person_ids: Collection[int], history: Progra
     week_start = versioned.program.week_starts_on
     desired = {
         person: [
-            award for rule in rules for award in scoring.day_awards(rule, agent, versioned.version, week_start)
+            award
+            for rule in rules
+            for award in scoring.day_awards(rule, agent, versioned.version, week_start)
         ]
         for person, agent in agents.items()
     }
@@ -248,11 +256,13 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
     for rule in rules:
         week_start = program.week_starts_on
         if rule.at_close:
-            for kind, start, end in due.values():
-                if kind is rule.period:
+            for period, start, end in due.values():
+                if period is rule.period:
                     in_force = history.in_force(end)
                     if any(r.id == rule.id for r in badge_rules(in_force.program)):
-                        by_agent = scoring.close_awards(rule, agents, start, end, in_force.version, week_start)
+                        by_agent = scoring.close_awards(
+                            rule, agents, start, end, in_force.version, week_start
+                        )
                         for person, awards in by_agent.items():
                             desired[person] += awards
         else:
@@ -383,7 +393,7 @@ def standings(
 def would_award(
     program: Program, agents: Mapping[int, AgentDays], start: date, end: date, version: int
 ) -> dict[int, set[tuple[str, str, str]]]:
-    """Every (badge, tier, period) the program gives, per agent, for days and periods ending in [start, end]."""
+    """Each agent's (badge, tier, period) under `program`, for days and periods ending in [start, end]."""
     out: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
     week_start = program.week_starts_on
     for rule in badge_rules(program):
@@ -391,12 +401,16 @@ def would_award(
             first, last = window(rule.period, start, week_start)
             while first <= end:
                 if start <= last <= end:
-                    for person, awards in scoring.close_awards(rule, agents, first, last, version, week_start).items():
+                    for person, awards in scoring.close_awards(
+                        rule, agents, first, last, version, week_start
+                    ).items():
                         out[person] |= {item.key for item in awards}
                 first, last = window(rule.period, last + timedelta(days=1), week_start)
             continue
         for person, agent in agents.items():
             out[person] |= {
-                item.key for item in scoring.day_awards(rule, agent, version, week_start) if start <= item.day <= end
+                item.key
+                for item in scoring.day_awards(rule, agent, version, week_start)
+                if start <= item.day <= end
             }
     return out

@@ -67,7 +67,14 @@ def register(app: typer.Typer) -> None:
             title_justify="left",
         )
         for column in (
-            "agent", "points now", "points then", "change", "rank now", "rank then", "badges gained", "badges lost"
+            "agent",
+            "points now",
+            "points then",
+            "change",
+            "rank now",
+            "rank then",
+            "badges gained",
+            "badges lost",
         ):
             table.add_column(column, justify="left" if column == "agent" else "right")
         for row in result.rows:
@@ -99,8 +106,10 @@ def _register_periods(app: typer.Typer) -> None:
         if not closed:
             console.print("No period is due to close.", highlight=False)
             return
-        console.print(f"Closed {len(closed):,} periods: {', '.join(closed[:10])}"
-                      + (" …" if len(closed) > 10 else "."), highlight=False)
+        console.print(
+            f"Closed {len(closed):,} periods: {', '.join(closed[:10])}" + (" …" if len(closed) > 10 else "."),
+            highlight=False,
+        )
 
 
 def whatif_json(result: WhatIf) -> dict[str, object]:

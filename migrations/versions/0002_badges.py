@@ -39,7 +39,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_badge_awards")),
         sa.UniqueConstraint(
-            "person_id", "badge", "tier", "period_key", name=op.f("uq_badge_awards_person_id_badge_tier_period_key")
+            "person_id",
+            "badge",
+            "tier",
+            "period_key",
+            name=op.f("uq_badge_awards_person_id_badge_tier_period_key"),
         ),
     )
     op.create_index("ix_badge_awards_awarded_at", "badge_awards", ["awarded_at"])

@@ -93,7 +93,9 @@ def expected_months(ratings: dict[str, dict[date, list[float]]]) -> set[tuple[st
             if (agent, month) in means and (agent, month - 1) in means
         }
         top = max(gains.values())
-        out |= {(a, "improver", "", f"month:2021-{month:02d}-01") for a, g in gains.items() if g == top and g > 0}
+        out |= {
+            (a, "improver", "", f"month:2021-{month:02d}-01") for a, g in gains.items() if g == top and g > 0
+        }
     return out
 
 
@@ -161,7 +163,9 @@ def test_pwc_whatif_shows_the_badges_a_stricter_streak_takes_away(pwc):
     url, program = pwc
     stricter = program.parent / "stricter.yaml"
     stricter.write_text(PROGRAM.replace("at_least: 3.5,", "at_least: 5,"), encoding="utf-8")
-    out = run(url, program, "whatif", str(stricter), "--period", "month", "--at", "2021-01-15", "--format", "json")
+    out = run(
+        url, program, "whatif", str(stricter), "--period", "month", "--at", "2021-01-15", "--format", "json"
+    )
     import json
 
     agents = json.loads(out)["agents"]
@@ -183,7 +187,11 @@ class Clock:
 def _record(n: int, agent: str, day: date, rating: int, version: int = 1) -> KpiRecord:
     at = datetime(day.year, day.month, day.day, 10, tzinfo=UTC) + timedelta(minutes=n)
     return KpiRecord(
-        "acd", f"c{n}", SubjectRef("agent", agent), at, version=version,
+        "acd",
+        f"c{n}",
+        SubjectRef("agent", agent),
+        at,
+        version=version,
         facts={"answered": True, "talk": 200, "rating": rating},
     )
 
@@ -199,7 +207,9 @@ def test_a_late_correction_inside_the_window_reevaluates_and_a_closed_period_is_
     clock = Clock(datetime(2021, 2, 3, 12, tzinfo=UTC))
     fb = _app(database_url, tmp_path, clock)
     days = [date(2021, 1, 25) + timedelta(days=i) for i in range(3)]
-    fb.ingest([[_record(i, "Ana", d, 5) for i, d in enumerate(days)]], source="acd", origin="t", create_unknown=True)
+    fb.ingest(
+        [[_record(i, "Ana", d, 5) for i, d in enumerate(days)]], source="acd", origin="t", create_unknown=True
+    )
     streak = ("Ana", "happy-streak", "bronze", "month:2021-01-01")
     assert streak in badges.badge_set(fb.engine)
     # a correction inside the window (January closes after 2021-02-07): the middle day drops to 2
@@ -265,7 +275,9 @@ def test_badges_and_me_in_chat(tmp_path):
     ratings = [5, 4, 4, 2, 4, 5]
     fb.ingest(
         [[_record(i, "Ana", d, r) for i, (d, r) in enumerate(zip(days, ratings, strict=True))]],
-        source="acd", origin="t", create_unknown=True,
+        source="acd",
+        origin="t",
+        create_unknown=True,
     )
     console = adapter(fb)
     [reply] = console.handle("/badges", actor=console.actor("Ana"))

@@ -61,7 +61,13 @@ def test_a_day_below_the_bound_breaks_the_streak_and_each_tier_comes_once_per_pe
 
 def test_thresholds_with_tiers_and_min_samples():
     rule = BadgeRule(
-        "csat-month", "threshold", "CSAT month", Period.MONTH, "higher", min_samples=3, metric="csat",
+        "csat-month",
+        "threshold",
+        "CSAT month",
+        Period.MONTH,
+        "higher",
+        min_samples=3,
+        metric="csat",
         goals=(("bronze", 4.0), ("silver", 4.4), ("gold", 4.8)),
     )
     agents = {1: AgentDays({day(0): csat(5, 4), day(1): csat(4.5)}), 2: AgentDays({day(0): csat(5, 5)})}
@@ -73,14 +79,30 @@ def test_thresholds_with_tiers_and_min_samples():
 
 def test_counts_of_days_in_zone_and_kudos():
     zone = BadgeRule(
-        "good-days", "count", "Good days", Period.WEEK, "higher", metric="csat", bound=4.0,
-        goals=(("", 2),), of="days_in_zone",
+        "good-days",
+        "count",
+        "Good days",
+        Period.WEEK,
+        "higher",
+        metric="csat",
+        bound=4.0,
+        goals=(("", 2),),
+        of="days_in_zone",
     )
-    history = AgentDays({day(0): csat(4), day(1): csat(3), day(3): csat(5), day(7): csat(5)}, {day(1): 2, day(9): 1})
+    history = AgentDays(
+        {day(0): csat(4), day(1): csat(3), day(3): csat(5), day(7): csat(5)}, {day(1): 2, day(9): 1}
+    )
     [award] = day_awards(zone, history, 1, "monday")
     assert (award.day, award.period_key) == (day(3), "week:2021-01-04")
-    kudos = BadgeRule("liked", "count", "Liked", Period.MONTH, "higher", goals=(("bronze", 2), ("silver", 3)),
-                      of="kudos_received")
+    kudos = BadgeRule(
+        "liked",
+        "count",
+        "Liked",
+        Period.MONTH,
+        "higher",
+        goals=(("bronze", 2), ("silver", 3)),
+        of="kudos_received",
+    )
     assert [(a.tier, a.day) for a in day_awards(kudos, history, 1, "monday")] == [
         ("bronze", day(1)),
         ("silver", day(9)),
@@ -122,10 +144,21 @@ def test_properties_no_badge_twice_and_arrival_order_does_not_matter(ratings, rn
     items = [(day(n), csat(*values)) for n, values in ratings.items()]
     rules = [
         STREAK,
-        BadgeRule("good", "count", "Good", Period.WEEK, "higher", metric="csat", bound=4, goals=(("", 2),),
-                  of="days_in_zone"),
+        BadgeRule(
+            "good",
+            "count",
+            "Good",
+            Period.WEEK,
+            "higher",
+            metric="csat",
+            bound=4,
+            goals=(("", 2),),
+            of="days_in_zone",
+        ),
         BadgeRule("pb", "personal_best", "PB", Period.DAY, "higher", metric="csat", goals=(("", 0),)),
-        BadgeRule("t", "threshold", "T", Period.DAY, "higher", metric="csat", goals=(("bronze", 3), ("gold", 5))),
+        BadgeRule(
+            "t", "threshold", "T", Period.DAY, "higher", metric="csat", goals=(("bronze", 3), ("gold", 5))
+        ),
     ]
     in_order = [a for rule in rules for a in day_awards(rule, AgentDays(dict(items)), 1, "monday")]
     keys = [a.key for a in in_order]

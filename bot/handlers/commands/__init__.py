@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.handlers.commands import help as help_
 from bot.handlers.commands import badges, kudos, leaderboard, me, points, privacy
+from bot.handlers.commands import help as help_
 from bot.handlers.registry import Registry
 
 MODULES = (leaderboard, points, me, badges, kudos, privacy, help_)

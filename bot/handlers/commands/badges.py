@@ -51,7 +51,11 @@ def badges_command(command: Command, ctx: HandlerContext) -> list[Message]:
 
 def _earned_row(item: EarnedBadge, locale: str) -> tuple[str, str, str]:
     name = str(item.inputs.get("name") or item.badge)
-    return badge_label(name, item.tier, locale), period_text(item.period_key, locale), item.business_day.isoformat()
+    return (
+        badge_label(name, item.tier, locale),
+        period_text(item.period_key, locale),
+        item.business_day.isoformat(),
+    )
 
 
 def period_text(key: str, locale: str) -> str:

@@ -125,9 +125,7 @@ def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) ->
     else:
         summary = render("badges.me.none", locale)
     items = [(render("badges.me.field", locale), summary)]
-    streaks = [
-        item for item in badges.standings(ctx.db, ctx.program, person_id, at) if item.kind == "streak"
-    ]
+    streaks = [item for item in badges.standings(ctx.db, ctx.program, person_id, at) if item.kind == "streak"]
     if streaks:
         running = [
             render(

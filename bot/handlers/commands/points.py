@@ -111,7 +111,9 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
         parts.append(UserText(sentence) if row.template in USER_TEXT_TEMPLATES else Text(sentence))
         parts.append(Text("\n"))
     for item in earned:
-        parts.append(Text(render("badges.explain.line", locale) + explain(item.template, item.inputs, locale)))
+        parts.append(
+            Text(render("badges.explain.line", locale) + explain(item.template, item.inputs, locale))
+        )
         parts.append(Text("\n"))
     net = sum(row.amount for row in rows)
     parts.append(Text(render("points.why.net", locale, amount=formats.signed_hundredths(net))))
