@@ -158,7 +158,8 @@ def agent_days(
         )
         if person_ids is not None:
             query = query.where(Subject.person_id.in_(sorted(person_ids)))
-        for person_id, text, metric, num, den in connection.execute(query).tuples():
+        for row in connection.execute(query):
+            person_id, text, metric, num, den = row
             if person_id is None:
                 continue
             day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
@@ -172,7 +173,7 @@ def agent_days(
         )
         if person_ids is not None:
             counts = counts.where(Kudos.receiver_id.in_(sorted(person_ids)))
-        for receiver, day, count in connection.execute(counts).tuples():
+        for receiver, day, count in connection.execute(counts):
             kudos[receiver][day] = int(count)
     people = set(days) | set(kudos)
     return {person: AgentDays(days.get(person, {}), kudos.get(person, {})) for person in people}
