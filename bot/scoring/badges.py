@@ -157,28 +157,38 @@ def close_awards(
 def progress(
     rule: BadgeRule, agent: AgentDays, today: date, earned: Iterable[str], week_starts_on: str
 ) -> Progress:
-    """The current period's standing on a badge: the figure so far and the next tier's goal."""
-    earned = tuple(tier for tier, _ in rule.goals if tier in set(earned))
-    next_goal = next(((tier, goal) for tier, goal in rule.goals if tier not in earned), None)
-    tier, goal = next_goal if next_goal else (None, None)
-    period = Period.DAY if rule.kind == "personal_best" and rule.period is Period.DAY else rule.period
-    start, end = window(period, today, week_starts_on)
+    """The current period's standing on a badge: the figure so far and the next tier's goal.
+
+    A streak's next goal is one the current run can still reach: a run already past a goal (reached in
+    an earlier period) needs a new run for that tier.
+    """
+    held = set(earned)
+    done = tuple(tier for tier, _ in rule.goals if tier in held)
+    open_goals = [(tier, goal) for tier, goal in rule.goals if tier not in held]
+    start, end = window(rule.period, today, week_starts_on)
     current: float | None = None
     if rule.kind == "threshold":
         figure = _over(rule, agent, start, min(end, today))
         current = figure[0] if figure else None
     elif rule.kind == "streak":
-        current = float(_current_run(rule, agent, today))
+        run = _current_run(rule, agent, today)
+        current = float(run)
+        open_goals = [(tier, goal) for tier, goal in open_goals if goal > run] or (
+            [(tier, goal) for tier, goal in open_goals if run == 0]
+        )
     elif rule.kind == "count":
         current = float(_count_in(rule, agent, start, min(end, today)))
     elif rule.kind == "personal_best":
         best = _best_before(rule, agent, start, week_starts_on)
-        current, goal = (_over(rule, agent, start, end) or (None, 0))[0], (best[0] if best else None)
+        figure = _over(rule, agent, start, end)
+        current = figure[0] if figure else None
+        open_goals = [(UNTIERED, best[0])] if best and UNTIERED not in held else []
     else:
         now = _over(rule, agent, start, end)
         before = _over(rule, agent, *window(rule.period, start - timedelta(days=1), week_starts_on))
         current = _gain(rule, now[0], before[0]) if now and before else None
-    return Progress(rule.id, rule.name, rule.kind, tier, current, goal, rule.metric, rule.period, earned)
+    tier, goal = open_goals[0] if open_goals else (None, None)
+    return Progress(rule.id, rule.name, rule.kind, tier, current, goal, rule.metric, rule.period, done)
 
 
 def _figure(rule: BadgeRule, sums: Mapping[str, Pair]) -> tuple[float, int] | None:

@@ -131,6 +131,13 @@ def test_progress_toward_the_next_tier():
     standing = progress(STREAK, history, day(3), ["bronze"], "monday")
     assert (standing.tier, standing.current, standing.goal) == ("silver", 4.0, 5)
     assert period_key(Period.WEEK, date(2021, 1, 6), "sunday") == "week:2021-01-03"
+    # a run of 4 that reached bronze in January needs a new run for February's bronze; silver is reachable
+    late = AgentDays({date(2021, 1, 29) + timedelta(days=i): csat(5) for i in range(4)})
+    standing = progress(STREAK, late, date(2021, 2, 1), [], "monday")
+    assert (standing.tier, standing.current, standing.goal) == ("silver", 4.0, 5)
+    broken = AgentDays(dict(late.days) | {date(2021, 2, 2): csat(1)})
+    standing = progress(STREAK, broken, date(2021, 2, 2), [], "monday")
+    assert (standing.tier, standing.current, standing.goal) == ("bronze", 0.0, 3)
 
 
 days_ratings = st.dictionaries(

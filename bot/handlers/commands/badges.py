@@ -73,15 +73,22 @@ def _next_label(item: Progress, locale: str) -> str:
 
 def progress_text(item: Progress, locale: str) -> str:
     """`3 of 5 working days in a row`, or that every tier is earned this period."""
-    if item.goal is None and item.kind not in ("personal_best", "most_improved"):
-        return render("badges.done", locale)
     if item.current is None:
         return render("badges.progress.no_data", locale)
-    unit = formats.unit_of(item.metric) if item.metric else "count"
-    if item.kind in ("streak", "count"):
-        unit = "count"
-    current = formats.value(unit, item.current)
-    goal = "–" if item.goal is None else formats.value(unit, item.goal)
+    if item.kind == "streak" and item.goal is None and item.current:
+        return render("badges.progress.streak_running", locale, current=int(item.current))
+    if item.kind == "personal_best" and item.goal is None and not item.earned:
+        return render("badges.progress.first_mark", locale, current=_value(item, item.current))
+    if item.goal is None and item.kind != "most_improved":
+        return render("badges.done", locale)
+    current = _value(item, item.current)
+    goal = "–" if item.goal is None else _value(item, item.goal)
     if item.kind == "most_improved":
-        current = f"{item.current:+.2f}" if unit != "fraction" else f"{item.current * 100:+.1f}%"
+        unit = formats.unit_of(item.metric) if item.metric else "count"
+        current = f"{item.current * 100:+.1f}%" if unit == "fraction" else f"{item.current:+.2f}"
     return render(f"badges.progress.{item.kind}", locale, current=current, goal=goal)
+
+
+def _value(item: Progress, number: float) -> str:
+    unit = "count" if item.kind in ("streak", "count") or not item.metric else formats.unit_of(item.metric)
+    return formats.value(unit, number)
