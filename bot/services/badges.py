@@ -282,8 +282,7 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
         versioned.version,
         now,
     )
-    for key in sorted(due):
-        connection.execute(insert(PeriodClose).values(period_key=key, closed_at=now))
+    connection.execute(insert(PeriodClose), [{"period_key": key, "closed_at": now} for key in sorted(due)])
     return sorted(due)
 
 
@@ -296,14 +295,18 @@ def _reconcile(
     version: int,
     now: datetime,
 ) -> int:
-    """Make the current awards within scope equal the desired ones: award what is missing, revoke the rest."""
+    """Make the current awards within scope equal the desired ones: award what is missing (new rows in one
+    statement), bring back revoked ones, refresh the reasons of kept ones, revoke the rest."""
     query = select(
         BadgeAwardRow.id,
         BadgeAwardRow.person_id,
         BadgeAwardRow.badge,
         BadgeAwardRow.tier,
         BadgeAwardRow.period_key,
-    ).where(BadgeAwardRow.badge.in_(badge_ids), BadgeAwardRow.revoked_at.is_(None))
+        BadgeAwardRow.business_day,
+        BadgeAwardRow.inputs,
+        BadgeAwardRow.revoked_at,
+    ).where(BadgeAwardRow.badge.in_(badge_ids))
     if person_ids is not None:
         query = query.where(BadgeAwardRow.person_id.in_(sorted(person_ids)))
     wanted = {
@@ -315,23 +318,44 @@ def _reconcile(
     changed = 0
     for row in connection.execute(query).all():
         key = (row.person_id, row.badge, row.tier, row.period_key)
-        if in_scope(row.period_key) and key not in wanted:
-            revoke(connection, row.id, now)
+        if not in_scope(row.period_key):
+            wanted.pop(key, None)
+            continue
+        item = wanted.pop(key, None)
+        if item is None:
+            if row.revoked_at is None:
+                revoke(connection, row.id, now)
+                changed += 1
+            continue
+        values: dict[str, Any] = {"business_day": item.day, "inputs": item.inputs, "template": item.template}
+        if row.revoked_at is not None:
+            values |= {"revoked_at": None, "awarded_at": now}
             changed += 1
-        wanted.pop(key, None)
-    for (person, *_), item in sorted(wanted.items(), key=lambda pair: (pair[0][0], pair[1].day, pair[1].key)):
-        changed += award(
-            connection,
-            person_id=person,
-            badge=item.badge,
-            tier=item.tier,
-            period_key=item.period_key,
-            business_day=item.day,
-            template=item.template,
-            inputs=item.inputs,
-            program_version=int(item.inputs.get("version", version)),
-            now=now,
+        elif row.inputs == item.inputs and row.business_day == item.day:
+            continue
+        values["program_version"] = int(item.inputs.get("version", version))
+        connection.execute(update(BadgeAwardRow).where(BadgeAwardRow.id == row.id).values(**values))
+    if wanted:
+        ordered = sorted(wanted.items(), key=lambda pair: (pair[0][0], pair[1].day, pair[1].key))
+        connection.execute(
+            insert(BadgeAwardRow),
+            [
+                {
+                    "person_id": person,
+                    "badge": item.badge,
+                    "tier": item.tier,
+                    "period_key": item.period_key,
+                    "business_day": item.day,
+                    "template": item.template,
+                    "inputs": item.inputs,
+                    "program_version": int(item.inputs.get("version", version)),
+                    "awarded_at": now,
+                    "revoked_at": None,
+                }
+                for (person, *_), item in ordered
+            ],
         )
+        changed += len(ordered)
     return changed
 
 
