@@ -237,19 +237,16 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
     rules = badge_rules(program)
     if not rules:
         return []
-    first = connection.scalar(select(func.min(Rollup.business_day)))
-    if not isinstance(first, date):
-        return []
     closed = closed_periods(connection)
     last_closable = today - timedelta(days=program.correction_window_days + 1)
     due: dict[str, tuple[Period, date, date]] = {}
-    for kind in sorted({rule.period for rule in rules if rule.period is not Period.ALL}):
-        start, end = window(kind, first, program.week_starts_on)
-        while end <= last_closable:
+    kinds = sorted({rule.period for rule in rules if rule.period is not Period.ALL})
+    for day in _data_days(connection, last_closable):
+        for kind in kinds:
+            start, end = window(kind, day, program.week_starts_on)
             key = scoring.period_key(kind, start, program.week_starts_on)
-            if key not in closed:
+            if end <= last_closable and key not in closed:
                 due[key] = (kind, start, end)
-            start, end = window(kind, end + timedelta(days=1), program.week_starts_on)
     if not due:
         return []
     agents = agent_days(connection, None, rules)
@@ -284,6 +281,20 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
     )
     connection.execute(insert(PeriodClose), [{"period_key": key, "closed_at": now} for key in sorted(due)])
     return sorted(due)
+
+
+def _data_days(connection: Connection, until: date) -> list[date]:
+    """Business days up to `until` with agent data or kudos: only a period with something in it closes,
+    so history imported long after the fact still earns its badges at its first close."""
+    rollup_days = (
+        select(Rollup.business_day)
+        .join(Subject, Subject.id == Rollup.subject_id)
+        .where(Subject.kind == "agent", Rollup.business_day <= until)
+        .distinct()
+    )
+    kudos_days = select(Kudos.business_day).where(Kudos.business_day <= until).distinct()
+    days = set(connection.scalars(rollup_days)) | set(connection.scalars(kudos_days))
+    return sorted(day for day in days if isinstance(day, date))
 
 
 def _reconcile(

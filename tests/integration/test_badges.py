@@ -294,3 +294,27 @@ def test_badges_and_me_in_chat(tmp_path):
     assert fields["Badges"] == "1 earned; latest: Bronze Happy streak"
     assert fields["Streaks"] == "Silver Happy streak 2 of 5 days"
     fb.close()
+
+
+def test_history_imported_after_older_data_still_earns_its_badges(tmp_path):
+    """Technion (2010) first closes 2010's periods only; the PwC months (2021) close, with their data,
+    when they are imported."""
+    program = tmp_path / "program.yaml"
+    program.write_text(PROGRAM, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    run(url, program, "db", "upgrade")
+    run(
+        url,
+        program,
+        "import",
+        str(shared_file("tabular/technion_anonymous_bank_callcenter_one_day.csv")),
+        "--mapping",
+        "technion",
+    )
+    run(url, program, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
+    fb = build(load_settings(database_url=url, program_file=program))
+    got = badges.badge_set(fb.engine)
+    fb.close()
+    ratings = ratings_from_workbook(shared_file(XLSX))
+    assert {item for item in got if item[1] == "happy-streak"} == expected_streaks(ratings)
+    assert {item for item in got if item[1] != "happy-streak"} == expected_months(ratings)
