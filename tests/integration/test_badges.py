@@ -1,6 +1,7 @@
 """Badges through the store: the PwC workbook (expected awards computed here from the raw cells), period
 close and corrections inside the window, idempotent replay, arrival order, /badges and /me."""
 
+import json
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -17,12 +18,13 @@ from typer.testing import CliRunner
 from bot.app import build
 from bot.cli import build_cli
 from bot.feeds.records import KpiRecord, SubjectRef
+from bot.handlers.contract import Fields, Table
 from bot.services import badges
 from bot.settings import load_settings
 from bot.store.database import upgrade
 from bot.store.models import BadgeAward, Person
 from tests.conftest import shared_file
-from tests.unit.test_handlers_world import adapter
+from tests.unit.test_handlers_world import adapter, text
 
 XLSX = "tabular/pwc_call_center_original.xlsx"
 PROGRAM = """
@@ -166,8 +168,6 @@ def test_pwc_whatif_shows_the_badges_a_stricter_streak_takes_away(pwc):
     out = run(
         url, program, "whatif", str(stricter), "--period", "month", "--at", "2021-01-15", "--format", "json"
     )
-    import json
-
     agents = json.loads(out)["agents"]
     ratings = ratings_from_workbook(shared_file(XLSX))
     january = {item for item in expected_streaks(ratings) if item[3] == "month:2021-01-01"}
@@ -281,18 +281,19 @@ def test_badges_and_me_in_chat(tmp_path):
     )
     console = adapter(fb)
     [reply] = console.handle("/badges", actor=console.actor("Ana"))
-    from bot.handlers.contract import Table
-
     earned, upcoming = [s for s in reply.segments if isinstance(s, Table)]
     assert earned.rows == (("Bronze Happy streak", "month 2021-01-01 to 2021-01-31", "2021-01-22"),)
     rows = dict(upcoming.rows)
     assert rows["Silver Happy streak"] == "2 of 5 working days in a row"  # the run restarted on the 24th
     [me] = console.handle("/me", actor=console.actor("Ana"))
-    from bot.handlers.contract import Fields
-
     fields = dict(next(s for s in me.segments if isinstance(s, Fields)).items)
     assert fields["Badges"] == "1 earned; latest: Bronze Happy streak"
     assert fields["Streaks"] == "Silver Happy streak 2 of 5 days"
+    [why] = console.handle("/points why 2021-01-22", actor=console.actor("Ana"))
+    assert (
+        "badge: Bronze Happy streak: CSAT at least 3.50 on 3 working days in a row, 2021-01-20 to 2021-01-22"
+        in text(why)
+    )
     fb.close()
 
 
