@@ -23,7 +23,7 @@ from bot.scoring.badges import AgentDays, BadgeAward, BadgeRule, Pair
 from bot.scoring.periods import Period, business_day, window
 from bot.services.programs import ProgramHistory, VersionedProgram
 from bot.store.models import BadgeAward as BadgeAwardRow
-from bot.store.models import Kudos, PeriodClose, Person, Rollup, Subject
+from bot.store.models import Kudos, PeriodClose, Person, Rollup, Subject, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,14 +255,12 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
         week_start = program.week_starts_on
         if rule.at_close:
             for period, start, end in due.values():
-                if period is rule.period:
-                    in_force = history.in_force(end)
-                    if any(r.id == rule.id for r in badge_rules(in_force.program)):
-                        by_agent = scoring.close_awards(
-                            rule, agents, start, end, in_force.version, week_start
-                        )
-                        for person, awards in by_agent.items():
-                            desired[person] += awards
+                in_force = history.in_force(end)
+                then = next((r for r in badge_rules(in_force.program) if r.id == rule.id), None)
+                if period is rule.period and then is not None and then.period is period:
+                    by_agent = scoring.close_awards(then, agents, start, end, in_force.version, week_start)
+                    for person, awards in by_agent.items():
+                        desired[person] += awards
         else:
             for person, agent in agents.items():
                 desired[person] += [
@@ -308,16 +306,7 @@ def _reconcile(
 ) -> int:
     """Make the current awards within scope equal the desired ones: award what is missing (new rows in one
     statement), bring back revoked ones, refresh the reasons of kept ones, revoke the rest."""
-    query = select(
-        BadgeAwardRow.id,
-        BadgeAwardRow.person_id,
-        BadgeAwardRow.badge,
-        BadgeAwardRow.tier,
-        BadgeAwardRow.period_key,
-        BadgeAwardRow.business_day,
-        BadgeAwardRow.inputs,
-        BadgeAwardRow.revoked_at,
-    ).where(BadgeAwardRow.badge.in_(badge_ids))
+    query = select(table_of(BadgeAwardRow)).where(BadgeAwardRow.badge.in_(badge_ids))
     if person_ids is not None:
         query = query.where(BadgeAwardRow.person_id.in_(sorted(person_ids)))
     wanted = {
