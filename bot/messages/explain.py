@@ -176,4 +176,6 @@ def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
         for key in ("days", "first", "last", "count", "previous_day", "contenders")
         if key in inputs
     }
+    if kind == "most_improved":
+        fields["count"] = inputs.get("contenders")
     return render(f"badges.explain.{kind}", locale, **fields)

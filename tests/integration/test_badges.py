@@ -319,3 +319,12 @@ def test_history_imported_after_older_data_still_earns_its_badges(tmp_path):
     ratings = ratings_from_workbook(shared_file(XLSX))
     assert {item for item in got if item[1] == "happy-streak"} == expected_streaks(ratings)
     assert {item for item in got if item[1] != "happy-streak"} == expected_months(ratings)
+
+
+def test_badges_under_a_program_without_badges(app):
+    console = adapter(app)
+    app.ingest([[_record(1, "Ana", date(2021, 3, 30), 5)]], source="acd", origin="t", create_unknown=True)
+    [reply] = console.handle("/badges", actor=console.actor("Ana"))
+    assert text(reply).endswith("This program defines no badges.")
+    [me] = console.handle("/me", actor=console.actor("Ana"))
+    assert "Badges" not in dict(next(s for s in me.segments if isinstance(s, Fields)).items)

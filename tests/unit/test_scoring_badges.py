@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.messages import explain
 from bot.program import ProgramError, parse_program
 from bot.scoring.badges import AgentDays, BadgeRule, close_awards, day_awards, period_key, progress
 from bot.scoring.metrics import SCALE
@@ -199,3 +200,64 @@ correction_window_days: -1
     assert len(lines) == 5
     program = parse_program(text.split("  - id: falling")[0], "ok.yaml").program
     assert program.correction_window_days == 7 and program.badges[0].days == {"bronze": 3, "silver": 5}
+
+
+def test_every_kind_of_award_explains_itself():
+    history = AgentDays(
+        {
+            day(i): csat(r) | {"aht": (s * SCALE, SCALE)}
+            for i, (r, s) in enumerate([(5, 400), (5, 380), (5, 390)])
+        },
+        {day(0): 2},
+    )
+    rules = [
+        BadgeRule(
+            "streak",
+            "streak",
+            "Streak",
+            Period.MONTH,
+            "higher",
+            metric="csat",
+            bound=4.5,
+            goals=(("gold", 3),),
+        ),
+        BadgeRule("fast", "threshold", "Fast", Period.DAY, "lower", metric="aht", goals=(("", 390),)),
+        BadgeRule("liked", "count", "Liked", Period.MONTH, "higher", goals=(("", 2),), of="kudos_received"),
+        BadgeRule(
+            "good",
+            "count",
+            "Good",
+            Period.WEEK,
+            "higher",
+            metric="csat",
+            bound=4,
+            goals=(("", 2),),
+            of="days_in_zone",
+        ),
+        BadgeRule("pb", "personal_best", "Best AHT", Period.DAY, "lower", metric="aht", goals=(("", 0),)),
+    ]
+    sentences = [
+        explain(award.template, award.inputs)
+        for rule in rules
+        for award in day_awards(rule, history, 2, "monday")
+    ]
+    assert sentences == [
+        "Gold Streak: CSAT at least 4.50 on 3 working days in a row, 2021-01-04 to 2021-01-06 "
+        "(working days without enough data skipped), program v2",
+        "Fast: AHT 6m 20s over 1 contact from 2021-01-05 to 2021-01-05 is at most 6m 30s, program v2",
+        "Fast: AHT 6m 30s over 1 contact from 2021-01-06 to 2021-01-06 is at most 6m 30s, program v2",
+        "Liked: 2 kudos received in the month, program v2",
+        "Good: 2 working days with CSAT at least 4.00 in the week, program v2",
+        "Best AHT: AHT 6m 20s from 2021-01-05 to 2021-01-05 beats the previous best of 6m 40s "
+        "(from 2021-01-04), program v2",
+    ]
+    jan = {1: AgentDays({date(2021, 1, 5): csat(3, 4)}), 2: AgentDays({date(2021, 2, 5): csat(4)})}
+    jan[1] = AgentDays(dict(jan[1].days) | {date(2021, 2, 5): csat(4, 5)})
+    improved = BadgeRule(
+        "up", "most_improved", "Most improved", Period.MONTH, "higher", metric="csat", goals=(("", 0),)
+    )
+    [award] = close_awards(improved, jan, date(2021, 2, 1), date(2021, 2, 28), 2, "monday")[1]
+    assert explain(award.template, award.inputs) == (
+        "Most improved: CSAT went from 3.50 to 4.50 in 2021-02-01 to 2021-02-28, the only agent with both "
+        "periods, program v2"
+    )
