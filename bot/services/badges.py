@@ -224,13 +224,22 @@ def refresh(
     )
 
 
-def close_due(engine: Engine, history: ProgramHistory, clock: Clock) -> list[str]:
-    """Close every period that ended more than `correction_window_days` ago; returns the keys closed."""
+def close_due(
+    engine: Engine, history: ProgramHistory, clock: Clock, touched: Collection[date] | None = None
+) -> list[str]:
+    """Close every period with data that ended more than `correction_window_days` ago; returns the keys.
+
+    With `touched` (the days a scoring run just scored), only days after the latest closed periods and
+    the touched ones are searched for data, so a scoring run need not scan all history; without it
+    (`floorboard periods close`), all of it is.
+    """
     with engine.begin() as connection:
-        return close_periods(connection, history, clock)
+        return close_periods(connection, history, clock, touched)
 
 
-def close_periods(connection: Connection, history: ProgramHistory, clock: Clock) -> list[str]:
+def close_periods(
+    connection: Connection, history: ProgramHistory, clock: Clock, touched: Collection[date] | None = None
+) -> list[str]:
     now = clock()
     today, versioned = _today(history, clock)
     program = versioned.program
@@ -239,9 +248,12 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
         return []
     closed = closed_periods(connection)
     last_closable = today - timedelta(days=program.correction_window_days + 1)
-    due: dict[str, tuple[Period, date, date]] = {}
     kinds = sorted({rule.period for rule in rules if rule.period is not Period.ALL})
-    for day in _data_days(connection, last_closable):
+    since = None if touched is None else _horizon(closed, kinds)
+    days = set(_data_days(connection, since, last_closable, rules))
+    days |= {day for day in touched or () if day <= last_closable}
+    due: dict[str, tuple[Period, date, date]] = {}
+    for day in sorted(days):
         for kind in kinds:
             start, end = window(kind, day, program.week_starts_on)
             key = scoring.period_key(kind, start, program.week_starts_on)
@@ -281,17 +293,37 @@ def close_periods(connection: Connection, history: ProgramHistory, clock: Clock)
     return sorted(due)
 
 
-def _data_days(connection: Connection, until: date) -> list[date]:
-    """Business days up to `until` with agent data or kudos: only a period with something in it closes,
-    so history imported long after the fact still earns its badges at its first close."""
-    rollup_days = (
-        select(Rollup.business_day)
-        .join(Subject, Subject.id == Rollup.subject_id)
-        .where(Subject.kind == "agent", Rollup.business_day <= until)
-        .distinct()
-    )
-    kudos_days = select(Kudos.business_day).where(Kudos.business_day <= until).distinct()
-    days = set(connection.scalars(rollup_days)) | set(connection.scalars(kudos_days))
+def _horizon(closed: Collection[str], kinds: Collection[Period]) -> date | None:
+    """The first day of the earliest among each kind's latest closed period: before it, every period
+    with data has closed (data arriving there later is in the touched days). None: search everything."""
+    latest: dict[Period, date] = {}
+    for key in closed:
+        kind, start = scoring.parse_period_key(key)
+        if start is not None and (kind not in latest or start > latest[kind]):
+            latest[kind] = start
+    if any(kind not in latest for kind in kinds):
+        return None
+    return min((latest[kind] for kind in kinds), default=None)
+
+
+def _data_days(connection: Connection, since: date | None, until: date, rules: list[BadgeRule]) -> list[date]:
+    """Business days in [since, until] with data for the badges (their metrics, or kudos): only a period
+    with something in it closes, so history imported long after the fact still earns its badges at its
+    first close. (Reads the rollups' metric-and-day index, not every row.)"""
+    metrics = sorted({rule.metric for rule in rules if rule.metric})
+    days: set[date] = set()
+    if metrics:
+        rollup_days = select(Rollup.business_day).where(
+            Rollup.metric.in_(metrics), Rollup.business_day <= until
+        )
+        if since is not None:
+            rollup_days = rollup_days.where(Rollup.business_day >= since)
+        days |= set(connection.scalars(rollup_days.distinct()))
+    if any(rule.of == "kudos_received" for rule in rules):
+        kudos_days = select(Kudos.business_day).where(Kudos.business_day <= until)
+        if since is not None:
+            kudos_days = kudos_days.where(Kudos.business_day >= since)
+        days |= set(connection.scalars(kudos_days.distinct()))
     return sorted(day for day in days if isinstance(day, date))
 
 

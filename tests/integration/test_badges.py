@@ -328,3 +328,21 @@ def test_badges_under_a_program_without_badges(app):
     assert text(reply).endswith("This program defines no badges.")
     [me] = console.handle("/me", actor=console.actor("Ana"))
     assert "Badges" not in dict(next(s for s in me.segments if isinstance(s, Fields)).items)
+
+
+def test_an_older_month_backfilled_after_a_later_one_closed_still_closes_with_its_badges(tmp_path):
+    clock = Clock(datetime(2021, 2, 20, 12, tzinfo=UTC))
+    fb = _app(f"sqlite:///{tmp_path / 'fb.db'}", tmp_path, clock)
+    january = [_record(i, "Ana", date(2021, 1, 10) + timedelta(days=i), 5) for i in range(3)]
+    fb.ingest([january], source="acd", origin="t", create_unknown=True)
+    december = [_record(10 + i, "Ana", date(2020, 12, 10) + timedelta(days=i), 5) for i in range(5)]
+    fb.ingest([december], source="acd", origin="t", create_unknown=True)
+    got = badges.badge_set(fb.engine)
+    assert {(b, t, k) for _, b, t, k in got if b == "happy-streak"} == {
+        ("happy-streak", "bronze", "month:2021-01-01"),
+        ("happy-streak", "bronze", "month:2020-12-01"),
+        ("happy-streak", "silver", "month:2020-12-01"),
+    }
+    with fb.engine.connect() as connection:
+        assert {"month:2020-12-01", "month:2021-01-01"} <= badges.closed_periods(connection)
+    fb.close()
