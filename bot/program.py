@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import time
 from importlib import resources
 from pathlib import Path
@@ -223,6 +224,139 @@ class TeamPosts(_Strict):
 
 
 TeamKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Tier = Literal["bronze", "silver", "gold"]
+TIERS: tuple[Tier, ...] = ("bronze", "silver", "gold")
+BadgeId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
+class _Badge(_Strict):
+    id: BadgeId
+    name: str | None = Field(default=None, max_length=80)
+
+
+def _tiers_in_order(goals: float | Mapping[Tier, float] | None, ascending: bool) -> None:
+    if not isinstance(goals, Mapping):
+        return
+    if not goals:
+        raise ValueError("give a number, or a goal for at least one of bronze, silver, gold")
+    values = [goals[tier] for tier in TIERS if tier in goals]
+    if values != sorted(values, reverse=not ascending) or len(set(values)) != len(values):
+        order = "rise" if ascending else "fall"
+        raise ValueError(f"tier goals must {order} from bronze to silver to gold, got {dict(goals)}")
+
+
+def _one_bound(at_least: object, at_most: object) -> None:
+    if (at_least is None) == (at_most is None):
+        raise ValueError("give exactly one of at_least or at_most")
+
+
+class ThresholdBadge(_Badge):
+    """The metric over a period is at or beyond a value (per tier), with at least `min_samples`."""
+
+    kind: Literal["threshold"]
+    metric: MetricKey
+    period: Literal["day", "week", "month", "quarter"] = "day"
+    at_least: float | dict[Tier, float] | None = None
+    at_most: float | dict[Tier, float] | None = None
+    min_samples: int | None = Field(default=None, ge=1)
+
+    @field_validator("at_least")
+    @classmethod
+    def _rising(cls, value: float | dict[Tier, float] | None) -> float | dict[Tier, float] | None:
+        _tiers_in_order(value, True)
+        return value
+
+    @field_validator("at_most")
+    @classmethod
+    def _falling(cls, value: float | dict[Tier, float] | None) -> float | dict[Tier, float] | None:
+        _tiers_in_order(value, False)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> ThresholdBadge:
+        _one_bound(self.at_least, self.at_most)
+        return self
+
+
+class StreakBadge(_Badge):
+    """The metric holds its bound on `days` consecutive working days (days without data are skipped)."""
+
+    kind: Literal["streak"]
+    metric: MetricKey
+    at_least: float | None = None
+    at_most: float | None = None
+    days: int | dict[Tier, int] = Field(...)
+    min_samples: int | None = Field(default=None, ge=1)
+    period: Literal["week", "month", "quarter", "all"] = "month"
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: int | dict[Tier, int]) -> int | dict[Tier, int]:
+        _tiers_in_order(value, True)
+        if min([value] if isinstance(value, int) else value.values()) < 2:
+            raise ValueError("a streak needs at least 2 days")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> StreakBadge:
+        _one_bound(self.at_least, self.at_most)
+        return self
+
+
+class CountBadge(_Badge):
+    """A count within a period reaches `count`: kudos received, or working days the metric is in a zone."""
+
+    kind: Literal["count"]
+    of: Literal["kudos_received", "days_in_zone"]
+    metric: MetricKey | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    count: int | dict[Tier, int] = Field(...)
+    min_samples: int | None = Field(default=None, ge=1)
+    period: Literal["week", "month", "quarter", "all"] = "month"
+
+    @model_validator(mode="after")
+    def _check(self) -> CountBadge:
+        if self.of == "days_in_zone":
+            if self.metric is None:
+                raise ValueError("days_in_zone needs a metric")
+            _one_bound(self.at_least, self.at_most)
+        elif self.metric is not None or self.at_least is not None or self.at_most is not None:
+            raise ValueError("kudos_received takes no metric, at_least or at_most")
+        return self
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, value: int | dict[Tier, int]) -> int | dict[Tier, int]:
+        _tiers_in_order(value, True)
+        if min([value] if isinstance(value, int) else value.values()) < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+
+class PersonalBestBadge(_Badge):
+    """The agent's best value of the metric over a period, beating every earlier period of theirs."""
+
+    kind: Literal["personal_best"]
+    metric: MetricKey
+    period: Literal["day", "week", "month"] = "day"
+    min_samples: int | None = Field(default=None, ge=1)
+
+
+class MostImprovedBadge(_Badge):
+    """The largest improvement over the previous period, both periods with at least `min_samples`."""
+
+    kind: Literal["most_improved"]
+    metric: MetricKey
+    period: Literal["week", "month", "quarter"] = "month"
+    min_samples: int | None = Field(default=None, ge=1)
+
+
+BadgeSpec = Annotated[
+    ThresholdBadge | StreakBadge | CountBadge | PersonalBestBadge | MostImprovedBadge,
+    Field(discriminator="kind"),
+]
+BADGE_KINDS = frozenset({"threshold", "streak", "count", "personal_best", "most_improved"})
 
 
 class Program(_Strict):
@@ -241,6 +375,17 @@ class Program(_Strict):
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     identity: IdentityPolicy = IdentityPolicy()
     teams: dict[TeamKey, TeamPosts] = Field(default_factory=dict, description="scheduled posts per team")
+    badges: list[BadgeSpec] = Field(default_factory=list)
+    correction_window_days: int = Field(default=7, ge=0, le=366)
+
+    @field_validator("badges")
+    @classmethod
+    def _unique_badges(cls, badges: list[BadgeSpec]) -> list[BadgeSpec]:
+        ids = [badge.id for badge in badges]
+        repeated = sorted({badge for badge in ids if ids.count(badge) > 1})
+        if repeated:
+            raise ValueError(f"badge ids must be unique; repeated: {repeated}")
+        return badges
 
     @field_validator("timezone")
     @classmethod
@@ -358,10 +503,16 @@ def parse_program(text: str, origin: str) -> LoadedProgram:
     try:
         program = Program.model_validate(data)
     except ValidationError as error:
-        problems = [
-            f"{origin}:{_line_of(node, problem['loc'])}: {_path(problem['loc'])}: {_message(problem)}"
-            for problem in error.errors()
-        ]
+        problems: list[str] = []
+        for problem in error.errors():
+            if _union_noise(problem):
+                continue
+            loc = _loc(problem["loc"])
+            if problem["type"].startswith("union_tag"):
+                loc = (*loc, "kind")
+            line = f"{origin}:{_line_of(node, loc)}: {_path(loc)}: {_message(problem)}"
+            if line not in problems:
+                problems.append(line)
         if not any(problem["loc"] == ("points",) for problem in error.errors()):
             ids_problem = rule_id_problem(_raw_rule_ids(data.get("points")))
             if ids_problem:
@@ -380,6 +531,29 @@ def _raw_rule_ids(rules: Any) -> list[str]:
     ]
 
 
+def _loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The location as keys of the file: pydantic adds a badge's kind (badges.0.streak.days) and the
+    member of a number-or-tiers union (days.int); the file has neither."""
+    if len(loc) > 2 and loc[0] == "badges" and loc[2] in BADGE_KINDS:
+        loc = loc[:2] + loc[3:]
+    return tuple(part for part in loc if not _union_member(part))
+
+
+def _union_member(part: Any) -> bool:
+    return isinstance(part, str) and (part in ("int", "float") or part.startswith("dict["))
+
+
+def _union_noise(problem: Any) -> bool:
+    """Of a number-or-tiers union, keep only the errors of the form the user wrote."""
+    members = [part for part in problem["loc"] if _union_member(part)]
+    if not members:
+        return False
+    wrote_tiers = isinstance(problem.get("input"), dict) or len(problem["loc"]) > 1 + problem["loc"].index(
+        members[-1]
+    )
+    return bool(wrote_tiers != members[-1].startswith("dict["))
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part != "[key]") or "(top level)"
 
@@ -394,9 +568,20 @@ def _message(problem: Any) -> str:
         return f"{value!r} must be a lower-case word: letters, digits, '-' or '_' (e.g. 'teamwork')"
     if kind == "string_type":
         return f"must be text (put it in quotes), got {value!r}"
+    if kind == "union_tag_invalid":
+        ctx = problem.get("ctx", {})
+        return f"{ctx.get('tag')!r} is not known; choose one of {ctx.get('expected_tags', '')}"
+    if kind == "union_tag_not_found":
+        return "needs a kind: threshold, streak, count, personal_best or most_improved"
+    if kind in ("int_parsing", "float_parsing", "int_type", "float_type", "dict_type") and _in_tiers(problem):
+        return f"{value!r} must be a number, or one per tier such as {{bronze: 3, silver: 5, gold: 10}}"
     if kind == "extra_forbidden":
         return "unknown key (see docs/program.md for the keys this section takes)"
     return str(problem["msg"]).removeprefix("Value error, ")
+
+
+def _in_tiers(problem: Any) -> bool:
+    return any(_union_member(part) for part in problem["loc"])
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:

@@ -10,6 +10,9 @@ from bot.messages.catalogue import DEFAULT_LOCALE, has, render
 
 #: Templates whose sentence carries text a user typed (adapters must escape it).
 USER_TEXT_TEMPLATES = frozenset({"points.kudos"})
+BADGE_TEMPLATES = frozenset(
+    {"badge.threshold", "badge.streak", "badge.count", "badge.personal_best", "badge.most_improved"}
+)
 
 
 def explain(
@@ -31,6 +34,8 @@ def explain(
         )
     if template == "points.kudos":
         return _kudos(inputs, locale, names or {})
+    if template in BADGE_TEMPLATES:
+        return _badge(template, inputs, locale)
     message_id = f"explain.{template}"
     if has(message_id, locale):
         return render(message_id, locale, **inputs)
@@ -121,3 +126,56 @@ def _kudos(inputs: Mapping[str, Any], locale: str, names: Mapping[int, str]) -> 
         value=tag or "",
         points=formats.trim(float(inputs.get("points", 0))),
     )
+
+
+def badge_label(name: str, tier: str, locale: str = DEFAULT_LOCALE) -> str:
+    """`Gold Happy streak`, or the name alone for a badge without tiers."""
+    if not tier:
+        return render("badges.label.plain", locale, name=name)
+    return render("badges.label.tiered", locale, tier=render(f"badges.tier.{tier}", locale), name=name)
+
+
+def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
+    kind = template.removeprefix("badge.")
+    metric = inputs.get("metric")
+    unit = str(inputs.get("unit", "score"))
+    fields: dict[str, Any] = {
+        "badge": badge_label(
+            str(inputs.get("name") or inputs.get("badge")), str(inputs.get("tier", "")), locale
+        ),
+        "version": inputs.get("version"),
+        "start": inputs.get("start"),
+        "end": inputs.get("end"),
+    }
+    if metric:
+        fields["metric"] = formats.metric_label(str(metric), locale)
+        fields["relation"] = render(
+            "badges.explain.at_least" if inputs.get("direction") == "higher" else "badges.explain.at_most",
+            locale,
+        )
+    for key in ("bound", "previous", "value"):
+        if isinstance(inputs.get(key), int | float):
+            fields[key] = formats.value(unit, float(inputs[key]))
+    if "samples" in inputs and metric:
+        fields["subject"] = render(
+            "badges.explain.count_subject" if unit == "count" else "badges.explain.subject",
+            locale,
+            metric=fields["metric"],
+            value=fields.get("value", ""),
+            samples=formats.samples(str(metric), int(inputs["samples"]), locale),
+        )
+    elif metric:
+        fields["subject"] = render(
+            "badges.explain.count_subject", locale, metric=fields["metric"], value=fields.get("value", "")
+        )
+    if kind == "count":
+        kind = "count_kudos" if inputs.get("of") == "kudos_received" else "count_days"
+        fields["period"] = inputs.get("period")
+    fields |= {
+        key: inputs[key]
+        for key in ("days", "first", "last", "count", "previous_day", "contenders")
+        if key in inputs
+    }
+    if kind == "most_improved":
+        fields["count"] = inputs.get("contenders")
+    return render(f"badges.explain.{kind}", locale, **fields)

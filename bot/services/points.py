@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.program import Program
 from bot.scoring.daily_points import Award, Gate, RuleSpec, day_awards
+from bot.services import badges
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
@@ -62,10 +63,13 @@ def score_pending(
     """
     scored = 0
     conflicts = 0
+    touched: set[date] = set()  # days scored by this run: where late history may have arrived
     while True:
         try:
             with collector_paused():
-                passed = _score_pass(engine, programs, clock, subjects_per_pass)
+                passed = _score_pass(engine, programs, clock, subjects_per_pass, touched)
+            if passed is None:
+                badges.close_due(engine, programs, clock, touched)
         except IntegrityError:
             conflicts += 1
             if conflicts > _MAX_CONFLICTS:
@@ -77,7 +81,9 @@ def score_pending(
         scored += passed
 
 
-def _score_pass(engine: Engine, programs: ProgramHistory, clock: Clock, subjects_per_pass: int) -> int | None:
+def _score_pass(
+    engine: Engine, programs: ProgramHistory, clock: Clock, subjects_per_pass: int, touched: set[date]
+) -> int | None:
     with engine.begin() as connection:
         group = connection.scalars(
             select(ScoreQueue.subject_id).distinct().order_by(ScoreQueue.subject_id).limit(subjects_per_pass)
@@ -100,6 +106,8 @@ def _score_pass(engine: Engine, programs: ProgramHistory, clock: Clock, subjects
             if person_id is not None:
                 agents[(row.subject_id, row.business_day)] = person_id
         _score(connection, agents, programs, clock)
+        touched.update(day for _, day in agents)
+        badges.refresh(connection, set(agents.values()), programs, clock)
         ids = [row.id for row in queued]
         for start in range(0, len(ids), 5000):
             connection.execute(delete(ScoreQueue).where(ScoreQueue.id.in_(ids[start : start + 5000])))

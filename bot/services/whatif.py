@@ -1,7 +1,9 @@
-"""What-if: each agent's points and rank in a period under a proposed program, written nowhere.
+"""What-if: each agent's points, rank and badges in a period under a proposed program, written nowhere.
 
 Zone-rule points are recomputed from the stored rollups under the proposed program; everything else in
 the ledger (kudos, adjustments) carries over. The result is what a rescore under that program would give.
+Badges compare the current awards earned in the period with what the proposed badges give over the same
+stored days (whole-period badges for periods that end inside it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.program import Program
 from bot.scoring.daily_points import day_awards
 from bot.scoring.periods import Period, window
 from bot.scoring.ranking import competition_ranks
+from bot.services import badges
 from bot.services.points import rule_specs
 from bot.services.programs import ProgramHistory
 from bot.store.models import Person, PointsEntry, Rollup, Subject
@@ -31,6 +34,9 @@ class WhatIfRow:
     points_then: float
     rank_now: int | None
     rank_then: int | None
+    badges_gained: tuple[str, ...] = ()
+    badges_lost: tuple[str, ...] = ()
+    badges_now: int = 0
 
     @property
     def change(self) -> float:
@@ -74,17 +80,40 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
         for subject_person, day, metric, num, den in rollups:
             if subject_person is not None:
                 sums[(subject_person, day)][metric] = (num, den)
+        held: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
+        for item in badges.earned(connection):
+            if start <= item.business_day <= end:
+                held[item.person_id].add((item.badge, item.tier, item.period_key))
+        proposed_badges = badges.would_award(
+            proposed,
+            badges.agent_days(connection, None, badges.badge_rules(proposed)),
+            start,
+            end,
+            PROPOSED_VERSION,
+        )
     specs = rule_specs(proposed)
     zone_then: dict[int, int] = defaultdict(int)
     for (person_id, _), day_sums in sums.items():
         for award in day_awards(specs, day_sums, PROPOSED_VERSION, proposed.daily_cap):
             zone_then[person_id] += award.amount
-    people = [pid for pid in names if totals.get(pid) or zone_then.get(pid)]
+    people = [
+        pid
+        for pid in names
+        if totals.get(pid) or zone_then.get(pid) or held.get(pid) or proposed_badges.get(pid)
+    ]
     now = {pid: totals.get(pid, 0) for pid in people}
     then = {pid: totals.get(pid, 0) - zone_now.get(pid, 0) + zone_then.get(pid, 0) for pid in people}
     rows = [
         WhatIfRow(
-            pid, names[pid], now[pid] / 100, then[pid] / 100, _ranks(now).get(pid), _ranks(then).get(pid)
+            pid,
+            names[pid],
+            now[pid] / 100,
+            then[pid] / 100,
+            _ranks(now).get(pid),
+            _ranks(then).get(pid),
+            _labels(proposed_badges.get(pid, set()) - held.get(pid, set())),
+            _labels(held.get(pid, set()) - proposed_badges.get(pid, set())),
+            len(held.get(pid, set())),
         )
         for pid in people
     ]
@@ -98,3 +127,8 @@ def _ranks(points: dict[int, int]) -> dict[int, int]:
         [pid for pid, amount in points.items() if amount], key=lambda pid: points[pid], descending=True
     )
     return {pid: rank for rank, pid in ranked}
+
+
+def _labels(keys: set[tuple[str, str, str]]) -> tuple[str, ...]:
+    """`happy-streak/gold@month:2021-01-01`, sorted: badge, tier (if any) and period."""
+    return tuple(sorted(f"{badge}{'/' + tier if tier else ''}@{key}" for badge, tier, key in keys))

@@ -318,3 +318,39 @@ class Post(Base):
         UniqueConstraint("team_id", "kind", "period"),
         CheckConstraint("status IN ('queued', 'skipped')", name="status"),
     )
+
+
+class BadgeAward(Base):
+    """A badge earned: at most one row per (person, badge, tier, period); a revoked award can come back.
+
+    `period_key` names the period the badge is for (`month:2021-01-01`, `day:2021-01-05`, `all`);
+    `business_day` is the day it was earned on (a streak's last day, a period's last day).
+    """
+
+    __tablename__ = "badge_awards"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    badge: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[str] = mapped_column(String(10))
+    period_key: Mapped[str] = mapped_column(String(40))
+    business_day: Mapped[date] = mapped_column(Date)
+    program_version: Mapped[int] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(100))
+    inputs: Mapped[dict[str, Any]] = mapped_column(Json)
+    awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("person_id", "badge", "tier", "period_key"),
+        CheckConstraint("tier IN ('', 'bronze', 'silver', 'gold')", name="tier"),
+        Index("ix_badge_awards_awarded_at", "awarded_at"),
+        Index("ix_badge_awards_person_day", "person_id", "business_day"),
+    )
+
+
+class PeriodClose(Base):
+    """A period whose badges are final: closed `correction_window_days` after it ended."""
+
+    __tablename__ = "period_closes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(40), unique=True)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.messages import explain as sentence_for
-from bot.services import people, profiles
+from bot.services import badges, people, profiles
 from bot.terminal.common import console, fail, opened_app, parse_day
 
 
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
         agent: str = typer.Option(..., "--agent", help="the agent's display name"),
         day: str = typer.Option(..., "--day", help="the business day, YYYY-MM-DD"),
     ) -> None:
-        """Why an agent's points changed on a day: one sentence per ledger entry, with its inputs."""
+        """Why an agent's points changed on a day, and the badges earned that day: one sentence each."""
         when = parse_day(day, "--day")
         with opened_app() as fb, fb.engine.connect() as connection:
             try:
@@ -25,12 +25,17 @@ def register(app: typer.Typer) -> None:
             if person is None:
                 raise fail(f"no agent named {agent!r}; names are as on the boards (floorboard leaderboard)")
             changes = profiles.changes(connection, person.id, when)
+            earned = badges.earned(connection, person.id, day=when)
             givers = {int(c.inputs["giver"]) for c in changes if isinstance(c.inputs.get("giver"), int)}
             names = people.names(connection, givers)
+        for item in earned:
+            text = sentence_for(item.template, item.inputs, "en")
+            console.print(f"badge: {text}", highlight=False, markup=False, soft_wrap=True)
         if not changes:
-            console.print(
-                f"No points changes for {person.display_name} on {when.isoformat()}.", highlight=False
-            )
+            if not earned:
+                console.print(
+                    f"No points changes for {person.display_name} on {when.isoformat()}.", highlight=False
+                )
             return
         for change in changes:
             text = sentence_for(change.template, change.inputs, "en", names)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bot.program import ProgramError, load_program
 from bot.scoring.periods import Period
+from bot.services.badges import close_due
 from bot.services.rescore import rescore as rescore_from
 from bot.services.whatif import WhatIf
 from bot.services.whatif import whatif as compute_whatif
@@ -23,6 +24,8 @@ class OutputFormat(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
+    _register_periods(app)
+
     @app.command("rescore")
     def rescore(
         since: str = typer.Option(..., "--from", help="the first business day to rescore, YYYY-MM-DD"),
@@ -48,7 +51,7 @@ def register(app: typer.Typer) -> None:
         at: str = typer.Option(..., "--at", help="a day in the period, YYYY-MM-DD"),
         output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f"),
     ) -> None:
-        """How each agent's points and rank would change under a proposed program; writes nothing."""
+        """How each agent's points, rank and badges would change under a proposed program; writes nothing."""
         day = parse_day(at, "--at")
         try:
             proposed = load_program(path).program
@@ -63,7 +66,16 @@ def register(app: typer.Typer) -> None:
             title=f"What if {path.name}: points, {period.value} {result.start} to {result.end}",
             title_justify="left",
         )
-        for column in ("agent", "points now", "points then", "change", "rank now", "rank then"):
+        for column in (
+            "agent",
+            "points now",
+            "points then",
+            "change",
+            "rank now",
+            "rank then",
+            "badges gained",
+            "badges lost",
+        ):
             table.add_column(column, justify="left" if column == "agent" else "right")
         for row in result.rows:
             table.add_row(
@@ -73,8 +85,31 @@ def register(app: typer.Typer) -> None:
                 f"{row.change:+.2f}",
                 _rank(row.rank_now),
                 _rank(row.rank_then),
+                ", ".join(row.badges_gained) or "–",
+                ", ".join(row.badges_lost) or "–",
             )
         console.print(table)
+
+
+def _register_periods(app: typer.Typer) -> None:
+    periods = typer.Typer(help="Periods and their badges.", no_args_is_help=True)
+    app.add_typer(periods, name="periods")
+
+    @periods.command("close")
+    def close() -> None:
+        """Close every period that ended more than correction_window_days ago and award its badges.
+
+        Scoring does this too; running it again closes nothing twice. A closed period is final.
+        """
+        with opened_app() as fb:
+            closed = close_due(fb.engine, fb.history, fb.clock)
+        if not closed:
+            console.print("No period is due to close.", highlight=False)
+            return
+        console.print(
+            f"Closed {len(closed):,} periods: {', '.join(closed[:10])}" + (" …" if len(closed) > 10 else "."),
+            highlight=False,
+        )
 
 
 def whatif_json(result: WhatIf) -> dict[str, object]:
@@ -93,6 +128,9 @@ def whatif_json(result: WhatIf) -> dict[str, object]:
                 "change": row.change,
                 "rank_now": row.rank_now,
                 "rank_then": row.rank_then,
+                "badges_now": row.badges_now,
+                "badges_gained": list(row.badges_gained),
+                "badges_lost": list(row.badges_lost),
             }
             for row in result.rows
         ],

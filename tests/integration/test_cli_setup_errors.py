@@ -13,10 +13,7 @@ from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from bot.cli import build_cli
-from bot.store.database import (
-    UpgradeResult,
-    alembic_config,
-)
+from bot.store.database import UpgradeResult, alembic_config
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
@@ -95,8 +92,8 @@ def test_db_upgrade_says_whether_it_created_or_found_the_database(tmp_path: Path
 
     assert cli(env, "db", "upgrade") == f"Created a new database at {path} (revision {HEAD}).\n"
     assert cli(env, "db", "upgrade") == f"{path} is already at revision {HEAD}; nothing to do.\n"
-    assert cli(env, "db", "upgrade", "0002", code=1) == (
-        "error: cannot upgrade to revision '0002': Can't locate revision identified by '0002'\n"
+    assert cli(env, "db", "upgrade", "0999", code=1) == (
+        "error: cannot upgrade to revision '0999': Can't locate revision identified by '0999'\n"
     )
 
 

@@ -87,7 +87,15 @@ def test_help_lists_every_command_with_its_params(app: Floorboard) -> None:
         assert spec.help in listing
         for param in spec.params:
             assert f"{param.name} (" in listing and param.help in listing
-    assert {spec.name for spec in registry} == {"leaderboard", "points", "me", "kudos", "floorboard", "help"}
+    assert {spec.name for spec in registry} == {
+        "leaderboard",
+        "points",
+        "me",
+        "badges",
+        "kudos",
+        "floorboard",
+        "help",
+    }
     assert "full" in listing and "supervisors" in listing
     assert text(say(app, "Jim Park", "/floorboard help")[0]) == listing
 

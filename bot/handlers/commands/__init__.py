@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.handlers.commands import badges, kudos, leaderboard, me, points, privacy
 from bot.handlers.commands import help as help_
-from bot.handlers.commands import kudos, leaderboard, me, points, privacy
 from bot.handlers.registry import Registry
 
-MODULES = (leaderboard, points, me, kudos, privacy, help_)
+MODULES = (leaderboard, points, me, badges, kudos, privacy, help_)
 
 
 def default_registry(locale: str = "en") -> Registry:

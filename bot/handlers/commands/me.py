@@ -1,4 +1,4 @@
-"""`/me [period] [date]`: your points, rank, each KPI against its target, and whether boards show you."""
+"""`/me [period] [date]`: points, rank, level, coins, badges and streaks, each KPI against its target."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from bot.handlers.contract import Command, Fields, Message, Param, ParamKind, Se
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import formats, render
+from bot.messages.explain import badge_label
 from bot.scoring.periods import Period
 from bot.scoring.progression import coins_earned, level_of
-from bot.services import people, profiles
+from bot.services import badges, people, profiles
 
 
 def register(registry: Registry, locale: str = "en") -> None:
@@ -68,6 +69,7 @@ def me(command: Command, ctx: HandlerContext) -> list[Message]:
     items.append(
         (render("me.field.coins", locale), render("me.coins", locale, coins=formats.hundredths(coins)))
     )
+    items += _badge_fields(ctx, you.person_id, at, locale)
     items.append(
         (
             render("me.field.boards", locale),
@@ -109,3 +111,33 @@ def _kpi_row(kpi: profiles.KpiStanding, locale: str) -> tuple[str, ...]:
     else:
         status = render("me.status.on_target" if kpi.on_target else "me.status.off_target", locale)
     return label, value, formats.samples(kpi.metric, kpi.samples, locale), target, status
+
+
+def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) -> list[tuple[str, str]]:
+    """Badges earned (with the latest) and every streak under way, when the program has badges."""
+    if not ctx.program.badges:
+        return []
+    earned = badges.earned(ctx.db, person_id)
+    if earned:
+        latest = earned[-1]
+        label = badge_label(str(latest.inputs.get("name") or latest.badge), latest.tier, locale)
+        summary = render("badges.me.earned", locale, count=len(earned), latest=label)
+    else:
+        summary = render("badges.me.none", locale)
+    items = [(render("badges.me.field", locale), summary)]
+    streaks = [item for item in badges.standings(ctx.db, ctx.program, person_id, at) if item.kind == "streak"]
+    if streaks:
+        running = [
+            render(
+                "badges.me.streak",
+                locale,
+                name=badge_label(item.name, item.tier or "", locale),
+                current=int(item.current or 0),
+                goal=int(item.goal) if item.goal is not None else int(item.current or 0),
+            )
+            for item in streaks
+            if item.current
+        ]
+        text = render("common.comma", locale).join(running) or render("badges.me.no_streaks", locale)
+        items.append((render("badges.me.streaks", locale), text))
+    return items

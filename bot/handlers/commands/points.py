@@ -22,7 +22,7 @@ from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import USER_TEXT_TEMPLATES, explain, formats, render
 from bot.scoring.periods import Period
-from bot.services import people, profiles
+from bot.services import badges, people, profiles
 
 
 def register(registry: Registry, locale: str = "en") -> None:
@@ -92,7 +92,8 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
         "points.why.title", locale, name=target.display_name, day=(shown or ctx.today()).isoformat()
     )
     rows = profiles.changes(ctx.db, target.person_id, shown) if shown else []
-    if not rows:
+    earned = badges.earned(ctx.db, target.person_id, day=shown) if shown else []
+    if not rows and not earned:
         return private(
             render(
                 "points.why.none_on_day" if day else "points.why.none",
@@ -108,6 +109,11 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
         sentence = explain(row.template, row.inputs, locale, names)
         parts.append(Text(render("points.why.line", locale, amount=formats.signed_hundredths(row.amount))))
         parts.append(UserText(sentence) if row.template in USER_TEXT_TEMPLATES else Text(sentence))
+        parts.append(Text("\n"))
+    for item in earned:
+        parts.append(
+            Text(render("badges.explain.line", locale) + explain(item.template, item.inputs, locale))
+        )
         parts.append(Text("\n"))
     net = sum(row.amount for row in rows)
     parts.append(Text(render("points.why.net", locale, amount=formats.signed_hundredths(net))))

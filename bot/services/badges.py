@@ -1,0 +1,473 @@
+"""Badge awards: the store around the pure evaluation of bot/scoring/badges.py.
+
+Day badges (day thresholds, streaks, counts, day personal bests) are re-evaluated for an agent whenever one
+of the agent's days is scored, over every period not yet closed. Whole-period badges (period thresholds and
+personal bests, most improved) are awarded when their period closes, `correction_window_days` after it
+ends. A closed period is final: nothing re-evaluates it again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, String, cast, func, insert, select, update
+
+from bot.clock import Clock
+from bot.program import TIERS, CountBadge, Program, StreakBadge, ThresholdBadge
+from bot.scoring import badges as scoring
+from bot.scoring.badges import AgentDays, BadgeAward, BadgeRule, Pair
+from bot.scoring.periods import Period, business_day, window
+from bot.services.programs import ProgramHistory, VersionedProgram
+from bot.store.models import BadgeAward as BadgeAwardRow
+from bot.store.models import Kudos, PeriodClose, Person, Rollup, Subject, table_of
+
+
+@dataclass(frozen=True, slots=True)
+class EarnedBadge:
+    id: int
+    person_id: int
+    badge: str
+    tier: str
+    period_key: str
+    business_day: date
+    program_version: int
+    template: str
+    inputs: dict[str, Any]
+    awarded_at: datetime
+
+
+def badge_rules(program: Program) -> list[BadgeRule]:
+    """The program's badges in the pure form the evaluation takes."""
+    rules = []
+    for spec in program.badges:
+        name = spec.name or spec.id
+        metric = getattr(spec, "metric", None)
+        min_samples = spec.min_samples or (program.policy(metric).min_samples if metric else 1)
+        direction = program.better(metric) if metric else "higher"
+        bound: float | None = None
+        goals: tuple[tuple[str, float], ...]
+        if isinstance(spec, ThresholdBadge):
+            limit = spec.at_least if spec.at_least is not None else spec.at_most
+            direction = "higher" if spec.at_least is not None else "lower"
+            goals = _goals(limit)
+        elif isinstance(spec, StreakBadge | CountBadge):
+            if spec.at_least is not None or spec.at_most is not None:
+                direction = "higher" if spec.at_least is not None else "lower"
+                bound = spec.at_least if spec.at_least is not None else spec.at_most
+            goals = _goals(spec.days if isinstance(spec, StreakBadge) else spec.count)
+        else:
+            goals = ((scoring.UNTIERED, 0.0),)
+        rules.append(
+            BadgeRule(
+                id=spec.id,
+                kind=spec.kind,
+                name=name,
+                period=Period(spec.period),
+                direction=direction,
+                min_samples=min_samples,
+                metric=metric,
+                bound=bound,
+                goals=goals,
+                of=getattr(spec, "of", None),
+            )
+        )
+    return rules
+
+
+def _goals(value: float | Mapping[Any, float] | None) -> tuple[tuple[str, float], ...]:
+    if isinstance(value, Mapping):
+        return tuple((tier, float(value[tier])) for tier in TIERS if tier in value)
+    return ((scoring.UNTIERED, float(value or 0)),)
+
+
+def award(
+    connection: Connection,
+    *,
+    person_id: int,
+    badge: str,
+    tier: str,
+    period_key: str,
+    business_day: date,
+    template: str,
+    inputs: dict[str, Any],
+    program_version: int,
+    now: datetime,
+) -> bool:
+    """Award a badge once per (person, badge, tier, period); True when it became current by this call.
+
+    A revoked award comes back with its new reason; a current one is left alone. Other features (challenge
+    wins) call this with their own badge ids and templates.
+    """
+    existing = connection.execute(
+        select(BadgeAwardRow.id, BadgeAwardRow.revoked_at).where(
+            BadgeAwardRow.person_id == person_id,
+            BadgeAwardRow.badge == badge,
+            BadgeAwardRow.tier == tier,
+            BadgeAwardRow.period_key == period_key,
+        )
+    ).first()
+    values = {
+        "business_day": business_day,
+        "template": template,
+        "inputs": inputs,
+        "program_version": program_version,
+        "awarded_at": now,
+        "revoked_at": None,
+    }
+    if existing is None:
+        connection.execute(
+            insert(BadgeAwardRow).values(
+                person_id=person_id, badge=badge, tier=tier, period_key=period_key, **values
+            )
+        )
+        return True
+    if existing.revoked_at is None:
+        return False
+    connection.execute(update(BadgeAwardRow).where(BadgeAwardRow.id == existing.id).values(**values))
+    return True
+
+
+def revoke(connection: Connection, award_id: int, now: datetime) -> None:
+    """A correction took the badge's reason away (only while its period is open)."""
+    connection.execute(
+        update(BadgeAwardRow)
+        .where(BadgeAwardRow.id == award_id, BadgeAwardRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def agent_days(
+    connection: Connection, person_ids: Collection[int] | None, rules: Iterable[BadgeRule]
+) -> dict[int, AgentDays]:
+    """Every working day of the agents (all agents when None) for the rules' metrics, and kudos received."""
+    rules = list(rules)
+    metrics = sorted({rule.metric for rule in rules if rule.metric})
+    days: dict[int, dict[date, dict[str, Pair]]] = defaultdict(lambda: defaultdict(dict))
+    parsed: dict[str, date] = {}
+    if metrics:
+        query = (
+            select(
+                Subject.person_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
+            )
+            .join(Subject, Subject.id == Rollup.subject_id)
+            .where(Subject.kind == "agent", Rollup.metric.in_(metrics))
+        )
+        if person_ids is not None:
+            query = query.where(Subject.person_id.in_(sorted(person_ids)))
+        for row in connection.execute(query):
+            person_id, text, metric, num, den = row
+            if person_id is None:
+                continue
+            day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
+            days[person_id][day][metric] = (int(num), int(den))
+    kudos: dict[int, dict[date, int]] = defaultdict(dict)
+    if any(rule.of == "kudos_received" for rule in rules):
+        counts = (
+            select(Kudos.receiver_id, Kudos.business_day, func.count())
+            .where(Kudos.revoked_at.is_(None))
+            .group_by(Kudos.receiver_id, Kudos.business_day)
+        )
+        if person_ids is not None:
+            counts = counts.where(Kudos.receiver_id.in_(sorted(person_ids)))
+        for receiver, day, count in connection.execute(counts):
+            kudos[receiver][day] = int(count)
+    people = set(days) | set(kudos)
+    return {person: AgentDays(days.get(person, {}), kudos.get(person, {})) for person in people}
+
+
+def closed_periods(connection: Connection) -> set[str]:
+    return set(connection.scalars(select(PeriodClose.period_key)))
+
+
+def today_of(program: Program, clock: Clock) -> date:
+    return business_day(clock(), program.zone, program.day_start_minutes)
+
+
+def _today(history: ProgramHistory, clock: Clock) -> tuple[date, VersionedProgram]:
+    """Today's business day in the program's zone, and the program version in force on it."""
+    today = today_of(history.in_force(clock().date()).program, clock)
+    return today, history.in_force(today)
+
+
+def refresh(
+    connection: Connection, person_ids: Collection[int], history: ProgramHistory, clock: Clock
+) -> int:
+    """Re-evaluate the day badges of these agents over every open period; returns awards changed."""
+    now = clock()
+    _, versioned = _today(history, clock)
+    rules = [rule for rule in badge_rules(versioned.program) if not rule.at_close]
+    if not rules or not person_ids:
+        return 0
+    agents = agent_days(connection, person_ids, rules)
+    week_start = versioned.program.week_starts_on
+    desired = {
+        person: [
+            award
+            for rule in rules
+            for award in scoring.day_awards(rule, agent, versioned.version, week_start)
+        ]
+        for person, agent in agents.items()
+    }
+    closed = closed_periods(connection)
+    return _reconcile(
+        connection,
+        person_ids,
+        [rule.id for rule in rules],
+        desired,
+        lambda key: key not in closed,
+        versioned.version,
+        now,
+    )
+
+
+def close_due(
+    engine: Engine, history: ProgramHistory, clock: Clock, touched: Collection[date] | None = None
+) -> list[str]:
+    """Close every period with data that ended more than `correction_window_days` ago; returns the keys.
+
+    With `touched` (the days a scoring run just scored), only days after the latest closed periods and
+    the touched ones are searched for data, so a scoring run need not scan all history; without it
+    (`floorboard periods close`), all of it is.
+    """
+    with engine.begin() as connection:
+        return close_periods(connection, history, clock, touched)
+
+
+def close_periods(
+    connection: Connection, history: ProgramHistory, clock: Clock, touched: Collection[date] | None = None
+) -> list[str]:
+    now = clock()
+    today, versioned = _today(history, clock)
+    program = versioned.program
+    rules = badge_rules(program)
+    if not rules:
+        return []
+    closed = closed_periods(connection)
+    last_closable = today - timedelta(days=program.correction_window_days + 1)
+    kinds = sorted({rule.period for rule in rules if rule.period is not Period.ALL})
+    since = None if touched is None else _horizon(closed, kinds)
+    days = set(_data_days(connection, since, last_closable, rules))
+    days |= {day for day in touched or () if day <= last_closable}
+    due: dict[str, tuple[Period, date, date]] = {}
+    for day in sorted(days):
+        for kind in kinds:
+            start, end = window(kind, day, program.week_starts_on)
+            key = scoring.period_key(kind, start, program.week_starts_on)
+            if end <= last_closable and key not in closed:
+                due[key] = (kind, start, end)
+    if not due:
+        return []
+    agents = agent_days(connection, None, rules)
+    desired: dict[int, list[BadgeAward]] = defaultdict(list)
+    for rule in rules:
+        week_start = program.week_starts_on
+        if rule.at_close:
+            for period, start, end in due.values():
+                in_force = history.in_force(end)
+                then = next((r for r in badge_rules(in_force.program) if r.id == rule.id), None)
+                if period is rule.period and then is not None and then.period is period:
+                    by_agent = scoring.close_awards(then, agents, start, end, in_force.version, week_start)
+                    for person, awards in by_agent.items():
+                        desired[person] += awards
+        else:
+            for person, agent in agents.items():
+                desired[person] += [
+                    award
+                    for award in scoring.day_awards(rule, agent, versioned.version, week_start)
+                    if award.period_key in due
+                ]
+    _reconcile(
+        connection,
+        None,
+        [rule.id for rule in rules],
+        desired,
+        lambda key: key in due,
+        versioned.version,
+        now,
+    )
+    connection.execute(insert(PeriodClose), [{"period_key": key, "closed_at": now} for key in sorted(due)])
+    return sorted(due)
+
+
+def _horizon(closed: Collection[str], kinds: Collection[Period]) -> date | None:
+    """The first day of the earliest among each kind's latest closed period: before it, every period
+    with data has closed (data arriving there later is in the touched days). None: search everything."""
+    latest: dict[Period, date] = {}
+    for key in closed:
+        kind, start = scoring.parse_period_key(key)
+        if start is not None and (kind not in latest or start > latest[kind]):
+            latest[kind] = start
+    if any(kind not in latest for kind in kinds):
+        return None
+    return min((latest[kind] for kind in kinds), default=None)
+
+
+def _data_days(connection: Connection, since: date | None, until: date, rules: list[BadgeRule]) -> list[date]:
+    """Business days in [since, until] with data for the badges (their metrics, or kudos): only a period
+    with something in it closes, so history imported long after the fact still earns its badges at its
+    first close. (Reads the rollups' metric-and-day index, not every row.)"""
+    metrics = sorted({rule.metric for rule in rules if rule.metric})
+    days: set[date] = set()
+    if metrics:
+        rollup_days = select(Rollup.business_day).where(
+            Rollup.metric.in_(metrics), Rollup.business_day <= until
+        )
+        if since is not None:
+            rollup_days = rollup_days.where(Rollup.business_day >= since)
+        days |= set(connection.scalars(rollup_days.distinct()))
+    if any(rule.of == "kudos_received" for rule in rules):
+        kudos_days = select(Kudos.business_day).where(Kudos.business_day <= until)
+        if since is not None:
+            kudos_days = kudos_days.where(Kudos.business_day >= since)
+        days |= set(connection.scalars(kudos_days.distinct()))
+    return sorted(day for day in days if isinstance(day, date))
+
+
+def _reconcile(
+    connection: Connection,
+    person_ids: Collection[int] | None,
+    badge_ids: list[str],
+    desired: Mapping[int, list[BadgeAward]],
+    in_scope: Callable[[str], bool],
+    version: int,
+    now: datetime,
+) -> int:
+    """Make the current awards within scope equal the desired ones: award what is missing (new rows in one
+    statement), bring back revoked ones, refresh the reasons of kept ones, revoke the rest."""
+    query = select(table_of(BadgeAwardRow)).where(BadgeAwardRow.badge.in_(badge_ids))
+    if person_ids is not None:
+        query = query.where(BadgeAwardRow.person_id.in_(sorted(person_ids)))
+    wanted = {
+        (person, *award.key): award
+        for person, awards in desired.items()
+        for award in awards
+        if in_scope(award.period_key)
+    }
+    changed = 0
+    for row in connection.execute(query).all():
+        key = (row.person_id, row.badge, row.tier, row.period_key)
+        if not in_scope(row.period_key):
+            wanted.pop(key, None)
+            continue
+        item = wanted.pop(key, None)
+        if item is None:
+            if row.revoked_at is None:
+                revoke(connection, row.id, now)
+                changed += 1
+            continue
+        values: dict[str, Any] = {"business_day": item.day, "inputs": item.inputs, "template": item.template}
+        if row.revoked_at is not None:
+            values |= {"revoked_at": None, "awarded_at": now}
+            changed += 1
+        elif row.inputs == item.inputs and row.business_day == item.day:
+            continue
+        values["program_version"] = int(item.inputs.get("version", version))
+        connection.execute(update(BadgeAwardRow).where(BadgeAwardRow.id == row.id).values(**values))
+    if wanted:
+        ordered = sorted(wanted.items(), key=lambda pair: (pair[0][0], pair[1].day, pair[1].key))
+        connection.execute(
+            insert(BadgeAwardRow),
+            [
+                {
+                    "person_id": person,
+                    "badge": item.badge,
+                    "tier": item.tier,
+                    "period_key": item.period_key,
+                    "business_day": item.day,
+                    "template": item.template,
+                    "inputs": item.inputs,
+                    "program_version": int(item.inputs.get("version", version)),
+                    "awarded_at": now,
+                    "revoked_at": None,
+                }
+                for (person, *_), item in ordered
+            ],
+        )
+        changed += len(ordered)
+    return changed
+
+
+def earned(
+    connection: Connection,
+    person_id: int | None = None,
+    *,
+    day: date | None = None,
+    since: datetime | None = None,
+) -> list[EarnedBadge]:
+    """Current awards: of one person, of one business day, or awarded since an instant (announcements)."""
+    query = select(
+        BadgeAwardRow.id,
+        BadgeAwardRow.person_id,
+        BadgeAwardRow.badge,
+        BadgeAwardRow.tier,
+        BadgeAwardRow.period_key,
+        BadgeAwardRow.business_day,
+        BadgeAwardRow.program_version,
+        BadgeAwardRow.template,
+        BadgeAwardRow.inputs,
+        BadgeAwardRow.awarded_at,
+    ).where(BadgeAwardRow.revoked_at.is_(None))
+    if person_id is not None:
+        query = query.where(BadgeAwardRow.person_id == person_id)
+    if day is not None:
+        query = query.where(BadgeAwardRow.business_day == day)
+    if since is not None:
+        query = query.where(BadgeAwardRow.awarded_at >= since)
+    rows = connection.execute(query.order_by(BadgeAwardRow.business_day, BadgeAwardRow.id))
+    return [EarnedBadge(*row) for row in rows]
+
+
+def badge_set(engine: Engine) -> set[tuple[str, str, str, str]]:
+    """The current badges as (agent name, badge, tier, period): the badge half of the ledger's equality."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Person.display_name, BadgeAwardRow.badge, BadgeAwardRow.tier, BadgeAwardRow.period_key)
+            .join(Person, Person.id == BadgeAwardRow.person_id)
+            .where(BadgeAwardRow.revoked_at.is_(None))
+        )
+        return {(name, badge, tier, key) for name, badge, tier, key in rows}
+
+
+def standings(
+    connection: Connection, program: Program, person_id: int, today: date
+) -> list[scoring.Progress]:
+    """Progress on every badge of the program for the current period at `today`."""
+    rules = badge_rules(program)
+    agent = agent_days(connection, [person_id], rules).get(person_id, AgentDays({}))
+    held = earned(connection, person_id)
+    out = []
+    for rule in rules:
+        key = scoring.period_key(rule.period, today, program.week_starts_on)
+        tiers = [item.tier for item in held if item.badge == rule.id and item.period_key == key]
+        out.append(scoring.progress(rule, agent, today, tiers, program.week_starts_on))
+    return out
+
+
+def would_award(
+    program: Program, agents: Mapping[int, AgentDays], start: date, end: date, version: int
+) -> dict[int, set[tuple[str, str, str]]]:
+    """Each agent's (badge, tier, period) under `program`, for days and periods ending in [start, end]."""
+    out: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
+    week_start = program.week_starts_on
+    for rule in badge_rules(program):
+        if rule.at_close:
+            first, last = window(rule.period, start, week_start)
+            while first <= end:
+                if start <= last <= end:
+                    for person, awards in scoring.close_awards(
+                        rule, agents, first, last, version, week_start
+                    ).items():
+                        out[person] |= {item.key for item in awards}
+                first, last = window(rule.period, last + timedelta(days=1), week_start)
+            continue
+        for person, agent in agents.items():
+            out[person] |= {
+                item.key
+                for item in scoring.day_awards(rule, agent, version, week_start)
+                if start <= item.day <= end
+            }
+    return out
