@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -12,8 +12,10 @@ from sqlalchemy import Connection, Engine, String, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.program import Program
-from bot.scoring.daily_points import Award, Gate, RuleSpec, day_awards
+from bot.program import ImprovementRule, Program
+from bot.scoring.daily_points import Award, Gate, ImprovementSpec, RuleSpec, day_awards
+from bot.scoring.improvement import Window
+from bot.services.baselines import DayBaselines, day_baselines, forward_days
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
@@ -22,10 +24,17 @@ DayKey = tuple[int, date]
 _MAX_CONFLICTS = 20
 
 
-def rule_specs(program: Program) -> list[RuleSpec]:
-    specs = []
+def rule_specs(program: Program) -> list[RuleSpec | ImprovementSpec]:
+    specs: list[RuleSpec | ImprovementSpec] = []
     for rule in program.points:
         policy = program.policy(rule.metric)
+        gates = tuple(
+            Gate(metric, program.policy(metric).min_samples, gate.gte, gate.lte)
+            for metric, gate in rule.gate.items()
+        )
+        if isinstance(rule, ImprovementRule):
+            specs.append(_improvement_spec(program, rule, gates))
+            continue
         specs.append(
             RuleSpec(
                 rule.rule_id,
@@ -35,14 +44,30 @@ def rule_specs(program: Program) -> list[RuleSpec]:
                 policy.floor,
                 policy.ceiling,
                 policy.weight,
-                tuple(
-                    Gate(metric, program.policy(metric).min_samples, gate.gte, gate.lte)
-                    for metric, gate in rule.gate.items()
-                ),
+                gates,
                 rule.cap,
             )
         )
     return specs
+
+
+def _improvement_spec(program: Program, rule: ImprovementRule, gates: tuple[Gate, ...]) -> ImprovementSpec:
+    policy, spec = program.policy(rule.metric), rule.improvement
+    return ImprovementSpec(
+        rule.rule_id,
+        rule.metric,
+        spec.window,
+        spec.per,
+        spec.points,
+        program.better(rule.metric),
+        spec.min_samples or policy.min_samples,
+        spec.baseline_min_samples or policy.min_samples,
+        policy.floor,
+        policy.ceiling,
+        policy.weight,
+        gates,
+        spec.cap,
+    )
 
 
 def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
@@ -95,29 +120,43 @@ def _score_pass(engine: Engine, programs: ProgramHistory, clock: Clock, subjects
             connection.execute(select(Subject.id, Subject.person_id).where(Subject.id.in_(group))).all()
         )
         agents: dict[DayKey, int] = {}
+        agents_of: dict[int, int] = {}
         for row in queued:
             person_id = people.get(row.subject_id)
             if person_id is not None:
-                agents[(row.subject_id, row.business_day)] = person_id
-        _score(connection, agents, programs, clock)
+                agents[(row.subject_id, row.business_day)] = agents_of[row.subject_id] = person_id
+        # a touched day moves the baselines of the days after it: they are rescored with it
+        forward = forward_days(connection, agents, programs.windows)
+        for subject_id, day in forward:
+            agents.setdefault((subject_id, day), agents_of[subject_id])
+        _score(connection, agents, programs, clock, forward)
         ids = [row.id for row in queued]
         for start in range(0, len(ids), 5000):
             connection.execute(delete(ScoreQueue).where(ScoreQueue.id.in_(ids[start : start + 5000])))
         return len(agents)
 
 
-def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramHistory, clock: Clock) -> None:
+def _score(
+    connection: Connection,
+    agents: dict[DayKey, int],
+    programs: ProgramHistory,
+    clock: Clock,
+    recompute: Collection[DayKey] = (),
+) -> None:
     if not agents:
         return
     sums = _rollups(connection, agents)
     ledger = _ledger(connection, agents, programs.rule_ids)
-    specs: dict[int, list[RuleSpec]] = {}
+    specs: dict[int, list[RuleSpec | ImprovementSpec]] = {}
+    for day in {day for _, day in agents}:
+        versioned = programs.in_force(day)
+        if versioned.version not in specs:
+            specs[versioned.version] = rule_specs(versioned.program)
+    baselines = _baselines(connection, agents, sums, programs, specs, recompute)
     now = clock()
     rows: list[dict[str, Any]] = []
     for (subject_id, day), person_id in agents.items():
         versioned = programs.in_force(day)
-        if versioned.version not in specs:
-            specs[versioned.version] = rule_specs(versioned.program)
         desired = {
             (award.rule_id, versioned.version): award
             for award in day_awards(
@@ -125,6 +164,7 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
                 sums.get((subject_id, day), {}),
                 versioned.version,
                 versioned.program.daily_cap,
+                baselines.get((subject_id, day)),
             )
         }
         held = ledger.get((person_id, day), {})
@@ -143,6 +183,28 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
             columns,
             [tuple(row[c] for c in columns) for row in rows],
         )
+
+
+def _baselines(
+    connection: Connection,
+    agents: dict[DayKey, int],
+    sums: dict[DayKey, dict[str, tuple[int, int]]],
+    programs: ProgramHistory,
+    specs: dict[int, list[RuleSpec | ImprovementSpec]],
+    recompute: Collection[DayKey],
+) -> dict[DayKey, DayBaselines]:
+    """The baselines of each agent-day's improvement rules whose metric has data that day."""
+    if not programs.windows:
+        return {}
+    needed: dict[DayKey, set[tuple[str, Window]]] = {}
+    for key in agents:
+        day_sums = sums.get(key, {})
+        needed[key] = {
+            (spec.metric, spec.window)
+            for spec in specs[programs.in_force(key[1]).version]
+            if isinstance(spec, ImprovementSpec) and spec.metric in day_sums
+        }
+    return day_baselines(connection, needed, recompute)
 
 
 def _correction(
