@@ -193,7 +193,11 @@ def _baselines(
     specs: dict[int, list[RuleSpec | ImprovementSpec]],
     recompute: Collection[DayKey],
 ) -> dict[DayKey, DayBaselines]:
-    """The baselines of each agent-day's improvement rules whose metric has data that day."""
+    """The baselines of each agent-day's improvement rules whose metric has data that day.
+
+    A metric whose records were all voided leaves a (0, 0) rollup: no data, so no baseline is kept for
+    it (a kept one could go stale, as the day is no longer a working day that later changes reach).
+    """
     if not programs.windows:
         return {}
     needed: dict[DayKey, set[tuple[str, Window]]] = {}
@@ -202,7 +206,7 @@ def _baselines(
         needed[key] = {
             (spec.metric, spec.window)
             for spec in specs[programs.in_force(key[1]).version]
-            if isinstance(spec, ImprovementSpec) and spec.metric in day_sums
+            if isinstance(spec, ImprovementSpec) and any(day_sums.get(spec.metric, (0, 0)))
         }
     return day_baselines(connection, needed, recompute)
 
