@@ -1,4 +1,4 @@
-"""Improvement rules end to end: a late record rescores the days whose baseline holds it, on both databases."""
+"""Improvement rules end to end: a late record rescores the days whose baselines hold it (both databases)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -108,7 +108,7 @@ def test_explain_prints_the_improvement_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("FLOORBOARD_PROGRAM_FILE", str(_program(tmp_path)))
     records, late = _calls()
     app = make_app(url, program_file=_program(tmp_path))
-    app.ingest([records + [late]], source="acd", origin="test", create_unknown=True)
+    app.ingest([[*records, late]], source="acd", origin="test", create_unknown=True)
     app.close()
     out = cli(url, "explain", "--agent", "Ana", "--day", "2021-03-03")
     assert (
@@ -120,7 +120,8 @@ def test_explain_prints_the_improvement_sentence(tmp_path, monkeypatch):
 def test_config_check_names_the_key_and_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "points:\n  - id: aht-improve\n    metric: aht\n    improvement: {baseline_days: 0, per: 10, point: 1}\n",
+        "points:\n  - id: aht-improve\n    metric: aht\n"
+        "    improvement: {baseline_days: 0, per: 10, point: 1}\n",
         encoding="utf-8",
     )
     out = cli("sqlite:///:memory:", "config", "check", str(bad), code=1)
