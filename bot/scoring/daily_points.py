@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.scoring.gates import Gate
 from bot.scoring.improvement import Baseline, ImprovementSpec, improvement_award
-from bot.scoring.metrics import CATALOGUE, samples_of, value_of
+from bot.scoring.metrics import CATALOGUE, SCALE, samples_of
 from bot.scoring.zones import hundredths, zone_points
 
 __all__ = ["Award", "Baseline", "Gate", "ImprovementSpec", "RuleSpec", "day_awards"]
@@ -81,35 +81,38 @@ def _award(rule: RuleSpec, sums: Mapping[str, tuple[int, int]], version: int) ->
     if pair is None:
         return None
     num, den = pair
-    value = value_of(rule.metric, num, den)
+    metric = CATALOGUE[rule.metric]
+    if metric.kind == "total":
+        value = num / SCALE
+    elif den:
+        value = num / den
+    else:
+        return None
     samples = samples_of(den)
-    if value is None or samples < rule.min_samples:
+    if samples < rule.min_samples:
         return None
     gates = _gates(rule.gates, sums)
     if gates is None:
         return None
-    score = zone_points(value, rule.zones, floor=rule.floor, ceiling=rule.ceiling)
+    score = zone_points(value, rule.zones, floor=rule.floor, ceiling=rule.ceiling, ascending=True)
     amount = hundredths(score.points * rule.weight)
     if amount == 0:
         return None
-    award = Award(
-        rule.rule_id,
-        amount,
-        "points.zone",
-        {
-            "metric": rule.metric,
-            "unit": CATALOGUE[rule.metric].unit,
-            "value": value,
-            "samples": samples,
-            "lower": list(score.lower) if score.lower else None,
-            "upper": list(score.upper) if score.upper else None,
-            "weight": rule.weight,
-            "points": amount / 100,
-            "rule": rule.rule_id,
-            "version": version,
-            **({"gates": gates} if gates else {}),
-        },
-    )
+    inputs = {
+        "metric": rule.metric,
+        "unit": metric.unit,
+        "value": value,
+        "samples": samples,
+        "lower": list(score.lower) if score.lower else None,
+        "upper": list(score.upper) if score.upper else None,
+        "weight": rule.weight,
+        "points": amount / 100,
+        "rule": rule.rule_id,
+        "version": version,
+    }
+    if gates:
+        inputs["gates"] = gates
+    award = Award(rule.rule_id, amount, "points.zone", inputs)
     if rule.cap is not None and amount > hundredths(rule.cap):
         award = _capped(award, hundredths(rule.cap), "rule_cap")
     return award
@@ -136,6 +139,8 @@ def _improvement(
 
 def _gates(gates: tuple[Gate, ...], sums: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]] | None:
     """Each gate's check, or None when one fails."""
+    if not gates:
+        return []
     checks = [gate.check(sums) for gate in gates]
     return checks if all(check["held"] for check in checks) else None
 

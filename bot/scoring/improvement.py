@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any, Literal
@@ -25,10 +25,10 @@ from bot.scoring.zones import hundredths
 class Window:
     days: int
     working: bool
+    key: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return f"{'working' if self.working else 'calendar'}:{self.days}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{'working' if self.working else 'calendar'}:{self.days}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ def day_baselines(
             StoredBaseline.subject_id.in_(subjects),
             StoredBaseline.business_day.between(min(days), max(days)),
         )
-    )
+    ).all()
     parsed: dict[str, date] = {}
     for subject_id, text, metric, span, num, den, count in rows:
         day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
@@ -74,9 +74,15 @@ def day_baselines(
     result: dict[DayKey, DayBaselines] = {}
     missing: dict[DayKey, list[tuple[str, Window]]] = {}
     stale: list[tuple[int, date, str, str]] = []
+    spans: dict[int, set[tuple[str, str]]] = {}  # by id: agent-days mostly share one collection
     for key, wanted in needed.items():
         held = stored.get(key, {})
-        keys = {(metric, window.key) for metric, window in wanted}
+        keys = spans.get(id(wanted))
+        if keys is None:
+            keys = spans[id(wanted)] = {(metric, window.key) for metric, window in wanted}
+        if key not in recompute and held.keys() == keys:
+            result[key] = held
+            continue
         stale.extend(
             (*key, metric, span) for metric, span in held if key in recompute or (metric, span) not in keys
         )

@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, cast, delete, func, select
@@ -77,7 +78,7 @@ def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
 
 
 def score_pending(
-    engine: Engine, programs: ProgramHistory, clock: Clock, *, subjects_per_pass: int = 200
+    engine: Engine, programs: ProgramHistory, clock: Clock, *, subjects_per_pass: int = 1000
 ) -> int:
     """Score every queued (subject, day), a group of subjects per transaction; returns agent-days scored.
 
@@ -154,7 +155,7 @@ def _score(
             specs[versioned.version] = rule_specs(versioned.program)
     baselines = _baselines(connection, agents, sums, programs, specs, recompute)
     now = clock()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for (subject_id, day), person_id in agents.items():
         versioned = programs.in_force(day)
         desired = {
@@ -167,22 +168,21 @@ def _score(
                 baselines.get((subject_id, day)),
             )
         }
-        held = ledger.get((person_id, day), {})
+        held = ledger.get((person_id, day))
+        if not held:
+            rows.extend(_correction(person_id, day, key, 1, award, now) for key, award in desired.items())
+            continue
         for key in sorted(set(desired) | set(held)):
             net, revision = held.get(key, (0, 0))
             award = desired.get(key)
             amount = award.amount if award else 0
             if amount == net:
                 continue
-            rows.extend(_correction(person_id, day, key, revision + 1, net, award, now))
-    if rows:
-        columns = tuple(rows[0])
-        insert_rows(
-            connection,
-            table_of(PointsEntry),
-            columns,
-            [tuple(row[c] for c in columns) for row in rows],
-        )
+            if net:
+                rows.append(_reversal(person_id, day, key, revision + 1, net, now))
+            if award is not None:
+                rows.append(_correction(person_id, day, key, revision + 1, award, now))
+    insert_rows(connection, table_of(PointsEntry), _LEDGER_COLUMNS, rows)
 
 
 def _baselines(
@@ -200,54 +200,56 @@ def _baselines(
     """
     if not programs.windows:
         return {}
-    needed: dict[DayKey, set[tuple[str, Window]]] = {}
+    improving = {
+        version: [(spec.metric, spec.window) for spec in rules if isinstance(spec, ImprovementSpec)]
+        for version, rules in specs.items()
+    }
+    needed: dict[DayKey, frozenset[tuple[str, Window]]] = {}
+    shared: dict[frozenset[tuple[str, Window]], frozenset[tuple[str, Window]]] = {}
+    empty: dict[str, tuple[int, int]] = {}
     for key in agents:
-        day_sums = sums.get(key, {})
-        needed[key] = {
-            (spec.metric, spec.window)
-            for spec in specs[programs.in_force(key[1]).version]
-            if isinstance(spec, ImprovementSpec) and any(day_sums.get(spec.metric, (0, 0)))
-        }
+        day_sums = sums.get(key, empty)
+        wanted = frozenset(
+            (metric, window)
+            for metric, window in improving[programs.in_force(key[1]).version]
+            if any(day_sums.get(metric, (0, 0)))
+        )
+        needed[key] = shared.setdefault(wanted, wanted)
     return day_baselines(connection, needed, recompute)
 
 
+_LEDGER_COLUMNS = (
+    "person_id", "business_day", "rule", "program_version", "revision", "created_at",
+    "entry", "amount", "template", "inputs", "idempotency_key",
+)  # fmt: skip
+
+
 def _correction(
-    person_id: int, day: date, key: tuple[str, int], revision: int, net: int, award: Award | None, now: Any
-) -> list[dict[str, Any]]:
+    person_id: int, day: date, key: tuple[str, int], revision: int, award: Award, now: Any
+) -> tuple[Any, ...]:
     rule, version = key
-    base = {
-        "person_id": person_id,
-        "business_day": day,
-        "rule": rule,
-        "program_version": version,
-        "revision": revision,
-        "created_at": now,
-    }
-    stem = f"{person_id}:{day.isoformat()}:{rule}:v{version}:r{revision}"
-    rows = []
-    if net:
-        rows.append(
-            base
-            | {
-                "entry": "reversal",
-                "amount": -net,
-                "template": "points.reversal",
-                "inputs": {"rule": rule, "version": version, "reversed": net / 100},
-                "idempotency_key": f"{stem}:reversal",
-            }
-        )
-    if award is not None:
-        rows.append(
-            base
-            | {
-                "entry": "award",
-                "amount": award.amount,
-                "template": award.template,
-                "inputs": award.inputs,
-                "idempotency_key": f"{stem}:award",
-            }
-        )
-    return rows
+    stem = f"{person_id}:{_iso(day)}:{rule}:v{version}:r{revision}"
+    return (
+        person_id, day, rule, version, revision, now,
+        "award", award.amount, award.template, award.inputs, f"{stem}:award",
+    )  # fmt: skip
+
+
+def _reversal(
+    person_id: int, day: date, key: tuple[str, int], revision: int, net: int, now: Any
+) -> tuple[Any, ...]:
+    rule, version = key
+    stem = f"{person_id}:{_iso(day)}:{rule}:v{version}:r{revision}"
+    inputs = {"rule": rule, "version": version, "reversed": net / 100}
+    return (
+        person_id, day, rule, version, revision, now,
+        "reversal", -net, "points.reversal", inputs, f"{stem}:reversal",
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _iso(day: date) -> str:
+    return day.isoformat()
 
 
 def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, dict[str, tuple[int, int]]]:
@@ -260,7 +262,7 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
         select(
             Rollup.subject_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
         ).where(Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days)))
-    )
+    ).all()
     parsed: dict[str, date] = {}
     for subject_id, text, metric, num, den in rows:
         day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
