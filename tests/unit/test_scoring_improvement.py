@@ -1,6 +1,7 @@
 """Improvement rules: trailing baselines over working or calendar days, direction, samples, floors, caps."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -185,3 +186,17 @@ def test_program_file_improvement_rules_and_their_errors():
             "  - {metric: fcr, improvement: {per: 0.01, points: 2}}\n",
             "dup.yaml",
         )
+
+
+def test_the_documented_improvement_example_is_a_valid_program():
+    text = (Path(__file__).parents[2] / "docs" / "program.md").read_text(encoding="utf-8")
+    section = text.split("## `points`: improvement rules", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    program = parse_program(example, "docs/program.md").program
+    specs = {spec.rule_id: spec for spec in rule_specs(program)}
+    assert specs["aht-improve"] == ImprovementSpec(
+        "aht-improve", "aht", Window(28, working=True), 10.0, 1.0, "lower", 10, 10, 120.0, None, 1.0,
+        (Gate("csat", 5, 3.8, None),), 10.0,
+    )  # fmt: skip
+    assert specs["fcr-improve"].window == Window(20, working=False)
+    assert (specs["csat-improve"].per, specs["csat-improve"].baseline_min_samples) == (0.1, 30)
