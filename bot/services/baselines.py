@@ -15,8 +15,7 @@ from sqlalchemy import Connection, String, and_, bindparam, cast, delete, or_, s
 
 from bot.scoring.improvement import Baseline, DailySums, Window, reach
 from bot.store.bulk import insert_rows
-from bot.store.models import Baseline as StoredBaseline
-from bot.store.models import Rollup, table_of
+from bot.store.models import Rollup, StoredBaseline, table_of
 
 DayKey = tuple[int, date]
 Needed = Mapping[DayKey, Collection[tuple[str, Window]]]

@@ -182,7 +182,7 @@ class Rollup(Base):
     __table_args__ = (Index("ix_rollups_metric_day", "metric", "business_day"),)
 
 
-class Baseline(Base):
+class StoredBaseline(Base):
     """A subject's trailing baseline of a metric as of a business day, kept by the scorer (a cache of sums
     over rollups: the scorer recomputes it whenever a day in its window is rescored)."""
 

@@ -14,7 +14,7 @@ from bot.services.baselines import compute_baselines
 from bot.services.ledger import net_points, rollup_sums
 from bot.services.rescore import rescore
 from bot.services.rollups import rebuild
-from bot.store.models import Baseline as StoredBaseline
+from bot.store.models import StoredBaseline
 from tests.conftest import make_app
 
 AGENTS = ("Ana", "Ben")

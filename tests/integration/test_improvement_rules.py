@@ -10,6 +10,7 @@ from bot.services.rescore import rescore
 from bot.store.models import PointsEntry
 from tests.cli_support import cli
 from tests.conftest import make_app
+from tests.unit.test_handlers_world import say, text
 
 PROGRAM = """\
 metrics:
@@ -128,3 +129,21 @@ def test_config_check_names_the_key_and_line(tmp_path):
     assert f"{bad}:4: points.0.improvement.baseline_days: Input should be greater than or equal to 1" in out
     assert f"{bad}:4: points.0.improvement.point: unknown key" in out
     assert f"{bad}:4: points.0.improvement.points: Field required" in out
+
+
+def test_points_why_shows_the_reversal_and_the_new_baseline_after_a_late_record(tmp_path):
+    records, late = _calls()
+    app = make_app(f"sqlite:///{tmp_path / 'why.db'}", program_file=_program(tmp_path))
+    app.ingest([records], source="acd", origin="test", create_unknown=True)
+    app.ingest([[late]], source="acd", origin="test", create_unknown=True)
+    [why] = say(app, "Ana", "/points why 2021-03-03")
+    lines = text(why).splitlines()
+    assert any(
+        "reversed 10 pts of rule aht-improve (program v1): the day's data changed" in line for line in lines
+    )
+    assert any(
+        "AHT 4m 10s over 2 contacts vs your 3-day baseline 5m 20s over 5 contacts: 70 s better, "
+        "7 pts at 1 pt per 10 s, rule aht-improve, program v1" in line
+        for line in lines
+    )
+    app.close()
