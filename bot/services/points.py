@@ -205,16 +205,18 @@ def _baselines(
         for version, rules in specs.items()
     }
     needed: dict[DayKey, frozenset[tuple[str, Window]]] = {}
-    shared: dict[frozenset[tuple[str, Window]], frozenset[tuple[str, Window]]] = {}
+    # agent-days mostly share a version and the metrics they have data for: one collection serves them
+    shared: dict[tuple[int, frozenset[str]], frozenset[tuple[str, Window]]] = {}
     empty: dict[str, tuple[int, int]] = {}
     for key in agents:
-        day_sums = sums.get(key, empty)
-        wanted = frozenset(
-            (metric, window)
-            for metric, window in improving[programs.in_force(key[1]).version]
-            if any(day_sums.get(metric, (0, 0)))
-        )
-        needed[key] = shared.setdefault(wanted, wanted)
+        version = programs.in_force(key[1]).version
+        present = frozenset(metric for metric, (num, den) in sums.get(key, empty).items() if num or den)
+        wanted = shared.get((version, present))
+        if wanted is None:
+            wanted = shared[(version, present)] = frozenset(
+                (metric, window) for metric, window in improving[version] if metric in present
+            )
+        needed[key] = wanted
     return day_baselines(connection, needed, recompute)
 
 
