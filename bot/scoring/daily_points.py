@@ -110,12 +110,7 @@ def _award(rule: RuleSpec, sums: Mapping[str, tuple[int, int]], version: int) ->
         "rule": rule.rule_id,
         "version": version,
     }
-    if gates:
-        inputs["gates"] = gates
-    award = Award(rule.rule_id, amount, "points.zone", inputs)
-    if rule.cap is not None and amount > hundredths(rule.cap):
-        award = _capped(award, hundredths(rule.cap), "rule_cap")
-    return award
+    return _finished(rule.rule_id, amount, "points.zone", inputs, gates, rule.cap)
 
 
 def _improvement(
@@ -129,11 +124,23 @@ def _improvement(
         return None
     amount, inputs = earned
     inputs |= {"points": amount / 100, "rule": rule.rule_id, "version": version}
+    return _finished(rule.rule_id, amount, "points.improvement", inputs, gates, rule.cap)
+
+
+def _finished(
+    rule_id: str,
+    amount: int,
+    template: str,
+    inputs: dict[str, Any],
+    gates: list[dict[str, Any]],
+    cap: float | None,
+) -> Award:
+    """The award with the gates that held, trimmed to the rule's cap."""
     if gates:
         inputs["gates"] = gates
-    award = Award(rule.rule_id, amount, "points.improvement", inputs)
-    if rule.cap is not None and amount > hundredths(rule.cap):
-        award = _capped(award, hundredths(rule.cap), "rule_cap")
+    award = Award(rule_id, amount, template, inputs)
+    if cap is not None and amount > hundredths(cap):
+        award = _capped(award, hundredths(cap), "rule_cap")
     return award
 
 

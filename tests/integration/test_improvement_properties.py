@@ -16,6 +16,7 @@ from bot.services.rescore import rescore
 from bot.services.rollups import rebuild
 from bot.store.models import StoredBaseline
 from tests.conftest import make_app
+from tests.integration.test_ingest_properties import _unique_contacts
 
 AGENTS = ("Ana", "Ben")
 START = datetime(2021, 3, 1, 9, tzinfo=UTC)
@@ -58,15 +59,6 @@ def contact_versions(draw: st.DrawFn) -> list[KpiRecord]:
     return versions
 
 
-def _unique(contacts: list[list[KpiRecord]]) -> list[KpiRecord]:
-    seen, records = set(), []
-    for versions in contacts:
-        if versions[0].external_id not in seen:
-            seen.add(versions[0].external_id)
-            records.extend(versions)
-    return records
-
-
 def _state(tmp_path, name: str, deliveries: list[list[KpiRecord]]) -> tuple[dict, dict]:
     program = tmp_path / "program.yaml"
     program.write_text(PROGRAM, encoding="utf-8")
@@ -106,7 +98,7 @@ def test_improvement_ledger_ignores_arrival_order_redelivery_and_chunking(
     tmp_path_factory, contacts, order, split
 ):
     tmp_path = tmp_path_factory.mktemp("improve")
-    records = _unique(contacts)
+    records = _unique_contacts(contacts)
     in_order = _state(tmp_path, "ordered", [sorted(records, key=lambda r: (r.occurred_at, r.version))])
 
     shuffled = records[:]
