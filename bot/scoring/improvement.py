@@ -10,7 +10,7 @@ of the days whose window holds X: `reach` finds them.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
@@ -146,7 +146,3 @@ def improvement_award(
         "rate": rule.points,
         "weight": rule.weight,
     }
-
-
-def windows_of(rules: Iterable[ImprovementSpec]) -> set[tuple[str, Window]]:
-    return {(rule.metric, rule.window) for rule in rules}
