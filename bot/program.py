@@ -14,13 +14,16 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from bot.scoring.improvement import Window
 from bot.scoring.leagues import LeagueRule
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
@@ -99,6 +102,49 @@ class ZoneRule(_Strict):
     @property
     def rule_id(self) -> str:
         return self.id or f"{self.metric}-{self.period}"
+
+
+class ImprovementSpec(_Strict):
+    """How an improvement rule measures progress against the agent's own trailing baseline."""
+
+    baseline_days: int = Field(default=28, ge=1, le=366)
+    baseline: Literal["working_days", "calendar_days"] = "working_days"
+    per: float = Field(gt=0, description="the step of the metric one `points` pays for (10 s, 0.01, 0.1)")
+    points: float = Field(gt=0)
+    cap: float | None = Field(default=None, gt=0, description="most points this rule pays per day")
+    min_samples: int | None = Field(default=None, ge=1, description="the day's samples; default the metric's")
+    baseline_min_samples: int | None = Field(default=None, ge=1)
+
+    @property
+    def window(self) -> Window:
+        return Window(self.baseline_days, self.baseline == "working_days")
+
+
+class ImprovementRule(_Strict):
+    """Points for beating the agent's own trailing baseline of a metric, in the metric's direction."""
+
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    metric: MetricKey
+    improvement: ImprovementSpec
+    gate: dict[MetricKey, GateSpec] = Field(default_factory=dict)
+
+    @property
+    def rule_id(self) -> str:
+        return self.id or f"{self.metric}-improvement"
+
+
+def _rule_kind(rule: Any) -> str:
+    if isinstance(rule, dict):
+        return "improvement" if "improvement" in rule else "zone"
+    return "improvement" if isinstance(rule, ImprovementRule) else "zone"
+
+
+#: Which form a points rule takes is read from its keys, so errors name the keys of that one form.
+PointsRule = Annotated[
+    Annotated[ZoneRule, Tag("zone")] | Annotated[ImprovementRule, Tag("improvement")],
+    Discriminator(_rule_kind),
+]
+_RULE_TAGS = frozenset({"zone", "improvement"})
 
 
 class TenureBand(_Strict):
@@ -366,8 +412,8 @@ class Program(_Strict):
     day_starts_at: str = "00:00"
     service_level_seconds: float = Field(default=20, gt=0)
     metrics: dict[MetricKey, MetricPolicy] = Field(default_factory=dict)
-    points: list[ZoneRule] = Field(default_factory=list)
-    daily_cap: float | None = Field(default=None, gt=0, description="most zone points per agent-day")
+    points: list[PointsRule] = Field(default_factory=list)
+    daily_cap: float | None = Field(default=None, gt=0, description="most rule points per agent-day")
     leagues: list[LeagueSpec] = Field(default_factory=list)
     levels: LevelPolicy = LevelPolicy()
     coins: CoinPolicy = CoinPolicy()
@@ -425,7 +471,7 @@ class Program(_Strict):
 
     @field_validator("points")
     @classmethod
-    def _unique_rule_ids(cls, rules: list[ZoneRule]) -> list[ZoneRule]:
+    def _unique_rule_ids(cls, rules: list[ZoneRule | ImprovementRule]) -> list[ZoneRule | ImprovementRule]:
         problem = rule_id_problem([rule.rule_id for rule in rules])
         if problem:
             raise ValueError(problem)
@@ -525,16 +571,22 @@ def _raw_rule_ids(rules: Any) -> list[str]:
     if not isinstance(rules, list):
         return []
     return [
-        str(rule.get("id") or f"{rule.get('metric')}-{rule.get('period', 'day')}")
+        str(
+            rule.get("id")
+            or f"{rule.get('metric')}-{'improvement' if 'improvement' in rule else rule.get('period', 'day')}"
+        )
         for rule in rules
         if isinstance(rule, dict)
     ]
 
 
 def _loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The location as keys of the file: pydantic adds a badge's kind (badges.0.streak.days) and the
-    member of a number-or-tiers union (days.int); the file has neither."""
+    """The location as keys of the file: pydantic adds a badge's kind (badges.0.streak.days), a points
+    rule form's tag after the rule's index, and the member of a number-or-tiers union (days.int); the file
+    has none of them."""
     if len(loc) > 2 and loc[0] == "badges" and loc[2] in BADGE_KINDS:
+        loc = loc[:2] + loc[3:]
+    if len(loc) > 2 and loc[0] == "points" and isinstance(loc[1], int) and loc[2] in _RULE_TAGS:
         loc = loc[:2] + loc[3:]
     return tuple(part for part in loc if not _union_member(part))
 

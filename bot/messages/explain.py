@@ -24,6 +24,8 @@ def explain(
     """The sentence for one ledger row; `names` maps person ids (e.g. a kudos giver) to display names."""
     if template == "points.zone":
         return _zone(inputs, locale)
+    if template == "points.improvement":
+        return _improvement(inputs, locale)
     if template == "points.reversal":
         return render(
             "explain.points.reversal",
@@ -55,13 +57,7 @@ def _zone(inputs: Mapping[str, Any], locale: str) -> str:
         shape = "above"
     else:
         shape = "outside"
-    subject = render(
-        "explain.points.zone.count_subject" if unit == "count" else "explain.points.zone.subject",
-        locale,
-        metric=formats.metric_label(metric, locale),
-        value=formats.value(unit, float(inputs["value"])),
-        samples=formats.samples(metric, int(inputs["samples"]), locale),
-    )
+    subject = _subject(metric, unit, inputs, locale)
     sentence = render(
         f"explain.points.zone.{shape}",
         locale,
@@ -72,6 +68,65 @@ def _zone(inputs: Mapping[str, Any], locale: str) -> str:
         rule=inputs["rule"],
         version=inputs["version"],
     )
+    return sentence + _qualifiers(inputs, locale)
+
+
+def _improvement(inputs: Mapping[str, Any], locale: str) -> str:
+    """ "AHT 5m 12s over 20 contacts vs your 28-day baseline 5m 40s over 410 contacts: 28 s better, …"."""
+    metric, unit = str(inputs["metric"]), str(inputs["unit"])
+    counted = unit == "count"
+    key = "explain.points.improvement"
+    baseline = render(
+        f"{key}.count_baseline" if counted else f"{key}.baseline",
+        locale,
+        value=formats.value(unit, float(inputs["baseline"])),
+        samples=formats.samples(metric, int(inputs["baseline_samples"]), locale),
+    )
+    rate = float(inputs["rate"])
+    sentence = render(
+        f"{key}.sentence",
+        locale,
+        subject=_subject(metric, unit, inputs, locale),
+        window=render(f"{key}.{inputs['window']}", locale, days=inputs["baseline_days"]),
+        baseline=baseline,
+        better_by=_step(unit, float(inputs["better_by"]), locale),
+        points=formats.trim(float(inputs["points"])),
+        rate=render(
+            f"{key}.rate",
+            locale,
+            count=rate,
+            points=formats.trim(rate),
+            per=_step(unit, float(inputs["per"]), locale),
+        ),
+        rule=inputs["rule"],
+        version=inputs["version"],
+    )
+    return sentence + _qualifiers(inputs, locale)
+
+
+def _step(unit: str, amount: float, locale: str) -> str:
+    """A difference of a metric in its unit: 28 s, 2.5 percentage points, 0.2."""
+    if unit == "fraction":
+        amount = round(amount * 100, 2)
+        return render(
+            "explain.points.improvement.fraction", locale, count=amount, amount=formats.trim(amount)
+        )
+    return render(f"explain.points.improvement.{unit}", locale, amount=formats.trim(amount))
+
+
+def _subject(metric: str, unit: str, inputs: Mapping[str, Any], locale: str) -> str:
+    return render(
+        "explain.points.zone.count_subject" if unit == "count" else "explain.points.zone.subject",
+        locale,
+        metric=formats.metric_label(metric, locale),
+        value=formats.value(unit, float(inputs["value"])),
+        samples=formats.samples(metric, int(inputs["samples"]), locale),
+    )
+
+
+def _qualifiers(inputs: Mapping[str, Any], locale: str) -> str:
+    """Weight, gates and caps, as zone and improvement rules share them."""
+    sentence = ""
     weight = float(inputs.get("weight", 1.0))
     if weight != 1.0:
         sentence += render("explain.points.zone.weighted", locale, weight=formats.trim(weight))

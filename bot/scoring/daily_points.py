@@ -1,47 +1,26 @@
-"""Daily zone points for one agent and day, each with the inputs that explain it.
+"""Daily points for one agent and day, each with the inputs that explain it.
 
-A rule scores one metric on a piecewise-linear zone curve. Quality gates make a rule's points depend on
+A zone rule scores one metric on a piecewise-linear zone curve; an improvement rule scores it against the
+agent's own trailing baseline (bot/scoring/improvement.py). Quality gates make a rule's points depend on
 other metrics of the same day (AHT points only while CSAT holds, so speed bought with quality earns
 nothing); a rule cap and a daily cap bound what one day can earn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.scoring.metrics import CATALOGUE, samples_of, value_of
+from bot.scoring.gates import Gate
+from bot.scoring.improvement import Baseline, ImprovementSpec, improvement_award
+from bot.scoring.metrics import CATALOGUE, SCALE, samples_of
 from bot.scoring.zones import hundredths, zone_points
 
+__all__ = ["Award", "Baseline", "Gate", "ImprovementSpec", "RuleSpec", "day_awards"]
 
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """The gate holds when `metric` has at least `min_samples` and its value is ≥ gte and ≤ lte."""
-
-    metric: str
-    min_samples: int
-    gte: float | None = None
-    lte: float | None = None
-
-    def check(self, sums: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
-        num, den = sums.get(self.metric, (0, 0))
-        value = value_of(self.metric, num, den) if den or CATALOGUE[self.metric].kind == "total" else None
-        samples = samples_of(den)
-        held = (
-            value is not None
-            and samples >= self.min_samples
-            and (self.gte is None or value >= self.gte)
-            and (self.lte is None or value <= self.lte)
-        )
-        return {
-            "metric": self.metric,
-            "gte": self.gte,
-            "lte": self.lte,
-            "value": value,
-            "samples": samples,
-            "held": held,
-        }
+#: Baselines of one agent-day, keyed by (metric, window key).
+Baselines = Mapping[tuple[str, str], Baseline]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +45,25 @@ class Award:
 
 
 def day_awards(
-    rules: list[RuleSpec],
+    rules: Sequence[RuleSpec | ImprovementSpec],
     sums: Mapping[str, tuple[int, int]],
     version: int,
     daily_cap: float | None = None,
+    baselines: Baselines | None = None,
 ) -> list[Award]:
     """Awards in hundredths of a point for one agent-day, from that day's rollup sums; zeros omitted.
 
-    Rules are applied in program order; once `daily_cap` is reached, later rules earn nothing more.
+    Improvement rules read the day's `baselines`. Rules are applied in program order; once `daily_cap`
+    is reached, later rules earn nothing more.
     """
     awards: list[Award] = []
     budget = None if daily_cap is None else hundredths(daily_cap)
     for rule in rules:
-        award = _award(rule, sums, version)
+        if isinstance(rule, ImprovementSpec):
+            baseline = baselines.get((rule.metric, rule.window.key)) if baselines else None
+            award = _improvement(rule, sums, baseline, version)
+        else:
+            award = _award(rule, sums, version)
         if award is None:
             continue
         if budget is not None:
@@ -96,38 +81,75 @@ def _award(rule: RuleSpec, sums: Mapping[str, tuple[int, int]], version: int) ->
     if pair is None:
         return None
     num, den = pair
-    value = value_of(rule.metric, num, den)
+    metric = CATALOGUE[rule.metric]
+    if metric.kind == "total":
+        value = num / SCALE
+    elif den:
+        value = num / den
+    else:
+        return None
     samples = samples_of(den)
-    if value is None or samples < rule.min_samples:
+    if samples < rule.min_samples:
         return None
-    gates = [gate.check(sums) for gate in rule.gates]
-    if not all(gate["held"] for gate in gates):
+    gates = _gates(rule.gates, sums)
+    if gates is None:
         return None
-    score = zone_points(value, rule.zones, floor=rule.floor, ceiling=rule.ceiling)
+    score = zone_points(value, rule.zones, floor=rule.floor, ceiling=rule.ceiling, ascending=True)
     amount = hundredths(score.points * rule.weight)
     if amount == 0:
         return None
-    award = Award(
-        rule.rule_id,
-        amount,
-        "points.zone",
-        {
-            "metric": rule.metric,
-            "unit": CATALOGUE[rule.metric].unit,
-            "value": value,
-            "samples": samples,
-            "lower": list(score.lower) if score.lower else None,
-            "upper": list(score.upper) if score.upper else None,
-            "weight": rule.weight,
-            "points": amount / 100,
-            "rule": rule.rule_id,
-            "version": version,
-            **({"gates": gates} if gates else {}),
-        },
-    )
-    if rule.cap is not None and amount > hundredths(rule.cap):
-        award = _capped(award, hundredths(rule.cap), "rule_cap")
+    inputs = {
+        "metric": rule.metric,
+        "unit": metric.unit,
+        "value": value,
+        "samples": samples,
+        "lower": list(score.lower) if score.lower else None,
+        "upper": list(score.upper) if score.upper else None,
+        "weight": rule.weight,
+        "points": amount / 100,
+        "rule": rule.rule_id,
+        "version": version,
+    }
+    return _finished(rule.rule_id, amount, "points.zone", inputs, gates, rule.cap)
+
+
+def _improvement(
+    rule: ImprovementSpec, sums: Mapping[str, tuple[int, int]], baseline: Baseline | None, version: int
+) -> Award | None:
+    earned = improvement_award(rule, sums, baseline)
+    if earned is None:
+        return None
+    gates = _gates(rule.gates, sums)
+    if gates is None:
+        return None
+    amount, inputs = earned
+    inputs |= {"points": amount / 100, "rule": rule.rule_id, "version": version}
+    return _finished(rule.rule_id, amount, "points.improvement", inputs, gates, rule.cap)
+
+
+def _finished(
+    rule_id: str,
+    amount: int,
+    template: str,
+    inputs: dict[str, Any],
+    gates: list[dict[str, Any]],
+    cap: float | None,
+) -> Award:
+    """The award with the gates that held, trimmed to the rule's cap."""
+    if gates:
+        inputs["gates"] = gates
+    award = Award(rule_id, amount, template, inputs)
+    if cap is not None and amount > hundredths(cap):
+        award = _capped(award, hundredths(cap), "rule_cap")
     return award
+
+
+def _gates(gates: tuple[Gate, ...], sums: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]] | None:
+    """Each gate's check, or None when one fails."""
+    if not gates:
+        return []
+    checks = [gate.check(sums) for gate in gates]
+    return checks if all(check["held"] for check in checks) else None
 
 
 def _capped(award: Award, amount: int, reason: str) -> Award:

@@ -20,14 +20,16 @@ def zone_points(
     *,
     floor: float | None = None,
     ceiling: float | None = None,
+    ascending: bool = False,
 ) -> ZoneScore:
     """Points for `value` on a piecewise-linear curve through `zones` ((value, points) pairs, any order).
 
     A value below `floor` or above `ceiling` earns nothing: a too-short handle time is not rewarded.
+    `ascending` says the zones are already in ascending order of value (the scorer sorts them once).
     """
     if (floor is not None and value < floor) or (ceiling is not None and value > ceiling):
         return ZoneScore(0.0, None, None)
-    ordered = zones if _ascending(zones) else sorted(zones)
+    ordered = zones if ascending or _ascending(zones) else sorted(zones)
     if value <= ordered[0][0]:
         return ZoneScore(ordered[0][1], None, ordered[0])
     if value >= ordered[-1][0]:

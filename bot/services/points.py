@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.program import Program
-from bot.scoring.daily_points import Award, Gate, RuleSpec, day_awards
+from bot.program import ImprovementRule, Program
+from bot.scoring.daily_points import Award, Gate, ImprovementSpec, RuleSpec, day_awards
+from bot.scoring.improvement import Window
 from bot.services import badges
+from bot.services.baselines import DayBaselines, day_baselines, forward_days
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
@@ -23,10 +26,17 @@ DayKey = tuple[int, date]
 _MAX_CONFLICTS = 20
 
 
-def rule_specs(program: Program) -> list[RuleSpec]:
-    specs = []
+def rule_specs(program: Program) -> list[RuleSpec | ImprovementSpec]:
+    specs: list[RuleSpec | ImprovementSpec] = []
     for rule in program.points:
         policy = program.policy(rule.metric)
+        gates = tuple(
+            Gate(metric, program.policy(metric).min_samples, gate.gte, gate.lte)
+            for metric, gate in rule.gate.items()
+        )
+        if isinstance(rule, ImprovementRule):
+            specs.append(_improvement_spec(program, rule, gates))
+            continue
         specs.append(
             RuleSpec(
                 rule.rule_id,
@@ -36,14 +46,30 @@ def rule_specs(program: Program) -> list[RuleSpec]:
                 policy.floor,
                 policy.ceiling,
                 policy.weight,
-                tuple(
-                    Gate(metric, program.policy(metric).min_samples, gate.gte, gate.lte)
-                    for metric, gate in rule.gate.items()
-                ),
+                gates,
                 rule.cap,
             )
         )
     return specs
+
+
+def _improvement_spec(program: Program, rule: ImprovementRule, gates: tuple[Gate, ...]) -> ImprovementSpec:
+    policy, spec = program.policy(rule.metric), rule.improvement
+    return ImprovementSpec(
+        rule.rule_id,
+        rule.metric,
+        spec.window,
+        spec.per,
+        spec.points,
+        program.better(rule.metric),
+        spec.min_samples or policy.min_samples,
+        spec.baseline_min_samples or policy.min_samples,
+        policy.floor,
+        policy.ceiling,
+        policy.weight,
+        gates,
+        spec.cap,
+    )
 
 
 def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
@@ -53,7 +79,7 @@ def queue_for_scoring(connection: Connection, days: Iterable[DayKey]) -> None:
 
 
 def score_pending(
-    engine: Engine, programs: ProgramHistory, clock: Clock, *, subjects_per_pass: int = 200
+    engine: Engine, programs: ProgramHistory, clock: Clock, *, subjects_per_pass: int = 1000
 ) -> int:
     """Score every queued (subject, day), a group of subjects per transaction; returns agent-days scored.
 
@@ -101,11 +127,16 @@ def _score_pass(
             connection.execute(select(Subject.id, Subject.person_id).where(Subject.id.in_(group))).all()
         )
         agents: dict[DayKey, int] = {}
+        agents_of: dict[int, int] = {}
         for row in queued:
             person_id = people.get(row.subject_id)
             if person_id is not None:
-                agents[(row.subject_id, row.business_day)] = person_id
-        _score(connection, agents, programs, clock)
+                agents[(row.subject_id, row.business_day)] = agents_of[row.subject_id] = person_id
+        # a touched day moves the baselines of the days after it: they are rescored with it
+        forward = forward_days(connection, agents, programs.windows)
+        for subject_id, day in forward:
+            agents.setdefault((subject_id, day), agents_of[subject_id])
+        _score(connection, agents, programs, clock, forward)
         touched.update(day for _, day in agents)
         badges.refresh(connection, set(agents.values()), programs, clock)
         ids = [row.id for row in queued]
@@ -114,18 +145,27 @@ def _score_pass(
         return len(agents)
 
 
-def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramHistory, clock: Clock) -> None:
+def _score(
+    connection: Connection,
+    agents: dict[DayKey, int],
+    programs: ProgramHistory,
+    clock: Clock,
+    recompute: Collection[DayKey] = (),
+) -> None:
     if not agents:
         return
     sums = _rollups(connection, agents)
     ledger = _ledger(connection, agents, programs.rule_ids)
-    specs: dict[int, list[RuleSpec]] = {}
-    now = clock()
-    rows: list[dict[str, Any]] = []
-    for (subject_id, day), person_id in agents.items():
+    specs: dict[int, list[RuleSpec | ImprovementSpec]] = {}
+    for day in {day for _, day in agents}:
         versioned = programs.in_force(day)
         if versioned.version not in specs:
             specs[versioned.version] = rule_specs(versioned.program)
+    baselines = _baselines(connection, agents, sums, programs, specs, recompute)
+    now = clock()
+    rows: list[tuple[Any, ...]] = []
+    for (subject_id, day), person_id in agents.items():
+        versioned = programs.in_force(day)
         desired = {
             (award.rule_id, versioned.version): award
             for award in day_awards(
@@ -133,63 +173,93 @@ def _score(connection: Connection, agents: dict[DayKey, int], programs: ProgramH
                 sums.get((subject_id, day), {}),
                 versioned.version,
                 versioned.program.daily_cap,
+                baselines.get((subject_id, day)),
             )
         }
-        held = ledger.get((person_id, day), {})
+        held = ledger.get((person_id, day))
+        if not held:
+            rows.extend(_correction(person_id, day, key, 1, award, now) for key, award in desired.items())
+            continue
         for key in sorted(set(desired) | set(held)):
             net, revision = held.get(key, (0, 0))
             award = desired.get(key)
             amount = award.amount if award else 0
             if amount == net:
                 continue
-            rows.extend(_correction(person_id, day, key, revision + 1, net, award, now))
-    if rows:
-        columns = tuple(rows[0])
-        insert_rows(
-            connection,
-            table_of(PointsEntry),
-            columns,
-            [tuple(row[c] for c in columns) for row in rows],
-        )
+            if net:
+                rows.append(_reversal(person_id, day, key, revision + 1, net, now))
+            if award is not None:
+                rows.append(_correction(person_id, day, key, revision + 1, award, now))
+    insert_rows(connection, table_of(PointsEntry), _LEDGER_COLUMNS, rows)
+
+
+def _baselines(
+    connection: Connection,
+    agents: dict[DayKey, int],
+    sums: dict[DayKey, dict[str, tuple[int, int]]],
+    programs: ProgramHistory,
+    specs: dict[int, list[RuleSpec | ImprovementSpec]],
+    recompute: Collection[DayKey],
+) -> dict[DayKey, DayBaselines]:
+    """The baselines of each agent-day's improvement rules whose metric has data that day.
+
+    A metric whose records were all voided leaves a (0, 0) rollup: no data, so no baseline is kept for
+    it (a kept one could go stale, as the day is no longer a working day that later changes reach).
+    """
+    if not programs.windows:
+        return {}
+    improving = {
+        version: [(spec.metric, spec.window) for spec in rules if isinstance(spec, ImprovementSpec)]
+        for version, rules in specs.items()
+    }
+    needed: dict[DayKey, frozenset[tuple[str, Window]]] = {}
+    # agent-days mostly share a version and the metrics they have data for: one collection serves them
+    shared: dict[tuple[int, frozenset[str]], frozenset[tuple[str, Window]]] = {}
+    empty: dict[str, tuple[int, int]] = {}
+    for key in agents:
+        version = programs.in_force(key[1]).version
+        present = frozenset(metric for metric, (num, den) in sums.get(key, empty).items() if num or den)
+        wanted = shared.get((version, present))
+        if wanted is None:
+            wanted = shared[(version, present)] = frozenset(
+                (metric, window) for metric, window in improving[version] if metric in present
+            )
+        needed[key] = wanted
+    return day_baselines(connection, needed, recompute)
+
+
+_LEDGER_COLUMNS = (
+    "person_id", "business_day", "rule", "program_version", "revision", "created_at",
+    "entry", "amount", "template", "inputs", "idempotency_key",
+)  # fmt: skip
 
 
 def _correction(
-    person_id: int, day: date, key: tuple[str, int], revision: int, net: int, award: Award | None, now: Any
-) -> list[dict[str, Any]]:
+    person_id: int, day: date, key: tuple[str, int], revision: int, award: Award, now: Any
+) -> tuple[Any, ...]:
     rule, version = key
-    base = {
-        "person_id": person_id,
-        "business_day": day,
-        "rule": rule,
-        "program_version": version,
-        "revision": revision,
-        "created_at": now,
-    }
-    stem = f"{person_id}:{day.isoformat()}:{rule}:v{version}:r{revision}"
-    rows = []
-    if net:
-        rows.append(
-            base
-            | {
-                "entry": "reversal",
-                "amount": -net,
-                "template": "points.reversal",
-                "inputs": {"rule": rule, "version": version, "reversed": net / 100},
-                "idempotency_key": f"{stem}:reversal",
-            }
-        )
-    if award is not None:
-        rows.append(
-            base
-            | {
-                "entry": "award",
-                "amount": award.amount,
-                "template": award.template,
-                "inputs": award.inputs,
-                "idempotency_key": f"{stem}:award",
-            }
-        )
-    return rows
+    stem = f"{person_id}:{_iso(day)}:{rule}:v{version}:r{revision}"
+    return (
+        person_id, day, rule, version, revision, now,
+        "award", award.amount, award.template, award.inputs, f"{stem}:award",
+    )  # fmt: skip
+
+
+def _reversal(
+    person_id: int, day: date, key: tuple[str, int], revision: int, net: int, now: Any
+) -> tuple[Any, ...]:
+    rule, version = key
+    stem = f"{person_id}:{_iso(day)}:{rule}:v{version}:r{revision}"
+    inputs = {"rule": rule, "version": version, "reversed": net / 100}
+    return (
+        person_id, day, rule, version, revision, now,
+        "reversal", -net, "points.reversal", inputs, f"{stem}:reversal",
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _iso(day: date) -> str:
+    return day.isoformat()
 
 
 def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, dict[str, tuple[int, int]]]:
@@ -202,7 +272,7 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
         select(
             Rollup.subject_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
         ).where(Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days)))
-    )
+    ).all()
     parsed: dict[str, date] = {}
     for subject_id, text, metric, num, den in rows:
         day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))

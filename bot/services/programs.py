@@ -9,7 +9,8 @@ from datetime import date
 from sqlalchemy import Engine, func, insert, select
 
 from bot.clock import Clock
-from bot.program import LoadedProgram, Program, parse_program
+from bot.program import ImprovementRule, LoadedProgram, Program, parse_program
+from bot.scoring.improvement import Window
 from bot.scoring.periods import business_day
 from bot.store.models import ProgramVersion
 
@@ -37,8 +38,18 @@ class ProgramHistory:
 
     @property
     def rule_ids(self) -> frozenset[str]:
-        """Every zone rule id of every version: the ledger rules the scorer owns and may reverse."""
+        """Every points rule id of every version: the ledger rules the scorer owns and may reverse."""
         return frozenset(rule.rule_id for v in self._versions for rule in v.program.points)
+
+    @property
+    def windows(self) -> frozenset[Window]:
+        """The baseline windows of every improvement rule of every version."""
+        return frozenset(
+            rule.improvement.window
+            for v in self._versions
+            for rule in v.program.points
+            if isinstance(rule, ImprovementRule)
+        )
 
 
 def register(engine: Engine, loaded: LoadedProgram, clock: Clock, effective_from: date | None = None) -> int:

@@ -1,6 +1,7 @@
 """What-if: each agent's points, rank and badges in a period under a proposed program, written nowhere.
 
-Zone-rule points are recomputed from the stored rollups under the proposed program; everything else in
+Zone and improvement points are recomputed from the stored rollups under the proposed program (baselines
+from the rollups before each day, under the proposed windows); everything else in
 the ledger (kudos, adjustments) carries over. The result is what a rescore under that program would give.
 Badges compare the current awards earned in the period with what the proposed badges give over the same
 stored days (whole-period badges for periods that end inside it).
@@ -15,10 +16,11 @@ from datetime import date
 from sqlalchemy import Engine, String, cast, func, select
 
 from bot.program import Program
-from bot.scoring.daily_points import day_awards
+from bot.scoring.daily_points import ImprovementSpec, day_awards
 from bot.scoring.periods import Period, window
 from bot.scoring.ranking import competition_ranks
 from bot.services import badges
+from bot.services.baselines import compute_baselines
 from bot.services.points import rule_specs
 from bot.services.programs import ProgramHistory
 from bot.store.models import Person, PointsEntry, Rollup, Subject
@@ -69,17 +71,24 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
             totals[person_id] += int(amount)
             if rule in owned:
                 zone_now[person_id] += int(amount)
-        sums: dict[tuple[int, str], dict[str, tuple[int, int]]] = defaultdict(dict)
+        sums: dict[tuple[int, date], dict[str, tuple[int, int]]] = defaultdict(dict)
+        persons: dict[int, int] = {}
         rollups = connection.execute(
             select(
-                Subject.person_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
+                Subject.id,
+                Subject.person_id,
+                cast(Rollup.business_day, String),
+                Rollup.metric,
+                Rollup.num,
+                Rollup.den,
             )
             .join(Subject, Subject.id == Rollup.subject_id)
             .where(Subject.kind == "agent", Rollup.business_day.between(start, end))
         )
-        for subject_person, day, metric, num, den in rollups:
+        for subject_id, subject_person, day, metric, num, den in rollups:
             if subject_person is not None:
-                sums[(subject_person, day)][metric] = (num, den)
+                persons[subject_id] = subject_person
+                sums[(subject_id, date.fromisoformat(day))][metric] = (num, den)
         held: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
         for item in badges.earned(connection):
             if start <= item.business_day <= end:
@@ -91,11 +100,21 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
             end,
             PROPOSED_VERSION,
         )
-    specs = rule_specs(proposed)
+        specs = rule_specs(proposed)
+        improving = [spec for spec in specs if isinstance(spec, ImprovementSpec)]
+        baselines = compute_baselines(
+            connection,
+            {
+                key: {(spec.metric, spec.window) for spec in improving if spec.metric in day_sums}
+                for key, day_sums in sums.items()
+            }
+            if improving
+            else {},
+        )
     zone_then: dict[int, int] = defaultdict(int)
-    for (person_id, _), day_sums in sums.items():
-        for award in day_awards(specs, day_sums, PROPOSED_VERSION, proposed.daily_cap):
-            zone_then[person_id] += award.amount
+    for key, day_sums in sums.items():
+        for award in day_awards(specs, day_sums, PROPOSED_VERSION, proposed.daily_cap, baselines.get(key)):
+            zone_then[persons[key[0]]] += award.amount
     people = [
         pid
         for pid in names

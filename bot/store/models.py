@@ -182,6 +182,20 @@ class Rollup(Base):
     __table_args__ = (Index("ix_rollups_metric_day", "metric", "business_day"),)
 
 
+class StoredBaseline(Base):
+    """A subject's trailing baseline of a metric as of a business day, kept by the scorer (a cache of sums
+    over rollups: the scorer recomputes it whenever a day in its window is rescored)."""
+
+    __tablename__ = "baselines"
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True)
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(50), primary_key=True)
+    span: Mapped[str] = mapped_column(String(20), primary_key=True)
+    num: Mapped[int] = mapped_column(BigInteger)
+    den: Mapped[int] = mapped_column(BigInteger)
+    days: Mapped[int] = mapped_column(Integer)
+
+
 class ScoreQueue(Base):
     """Business days whose rollups changed and must be rescored; written with the records.
 

@@ -19,6 +19,7 @@ HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head
 
 SECRET = "k7Qm2v9Lr4Xs8Tn3Wd6Yh1Pz"
 UNREACHABLE = "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/db"
+HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def cli(env: dict[str, str], *args: str, code: int = 0) -> str:
