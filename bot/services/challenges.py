@@ -181,7 +181,13 @@ def slug(name: str) -> str:
 
 
 def create(
-    connection: Connection, program: Program, spec: ChallengeSpec, *, by: Creator, now: datetime
+    connection: Connection,
+    program: Program,
+    spec: ChallengeSpec,
+    *,
+    by: Creator,
+    now: datetime,
+    today: date,
 ) -> ChallengeInfo:
     """Validate and store a challenge; raises ChallengeRefused naming what is wrong."""
     key = slug(spec.name)
@@ -189,6 +195,8 @@ def create(
         raise ChallengeRefused("name")
     scope, scope_ref = _scope(connection, program, spec, by)
     _check(spec, scope)
+    if spec.end < today:
+        raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     inserted = connection.execute(
         dialect.insert(Challenge)
@@ -279,7 +287,7 @@ def get(connection: Connection, name: str) -> ChallengeInfo | None:
             (Challenge.key == slug(wanted)) | (func.lower(Challenge.name) == wanted.lower())
         )
     ).first()
-    return ChallengeInfo(*row) if row else None
+    return ChallengeInfo(*tuple(row)) if row else None
 
 
 def listed(connection: Connection, *, statuses: Iterable[str] = ("open",)) -> list[ChallengeInfo]:
@@ -288,7 +296,7 @@ def listed(connection: Connection, *, statuses: Iterable[str] = ("open",)) -> li
         .where(Challenge.status.in_(list(statuses)))
         .order_by(Challenge.start_day, Challenge.key)
     )
-    return [ChallengeInfo(*row) for row in rows]
+    return [ChallengeInfo(*tuple(row)) for row in rows]
 
 
 def autocomplete(connection: Connection, typed: str, *, limit: int = 25) -> list[str]:
@@ -450,7 +458,7 @@ def won_badges(connection: Connection, person_id: int | None = None) -> list[Cha
     if person_id is not None:
         query = query.where(ChallengeResult.person_id == person_id)
     return [
-        ChallengeBadge(int(pid), badge, key, name, min(end_day, closed.date()) if closed else end_day)
+        ChallengeBadge(int(pid), str(badge), key, name, min(end_day, closed.date()) if closed else end_day)
         for pid, badge, key, name, closed, end_day in connection.execute(query)
     ]
 
@@ -663,7 +671,7 @@ def _sums(connection: Connection, person_ids: list[int], metrics: list[str], sta
         .group_by(Subject.person_id, Rollup.metric)
     )
     for pid, metric, num, den in rows:
-        out[int(pid)][metric] = (int(num), int(den))
+        out[int(pid or 0)][metric] = (int(num), int(den))
     return out
 
 
@@ -731,7 +739,8 @@ def _grant(
     for row in rows:
         if row["outcome"] != "won":
             continue
-        person_id, key = row["person_id"], f"challenge:{info.id}:{row['person_id']}"
+        person_id: int = row["person_id"]
+        key = f"challenge:{info.id}:{person_id}"
         inputs = {"challenge": info.key, "name": info.name, "rank": row["rank"], "team": row["team_id"]}
         if row["points"]:
             connection.execute(

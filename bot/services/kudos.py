@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.program import Program
@@ -344,7 +344,7 @@ def get(connection: Connection, kudos_id: int) -> KudosInfo | None:
 
 def recent(connection: Connection, receiver_ids: set[int] | None, start: date, end: date) -> list[KudosInfo]:
     """Kudos given over [start, end] (to these receivers when given), newest first."""
-    condition = Kudos.business_day.between(start, end)
+    condition: ColumnElement[bool] = Kudos.business_day.between(start, end)
     if receiver_ids is not None:
         condition = condition & Kudos.receiver_id.in_(sorted(receiver_ids))
     return _infos(connection, condition)

@@ -296,4 +296,4 @@ def _redemptions(connection: Connection, condition: Any) -> list[RedemptionInfo]
         .where(condition)
         .order_by(Redemption.id.desc())
     )
-    return [RedemptionInfo(*row) for row in rows]
+    return [RedemptionInfo(*tuple(row)) for row in rows]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
+from bot.handlers.commands import adjust, challenge, kudos, leaderboard, me, points, privacy, rewards
 from bot.handlers.commands import help as help_
-from bot.handlers.commands import kudos, leaderboard, me, points, privacy
 from bot.handlers.registry import Registry
 
-MODULES = (leaderboard, points, me, kudos, privacy, help_)
+# Challenges, the rewards store and adjustments (issue 7) come after the first six.
+MODULES: tuple[ModuleType, ...] = (leaderboard, points, me, kudos, privacy, help_, challenge, rewards, adjust)
 
 
 def default_registry(locale: str = "en") -> Registry:
