@@ -150,7 +150,7 @@ def test_points_person_why_and_date() -> None:
         ),
         ("kudos", "@Nobody thanks", ["I don't know anyone called @Nobody", "Nothing was done"]),
         ("kudos", "thanks @Martha", ["thanks", "one or more @people"]),
-        ("kudos", "@Martha", ["Missing some text (reason)", "Usage: /kudos @to [@to …] reason"]),
+        ("kudos", "@Martha", ["Missing some text (reason)", "Usage: /kudos @to [@to …] [private] reason"]),
         ("floorboard", "", ["Missing action (optout, optin, help)"]),
         ("floorboard", "optinn", ["optinn", "action (optout, optin, help)"]),
         ("me", "@Martha", ["I don't understand @Martha", "a period", "Usage: /me [period] [at]"]),
