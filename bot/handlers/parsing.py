@@ -161,7 +161,7 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
             break
         else:
             raise ParseError(_unexpected(spec, token, params[position:], vocab))
-    missing = [p for p in params if p.required and not values.get(p.name)]
+    missing = [p for p in params if p.required and values.get(p.name) in (None, "", ())]
     if missing:
         raise ParseError(
             render("parse.missing", vocab.locale, param=_describe(missing[0], vocab), usage=usage(spec))
