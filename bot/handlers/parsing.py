@@ -6,7 +6,7 @@ left out, so each word goes to the first remaining param whose kind accepts it. 
 `@Martha Jones` is read as the full name when that is exactly someone's display name (see
 `_join_full_names`). A TEXT param takes the rest of the line as typed. Any param may also be given by
 name, `name=value` or `name="two words"`, anywhere before a TEXT param's words (as Discord's named
-options are).
+options are); an optional TEXT param followed by another TEXT param is given by name only.
 """
 
 from __future__ import annotations
@@ -140,6 +140,8 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
             index += 1
             continue
         for offset, param in enumerate(params[position:]):
+            if _named_only(param, params[position + offset + 1 :]):
+                continue
             if param.kind is ParamKind.TEXT:
                 values[param.name] = text[token.start :].strip()
                 index = len(tokens)
@@ -167,6 +169,11 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
             render("parse.missing", vocab.locale, param=_describe(missing[0], vocab), usage=usage(spec))
         )
     return {p.name: values.get(p.name, () if p.kind is ParamKind.PEOPLE else None) for p in params}
+
+
+def _named_only(param: Param, later: tuple[Param, ...]) -> bool:
+    """An optional TEXT param followed by another TEXT param is filled only by name (`reason="…"`)."""
+    return param.kind is ParamKind.TEXT and not param.required and any(p.kind is ParamKind.TEXT for p in later)
 
 
 def _keyed(spec: CommandSpec, token: Token, vocab: Vocabulary) -> tuple[str, Any] | None:
