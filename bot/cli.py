@@ -7,7 +7,19 @@ import logging
 
 import typer
 
-GROUPS = ("database", "feeds", "roster", "boards", "teams", "explain", "scoring", "config", "chat", "server")
+GROUPS = (
+    "database",
+    "feeds",
+    "roster",
+    "boards",
+    "teams",
+    "explain",
+    "scoring",
+    "config",
+    "chat",
+    "server",
+    "store",
+)
 
 
 def build_cli() -> typer.Typer:

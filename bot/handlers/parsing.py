@@ -173,7 +173,9 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
 
 def _named_only(param: Param, later: tuple[Param, ...]) -> bool:
     """An optional TEXT param followed by another TEXT param is filled only by name (`reason="…"`)."""
-    return param.kind is ParamKind.TEXT and not param.required and any(p.kind is ParamKind.TEXT for p in later)
+    return (
+        param.kind is ParamKind.TEXT and not param.required and any(p.kind is ParamKind.TEXT for p in later)
+    )
 
 
 def _keyed(spec: CommandSpec, token: Token, vocab: Vocabulary) -> tuple[str, Any] | None:

@@ -24,8 +24,16 @@ from bot.handlers.context import HandlerContext
 from bot.handlers.contract import DestinationKind, Message
 from bot.services import audit, challenges, wallet
 from bot.settings import load_settings
-from bot.store.models import ChallengeResult, CoinEntry, Person, PointsEntry, Supervision, Team, TeamMembership
 from bot.store.database import upgrade
+from bot.store.models import (
+    ChallengeResult,
+    CoinEntry,
+    Person,
+    PointsEntry,
+    Supervision,
+    Team,
+    TeamMembership,
+)
 from tests.cli_support import cli
 from tests.conftest import shared_file
 from tests.unit.test_handlers_world import text
@@ -59,7 +67,12 @@ def _seconds(value: time) -> int:
 def workbook_sums() -> dict[tuple[str, str, str], list[float]]:
     """(window, metric, agent) -> [sum, count] over answered calls, straight from the cells."""
     sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
-    windows = {"baseline": BASELINE, "february": FEBRUARY, "march": MARCH, "feb-1-15": (FEBRUARY[0], date(2021, 2, 15))}
+    windows = {
+        "baseline": BASELINE,
+        "february": FEBRUARY,
+        "march": MARCH,
+        "feb-1-15": (FEBRUARY[0], date(2021, 2, 15)),
+    }
     workbook = load_workbook(shared_file(XLSX), read_only=True)
     rows = workbook["Sheet1"].iter_rows(values_only=True)
     header = next(rows)
@@ -114,7 +127,12 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboar
             connection.execute(
                 insert(TeamMembership),
                 [
-                    {"person_id": ids[name], "team_id": team, "valid_from": date(2021, 1, 1), "valid_to": None}
+                    {
+                        "person_id": ids[name],
+                        "team_id": team,
+                        "valid_from": date(2021, 1, 1),
+                        "valid_to": None,
+                    }
                     for name in members
                 ],
             )
@@ -129,7 +147,7 @@ def say(app: Floorboard, name: str, line: str) -> list[Message]:
 
 
 SPRINT = (
-    '/challenge create talk_time improvement 5 2021-02-01 2021-02-28 opt-in gate=csat gate_min=3.34 '
+    "/challenge create talk_time improvement 5 2021-02-01 2021-02-28 opt-in gate=csat gate_min=3.34 "
     'points=30 coins=5 badge "Talk time sprint"'
 )
 CUP = "/challenge create fcr type=team top 1 2021-03-01 2021-03-31 east west points=50 coins=10 badge FCR cup"
@@ -150,7 +168,10 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
         "Reward: 30 pts, 5 coins, the challenge-won badge.\nTrack it with /challenge status Talk time sprint."
     )
     [cup] = say(app, SUPERVISOR, CUP)
-    assert "FCR cup: team challenge on FCR, finish in the top 1, 2021-03-01 to 2021-03-31; team east, west" in text(cup)
+    assert (
+        "FCR cup: team challenge on FCR, finish in the top 1, 2021-03-01 to 2021-03-31; team east, west"
+        in text(cup)
+    )
     for agent in (*EAST, *WEST):
         [joined] = say(app, agent, "/challenge join talk time sprint")
         assert text(joined).startswith("You joined Talk time sprint.")
@@ -245,8 +266,15 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
     assert sorted(coins) == sorted([("Dan", 500)] + [(a, 1000) for a in WEST])
     assert badges == {(ids["Dan"], "talk-time-sprint")} | {(ids[a], "fcr-cup") for a in WEST}
     assert results_count == 16
-    assert actions == ["challenge.create", "challenge.create", *["challenge.join"] * 8, "challenge.end", "challenge.end"]
-    assert challenges.wins(app.engine.connect(), ids["Jim"]) == 1
+    assert actions == [
+        "challenge.create",
+        "challenge.create",
+        *["challenge.join"] * 8,
+        "challenge.end",
+        "challenge.end",
+    ]
+    with app.engine.connect() as connection:
+        assert challenges.wins(connection, ids["Jim"]) == 1
 
 
 def test_wallet_credits_challenge_coins_on_top_of_coins_from_points(
@@ -255,7 +283,8 @@ def test_wallet_credits_challenge_coins_on_top_of_coins_from_points(
     app, clock, ids = season
     with app.engine.begin() as connection:
         points = int(
-            connection.scalar(select(func.sum(PointsEntry.amount)).where(PointsEntry.person_id == ids["Dan"])) or 0
+            connection.scalar(select(func.sum(PointsEntry.amount)).where(PointsEntry.person_id == ids["Dan"]))
+            or 0
         )
         seen = wallet.wallet(connection, app.program, ids["Dan"], now=clock())
         extra = int(

@@ -39,8 +39,14 @@ def _app(url: str, tmp_path: Path) -> Floorboard:
 def _give_coins(app: Floorboard, person_id: int, coins: int, key: str) -> None:
     with app.engine.begin() as connection:
         wallet.credit(
-            connection, person_id, coins * 100, kind="challenge", key=key, template="coins.challenge",
-            inputs={}, now=NOW,
+            connection,
+            person_id,
+            coins * 100,
+            kind="challenge",
+            key=key,
+            template="coins.challenge",
+            inputs={},
+            now=NOW,
         )
 
 
@@ -68,7 +74,9 @@ def _race(count: int, action: Callable[[int], str]) -> list[str]:
 def _redeem(app: Floorboard, person_id: int, item: str, key: str) -> str:
     try:
         with app.engine.begin() as connection:
-            rewards.redeem(connection, app.program, person_id=person_id, item_key=item, delivery_key=key, now=NOW)
+            rewards.redeem(
+                connection, app.program, person_id=person_id, item_key=item, delivery_key=key, now=NOW
+            )
         return "ok"
     except rewards.RewardRefused as refused:
         return refused.code
@@ -96,7 +104,9 @@ def test_racing_for_the_last_coins_never_overdraws(postgres_url: str, tmp_path: 
 def test_racing_for_the_last_item_never_oversells(postgres_url: str, tmp_path: Path) -> None:
     app = _app(postgres_url, tmp_path)
     ids = seed(app)
-    agents = [ids[name] for name in ("Martha Jones", "Jim Park", "Ann Lee", "Ben Cole", "Cara Diaz", "Dan Fox")]
+    agents = [
+        ids[name] for name in ("Martha Jones", "Jim Park", "Ann Lee", "Ben Cole", "Cara Diaz", "Dan Fox")
+    ]
     for person in agents:
         _give_coins(app, person, 100, f"grant:{person}")
     outcomes = _race(len(agents), lambda i: _redeem(app, agents[i], "day-off", f"race:{i}"))
@@ -122,7 +132,9 @@ def test_the_database_itself_refuses_a_negative_wallet_or_stock(database_url: st
     app.close()
 
 
-def test_a_reversal_after_spending_shows_as_debt_and_is_paid_off_first(database_url: str, tmp_path: Path) -> None:
+def test_a_reversal_after_spending_shows_as_debt_and_is_paid_off_first(
+    database_url: str, tmp_path: Path
+) -> None:
     app = _app(database_url, tmp_path)
     ids = seed(app, {"Jim Park": [5]})
     jim = ids["Jim Park"]
@@ -130,7 +142,9 @@ def test_a_reversal_after_spending_shows_as_debt_and_is_paid_off_first(database_
     _give_coins(app, jim, 10, "grant")
     assert _redeem(app, jim, "mug", "buy") == "ok"
     with app.engine.begin() as connection:
-        wallet.credit(connection, jim, -(start + 700), kind="revoke", key="take-back", template="t", inputs={}, now=NOW)
+        wallet.credit(
+            connection, jim, -(start + 700), kind="revoke", key="take-back", template="t", inputs={}, now=NOW
+        )
     assert _wallet(app, jim) == wallet.Wallet(0, 700)  # shown as -7.00 coins
     assert _redeem(app, jim, "mug", "again") == "coins"
     _give_coins(app, jim, 10, "more")

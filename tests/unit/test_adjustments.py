@@ -16,16 +16,26 @@ from tests.unit.test_handlers_world import ADMIN, DAY, SUPERVISOR, say, seed, te
 def test_a_supervisor_adjusts_an_agent_of_their_team(any_app: Floorboard) -> None:
     ids = seed(any_app)
     jim = ids["Jim Park"]
-    replies = say(any_app, SUPERVISOR, "/adjust @Jim -2.5 duplicate survey credited <!channel>", delivery_id="d1")
+    replies = say(
+        any_app, SUPERVISOR, "/adjust @Jim -2.5 duplicate survey credited <!channel>", delivery_id="d1"
+    )
     assert [m.destination.kind for m in replies] == [DestinationKind.CALLER, DestinationKind.DM]
     assert text(replies[0]) == "-2.50 pts for @Jim Park, by @Sam Reed: duplicate survey credited <!channel>"
     assert UserText("duplicate survey credited <!channel>") in replies[1].segments
-    [replayed] = say(any_app, SUPERVISOR, "/adjust @Jim -2.5 duplicate survey credited <!channel>", delivery_id="d1")
+    [replayed] = say(
+        any_app, SUPERVISOR, "/adjust @Jim -2.5 duplicate survey credited <!channel>", delivery_id="d1"
+    )
     assert text(replayed) == "Already done: this /adjust request was handled before, so nothing changed."
     say(any_app, ADMIN, '/adjust @"Cara Diaz" +10 covered the late shift')
     with any_app.engine.connect() as connection:
         rows = connection.execute(
-            select(PointsEntry.person_id, PointsEntry.entry, PointsEntry.amount, PointsEntry.inputs, PointsEntry.created_at)
+            select(
+                PointsEntry.person_id,
+                PointsEntry.entry,
+                PointsEntry.amount,
+                PointsEntry.inputs,
+                PointsEntry.created_at,
+            )
             .where(PointsEntry.rule == "adjustment")
             .order_by(PointsEntry.id)
         ).all()
@@ -34,9 +44,15 @@ def test_a_supervisor_adjusts_an_agent_of_their_team(any_app: Floorboard) -> Non
         (jim, "reversal", -250),
         (ids["Cara Diaz"], "award", 1000),
     ]
-    assert rows[0].inputs["by"] == ids[SUPERVISOR] and rows[0].inputs["reason"] == "duplicate survey credited <!channel>"
+    assert (
+        rows[0].inputs["by"] == ids[SUPERVISOR]
+        and rows[0].inputs["reason"] == "duplicate survey credited <!channel>"
+    )
     assert rows[0].created_at.replace(tzinfo=None) == fixed_clock().replace(tzinfo=None)
-    assert [(line.actor, line.action, line.target, line.details["amount"], line.details["reason"]) for line in lines] == [
+    assert [
+        (line.actor, line.action, line.target, line.details["amount"], line.details["reason"])
+        for line in lines
+    ] == [
         (SUPERVISOR, "points.adjust", f"person:{jim}", -250, "duplicate survey credited <!channel>"),
         (ADMIN, "points.adjust", f"person:{ids['Cara Diaz']}", 1000, "covered the late shift"),
     ]

@@ -37,7 +37,9 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
     [bare] = say(any_app, "Jim Park", "/challenge")
     assert text(bare).startswith("/challenge needs one of: cancel|create|end|join|list|status.")
     [created] = say(any_app, SUPERVISOR, CSAT_TODAY)
-    assert text(created).startswith("Blue five stars: individual challenge on CSAT, reach 4.75, 2021-04-01 to 2021-04-07; team blue")
+    assert text(created).startswith(
+        "Blue five stars: individual challenge on CSAT, reach 4.75, 2021-04-01 to 2021-04-07; team blue"
+    )
     [listed] = say(any_app, "Jim Park", "/challenge list")
     assert "Blue five stars" in text(listed)
     with any_app.engine.connect() as connection:
@@ -63,14 +65,38 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('/challenge create csat absolute 4 2021-04-01 2021-04-07 "No one"', "Say who takes part with exactly one of"),
-        ('/challenge create csat absolute 4 2021-04-01 2021-04-07 red "Not mine"', "You do not supervise team red"),
-        ('/challenge create csat top 1.5 2021-04-01 2021-04-07 blue "Half"', "A top goal needs a whole number"),
-        ('/challenge create csat absolute 4 2021-04-07 2021-04-01 blue "Backwards"', "The window ends (2021-04-01) before"),
-        ('/challenge create csat absolute 4 2021-03-01 2021-03-31 blue "Old"', "The window ended on 2021-03-31"),
-        ("/challenge create csat type=team absolute 4 2021-04-01 2021-04-07 @Jim @Ann Teams", "A team challenge is between teams"),
-        ("/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-07 @Jim H2H", "Head-to-head is between exactly two"),
-        ('/challenge create aht absolute 300 2021-04-01 2021-04-07 blue gate_min=4 "No gate"', "gate_min and gate_max need gate="),
+        (
+            '/challenge create csat absolute 4 2021-04-01 2021-04-07 "No one"',
+            "Say who takes part with exactly one of",
+        ),
+        (
+            '/challenge create csat absolute 4 2021-04-01 2021-04-07 red "Not mine"',
+            "You do not supervise team red",
+        ),
+        (
+            '/challenge create csat top 1.5 2021-04-01 2021-04-07 blue "Half"',
+            "A top goal needs a whole number",
+        ),
+        (
+            '/challenge create csat absolute 4 2021-04-07 2021-04-01 blue "Backwards"',
+            "The window ends (2021-04-01) before",
+        ),
+        (
+            '/challenge create csat absolute 4 2021-03-01 2021-03-31 blue "Old"',
+            "The window ended on 2021-03-31",
+        ),
+        (
+            "/challenge create csat type=team absolute 4 2021-04-01 2021-04-07 @Jim @Ann Teams",
+            "A team challenge is between teams",
+        ),
+        (
+            "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-07 @Jim H2H",
+            "Head-to-head is between exactly two",
+        ),
+        (
+            '/challenge create aht absolute 300 2021-04-01 2021-04-07 blue gate_min=4 "No gate"',
+            "gate_min and gate_max need gate=",
+        ),
         ("/challenge create csat absolute x 2021-04-01 2021-04-07 blue Bad", "I don't understand x here"),
     ],
 )
@@ -84,9 +110,13 @@ def test_create_refusals_write_nothing(app: Floorboard, line: str, expected: str
 
 def test_head_to_head_cancel_and_audit(app: Floorboard) -> None:
     ids = seed(app)
-    [created] = say(app, ADMIN, "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann Duel")
+    [created] = say(
+        app, ADMIN, "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann Duel"
+    )
     assert "head-to-head challenge on CSAT, finish in the top 1" in text(created)
-    [taken] = say(app, ADMIN, "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann duel")
+    [taken] = say(
+        app, ADMIN, "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann duel"
+    )
     assert text(taken) == "There is already a challenge called duel; pick another name. Nothing was created."
     [not_yours] = say(app, SUPERVISOR, "/challenge cancel Duel")
     assert text(not_yours).startswith("You can only end or cancel challenges you created")
@@ -100,7 +130,10 @@ def test_head_to_head_cancel_and_audit(app: Floorboard) -> None:
     with app.engine.connect() as connection:
         lines = audit.entries(connection, action_prefix="challenge.")
         assert connection.scalar(select(func.count()).select_from(ChallengeResult)) == 0
-    assert [(line.action, line.actor) for line in lines] == [("challenge.create", ADMIN), ("challenge.cancel", ADMIN)]
+    assert [(line.action, line.actor) for line in lines] == [
+        ("challenge.create", ADMIN),
+        ("challenge.cancel", ADMIN),
+    ]
     assert lines[0].details["agents"] == [ids["Jim Park"], ids["Ann Lee"]]
     assert lines[1].details == {"reason": "wrong metric @here"}
 
@@ -110,7 +143,11 @@ def test_two_racing_ends_grant_rewards_once(postgres_url: str) -> None:
 
     app = make_app(postgres_url)
     ids = seed(app)
-    say(app, SUPERVISOR, '/challenge create csat top 2 2021-04-01 2021-04-01 blue points=10 coins=3 badge "Race"')
+    say(
+        app,
+        SUPERVISOR,
+        '/challenge create csat top 2 2021-04-01 2021-04-01 blue points=10 coins=3 badge "Race"',
+    )
     barrier = threading.Barrier(4)
     replies: list[str] = []
 
@@ -126,7 +163,9 @@ def test_two_racing_ends_grant_rewards_once(postgres_url: str) -> None:
     assert sum(reply.startswith("Winners: Martha Jones, Jim Park.") for reply in replies) == 1
     assert sorted(replies)[:3] == ["Race is already ended; nothing was changed."] * 3
     with app.engine.connect() as connection:
-        points = connection.execute(select(PointsEntry.person_id).where(PointsEntry.rule == "challenge")).all()
+        points = connection.execute(
+            select(PointsEntry.person_id).where(PointsEntry.rule == "challenge")
+        ).all()
         badges = challenges.won_badges(connection)
     assert sorted(p for (p,) in points) == sorted([ids["Martha Jones"], ids["Jim Park"]])
     assert sorted((b.person_id, b.badge) for b in badges) == sorted(

@@ -81,7 +81,9 @@ def test_weekly_allowance_counts_every_recipient_across_the_week(sqlite_url: str
     app = _app(sqlite_url, tmp_path)
     ids = seed(app)
     martha = ids["Martha Jones"]
-    others = [ids[n] for n in ("Jim Park", "Ann Lee", "Ben Cole", "Cara Diaz", "Dan Fox", "Eve Gray", "Finn Hart")]
+    others = [
+        ids[n] for n in ("Jim Park", "Ann Lee", "Ben Cole", "Cara Diaz", "Dan Fox", "Eve Gray", "Finn Hart")
+    ]
     monday = date(2021, 3, 29)  # the week of the fixed clock's Thursday 2021-04-01
     _give(app, martha, tuple(others[:4]), monday, "mon")
     _give(app, martha, tuple(others[4:7]), monday + timedelta(days=1), "tue")
@@ -106,7 +108,9 @@ def test_bots_neither_give_nor_receive(sqlite_url: str, tmp_path: Path) -> None:
     app.close()
 
 
-def test_private_kudos_post_nothing_to_channels_and_pay_points_and_coins(database_url: str, tmp_path: Path) -> None:
+def test_private_kudos_post_nothing_to_channels_and_pay_points_and_coins(
+    database_url: str, tmp_path: Path
+) -> None:
     app = _app(database_url, tmp_path)
     ids = seed(app)
     jim = ids["Jim Park"]
@@ -118,7 +122,9 @@ def test_private_kudos_post_nothing_to_channels_and_pay_points_and_coins(databas
     assert not any(isinstance(s, Text) and "<!here>" in s.text for m in replies for s in m.segments)
     with app.engine.connect() as connection:
         row = connection.execute(select(Kudos.private, Kudos.value_tag)).one()
-        coins = connection.execute(select(CoinEntry.amount, CoinEntry.kind).where(CoinEntry.kind == "kudos")).all()
+        coins = connection.execute(
+            select(CoinEntry.amount, CoinEntry.kind).where(CoinEntry.kind == "kudos")
+        ).all()
     assert tuple(row) == (True, "empathy")
     assert [tuple(c) for c in coins] == [(200, "kudos")]
     # 5 kudos points make 0.50 coins at the default 0.1 per point, plus the policy's 2 coins
@@ -157,16 +163,21 @@ def test_supervisor_revokes_with_reversal_entries_never_a_deletion(database_url:
             .order_by(PointsEntry.id)
         ).all()
         coin_rows = connection.execute(
-            select(CoinEntry.kind, CoinEntry.amount).where(CoinEntry.person_id == jim, CoinEntry.kind != "earned")
+            select(CoinEntry.kind, CoinEntry.amount).where(
+                CoinEntry.person_id == jim, CoinEntry.kind != "earned"
+            )
         ).all()
         [line] = audit.entries(connection, action_prefix="kudos.")
-    assert [tuple(e) for e in entries] == [("award", 500, "points.kudos"), ("reversal", -500, "points.kudos_revoked")]
+    assert [tuple(e) for e in entries] == [
+        ("award", 500, "points.kudos"),
+        ("reversal", -500, "points.kudos_revoked"),
+    ]
     assert sorted(tuple(c) for c in coin_rows) == [("kudos", 200), ("revoke", -200)]
     assert (line.actor, line.action, line.target) == (SUPERVISOR, "kudos.revoke", f"kudos:{kudos_id}")
     assert line.details["reason"] == "swapped kudos for a bet @everyone"
     assert _wallet(app, jim).balance == before.balance - 200 - 50
     [why] = say(app, "Jim Park", "/points why")
-    assert "kudos #%d revoked by Sam Reed: swapped kudos for a bet @everyone: -5 pts" % kudos_id in text(why)
+    assert f"kudos #{kudos_id} revoked by Sam Reed: swapped kudos for a bet @everyone: -5 pts" in text(why)
     # the allowance is given back: a revoked kudos no longer counts
     with app.engine.connect() as connection:
         assert kudos.used_on(connection, ids["Martha Jones"], DAY) == 0

@@ -16,7 +16,12 @@ def _ranks(result: list) -> dict[int, tuple[int | None, str, bool]]:
 def test_top_n_includes_everyone_tied_at_the_last_place() -> None:
     entrants = [Entrant(1, 0.91, 50), Entrant(2, 0.88, 50), Entrant(3, 0.88, 50), Entrant(4, 0.80, 50)]
     result = standings(entrants, Rules("higher", "top", 2, 10))
-    assert _ranks(result) == {1: (1, "ranked", True), 2: (2, "ranked", True), 3: (2, "ranked", True), 4: (4, "ranked", False)}
+    assert _ranks(result) == {
+        1: (1, "ranked", True),
+        2: (2, "ranked", True),
+        3: (2, "ranked", True),
+        4: (4, "ranked", False),
+    }
 
 
 def test_lower_is_better_ranks_ascending_and_absolute_goal_is_a_ceiling() -> None:
