@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, exists, func, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.program import Program
@@ -30,6 +30,7 @@ from bot.store.models import (
     PointsEntry,
     Rollup,
     Subject,
+    TeamMembership,
 )
 
 POINTS = "points"
@@ -569,32 +570,33 @@ def _entrants(
     groups = _groups(connection, program, info, start, through)
     everyone = sorted({pid for members in groups.values() for pid in members})
     metrics = [m for m in (info.metric, info.gate_metric) if m is not None and m != POINTS]
-    window_sums = _sums(connection, everyone, metrics, start, through)
-    if info.metric == POINTS:
-        for pid, total in _points(connection, everyone, start, through).items():
-            window_sums[pid][POINTS] = (total, 1)
-    baseline: Sums = {}
     base_start = start - timedelta(days=info.baseline_days)
     base_end = start - timedelta(days=1)
-    if info.goal == "improvement":
-        if info.metric == POINTS:
-            baseline = defaultdict(dict)
-            for pid, total in _points(connection, everyone, base_start, base_end).items():
-                baseline[pid][POINTS] = (total, 1)
-        else:
-            baseline = _sums(connection, everyone, [info.metric], base_start, base_end)
+    improvement = info.goal == "improvement"
+
+    def figures(members: list[int], team_id: int | None) -> tuple[Sums, Sums]:
+        window = _figures(connection, info, members, metrics, start, through, team_id)
+        baseline = (
+            _figures(connection, info, members, [info.metric], base_start, base_end, team_id)
+            if improvement
+            else {}
+        )
+        return window, baseline
+
+    shared = figures(everyone, None) if not info.by_team else ({}, {})
     names = people.names(connection, set(everyone))
     teams = _team_names(connection, info) if info.by_team else {}
     window_days = (through - start).days + 1
     entrants: list[arithmetic.Entrant] = []
     namer: Namer = {}
     for key, members in groups.items():
+        # a team counts each member's days in the team only, so a move mid-window splits them right
+        window_sums, baseline = figures(sorted(members), key) if info.by_team else shared
         pooled = _pool(window_sums, members)
         value, samples = _value(info.metric, pooled.get(info.metric))
         base_value = None
-        if baseline:
-            base_pooled = _pool(baseline, members)
-            base_value, _ = _value(info.metric, base_pooled.get(info.metric))
+        if improvement:
+            base_value, _ = _value(info.metric, _pool(baseline, members).get(info.metric))
             if base_value is not None and _is_total(info.metric):
                 base_value = base_value / info.baseline_days * window_days
         gate_value, gate_samples = (
@@ -606,6 +608,22 @@ def _entrants(
         else:
             namer[key] = _person_line(names.get(key, str(key)))
     return entrants, namer
+
+
+def _figures(
+    connection: Connection,
+    info: ChallengeInfo,
+    members: list[int],
+    metrics: list[str],
+    start: date,
+    end: date,
+    team_id: int | None,
+) -> Sums:
+    sums = _sums(connection, members, [m for m in metrics if m != POINTS], start, end, team_id)
+    if info.metric == POINTS:
+        for pid, total in _points(connection, members, start, end, team_id).items():
+            sums[pid][POINTS] = (total, 1)
+    return sums
 
 
 def _team_line(name: str, team_id: int, members: tuple[int, ...]) -> Any:
@@ -656,7 +674,26 @@ def _team_names(connection: Connection, info: ChallengeInfo) -> dict[int, str]:
     return out
 
 
-def _sums(connection: Connection, person_ids: list[int], metrics: list[str], start: date, end: date) -> Sums:
+def _in_team(team_id: int | None, person: Any, day: Any) -> ColumnElement[bool]:
+    """The row's person belonged to the team on the row's business day (always true without a team)."""
+    if team_id is None:
+        return true()
+    return exists().where(
+        TeamMembership.person_id == person,
+        TeamMembership.team_id == team_id,
+        TeamMembership.valid_from <= day,
+        or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > day),
+    )
+
+
+def _sums(
+    connection: Connection,
+    person_ids: list[int],
+    metrics: list[str],
+    start: date,
+    end: date,
+    team_id: int | None = None,
+) -> Sums:
     out: Sums = defaultdict(dict)
     if not person_ids or not metrics:
         return out
@@ -667,6 +704,7 @@ def _sums(connection: Connection, person_ids: list[int], metrics: list[str], sta
             Subject.person_id.in_(person_ids),
             Rollup.metric.in_(metrics),
             Rollup.business_day.between(start, end),
+            _in_team(team_id, Subject.person_id, Rollup.business_day),
         )
         .group_by(Subject.person_id, Rollup.metric)
     )
@@ -675,7 +713,9 @@ def _sums(connection: Connection, person_ids: list[int], metrics: list[str], sta
     return out
 
 
-def _points(connection: Connection, person_ids: list[int], start: date, end: date) -> dict[int, int]:
+def _points(
+    connection: Connection, person_ids: list[int], start: date, end: date, team_id: int | None = None
+) -> dict[int, int]:
     """Net points (hundredths) per person over the days, challenge rewards left out."""
     totals = {pid: 0 for pid in person_ids}
     if not person_ids:
@@ -686,6 +726,7 @@ def _points(connection: Connection, person_ids: list[int], start: date, end: dat
             PointsEntry.person_id.in_(person_ids),
             PointsEntry.business_day.between(start, end),
             PointsEntry.rule != RULE,
+            _in_team(team_id, PointsEntry.person_id, PointsEntry.business_day),
         )
         .group_by(PointsEntry.person_id)
     )

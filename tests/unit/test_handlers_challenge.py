@@ -4,6 +4,7 @@ visibility, cancel, autocomplete, and rewards granted exactly once even when two
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,17 @@ from bot.handlers.commands.challenge import AUTOCOMPLETE, autocomplete_challenge
 from bot.handlers.contract import DestinationKind, ParamKind
 from bot.services import audit, challenges
 from bot.store.models import Challenge, ChallengeResult, PointsEntry
-from tests.unit.test_handlers_world import ADMIN, RATINGS, SUPERVISOR, mean, say, seed, text
+from tests.unit.test_handlers_world import (
+    ADMIN,
+    DAY,
+    RATINGS,
+    SUPERVISOR,
+    mean,
+    ratings_records,
+    say,
+    seed,
+    text,
+)
 
 CSAT_TODAY = '/challenge create csat absolute 4.75 2021-04-01 2021-04-07 blue points=20 "Blue five stars"'
 
@@ -173,3 +184,35 @@ def test_two_racing_ends_grant_rewards_once(postgres_url: str) -> None:
     )
     assert RATINGS["Martha Jones"] > RATINGS["Jim Park"]
     app.close()
+
+
+def test_a_team_counts_each_members_days_in_the_team_only(app: Floorboard) -> None:
+    """Eve Gray moved from Blue to Red on 2021-03-15: her March 10 calls count for Blue, the rest for Red."""
+    extra = {"Eve Gray": [1, 1]}
+    app.ingest(
+        [ratings_records(extra, day=date(2021, 3, 10), prefix="early")],
+        source="test",
+        origin="test",
+        create_unknown=True,
+    )
+    app.ingest(
+        [ratings_records({"Eve Gray": [2, 2, 2]}, day=date(2021, 3, 20), prefix="late")],
+        source="test",
+        origin="test",
+        create_unknown=True,
+    )
+    seed(app)
+    say(app, ADMIN, "/challenge create csat type=team top 1 2021-03-10 2021-04-01 blue red Moves")
+    blue = [r for n in ("Martha Jones", "Jim Park", "Ann Lee", "Ben Cole") for r in RATINGS[n]] + [1, 1]
+    red = [r for n in ("Cara Diaz", "Dan Fox", "Finn Hart", "Eve Gray") for r in RATINGS[n]] + [2, 2, 2]
+    with app.engine.connect() as connection:
+        info = challenges.get(connection, "Moves")
+        assert info is not None
+        lines = {
+            line.name: line.standing
+            for line in challenges.progress(connection, app.program, info, today=DAY).lines
+        }
+    assert lines["Blue"].value == pytest.approx(sum(blue) / len(blue), abs=1e-12)
+    assert lines["Blue"].samples == len(blue)
+    assert lines["Red"].value == pytest.approx(sum(red) / len(red), abs=1e-12)
+    assert lines["Red"].samples == len(red)
