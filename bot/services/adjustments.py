@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.services import audit
 from bot.store.models import PointsEntry
+from bot.store.upsert import conflict_insert
 
 RULE = "adjustment"
 TEMPLATE = "points.adjustment"
@@ -38,9 +38,8 @@ def adjust(
     An addition is an award row, a removal a reversal row: the ledger stays append-only either way, and
     the row's inputs carry who made it and why, so `/points why` can say so.
     """
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     inserted = connection.execute(
-        dialect.insert(PointsEntry)
+        conflict_insert(connection, PointsEntry)
         .values(
             person_id=adjustment.person_id,
             business_day=day,

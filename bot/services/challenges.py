@@ -15,13 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, exists, func, insert, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.program import Program
 from bot.scoring import challenges as arithmetic
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
 from bot.scoring.zones import hundredths
 from bot.services import audit, leagues, people, wallet
+from bot.services.refusals import Refused
 from bot.store.models import (
     Challenge,
     ChallengeParticipant,
@@ -32,6 +32,7 @@ from bot.store.models import (
     Subject,
     TeamMembership,
 )
+from bot.store.upsert import conflict_insert
 
 POINTS = "points"
 RULE = "challenge"
@@ -40,13 +41,8 @@ GOALS = ("absolute", "improvement", "top")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-class ChallengeRefused(ValueError):
+class ChallengeRefused(Refused):
     """Nothing was written; `code` is a catalogue id suffix under challenge.refused, `inputs` its details."""
-
-    def __init__(self, code: str, **inputs: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.inputs = inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +194,8 @@ def create(
     _check(spec, scope)
     if spec.end < today:
         raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     inserted = connection.execute(
-        dialect.insert(Challenge)
+        conflict_insert(connection, Challenge)
         .values(
             key=key,
             name=spec.name.strip(),
@@ -260,9 +255,8 @@ def join(
         raise ChallengeRefused("not_opt_in", name=info.name)
     if today > info.end_day:
         raise ChallengeRefused("over", name=info.name, end=info.end_day.isoformat())
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     inserted = connection.execute(
-        dialect.insert(ChallengeParticipant)
+        conflict_insert(connection, ChallengeParticipant)
         .values(challenge_id=info.id, person_id=person_id, joined_at=now)
         .on_conflict_do_nothing()
         .returning(ChallengeParticipant.person_id)
@@ -377,9 +371,8 @@ def end(
                     "created_at": now,
                 }
             )
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     if rows:
-        connection.execute(dialect.insert(ChallengeResult).on_conflict_do_nothing(), rows)
+        connection.execute(conflict_insert(connection, ChallengeResult).on_conflict_do_nothing(), rows)
     _grant(connection, info, rows, day=day, now=now, program_version=program_version)
     audit.record(
         connection,
@@ -776,7 +769,6 @@ def _grant(
     now: datetime,
     program_version: int,
 ) -> None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     for row in rows:
         if row["outcome"] != "won":
             continue
@@ -785,7 +777,7 @@ def _grant(
         inputs = {"challenge": info.key, "name": info.name, "rank": row["rank"], "team": row["team_id"]}
         if row["points"]:
             connection.execute(
-                dialect.insert(PointsEntry)
+                conflict_insert(connection, PointsEntry)
                 .values(
                     person_id=person_id,
                     business_day=day,

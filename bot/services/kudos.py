@@ -16,6 +16,7 @@ from bot.program import Program
 from bot.scoring.periods import Period, window
 from bot.scoring.zones import hundredths
 from bot.services import audit, people, wallet
+from bot.services.refusals import Refused
 from bot.store.models import CoinEntry, Kudos, Person, PointsEntry
 
 RULE = "kudos"
@@ -24,13 +25,8 @@ TEMPLATE = "points.kudos"
 MAX_REASON = 500
 
 
-class KudosRefused(ValueError):
+class KudosRefused(Refused):
     """Nothing was written; `code` names the refusing rule (a catalogue id suffix), `inputs` its details."""
-
-    def __init__(self, code: str, **inputs: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.inputs = inputs
 
 
 @dataclass(frozen=True, slots=True)

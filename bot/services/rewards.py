@@ -13,22 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.program import Program
 from bot.scoring.zones import hundredths
 from bot.services import audit, wallet
+from bot.services.refusals import Refused
 from bot.store.models import Redemption, RewardItem
+from bot.store.upsert import conflict_insert
 
 
-class RewardRefused(ValueError):
+class RewardRefused(Refused):
     """Nothing changed; `code` is a catalogue id suffix under rewards.refused, `inputs` its details."""
-
-    def __init__(self, code: str, **inputs: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.inputs = inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +93,8 @@ def upsert_item(
     connection: Connection, *, key: str, name: str, price: int, stock: int | None, now: datetime
 ) -> bool:
     """Add an item, or update an existing one's name and price (its stock is left alone); True if new."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     inserted = connection.execute(
-        dialect.insert(RewardItem)
+        conflict_insert(connection, RewardItem)
         .values(key=key, name=name, price=price, stock=stock, active=True, created_at=now)
         .on_conflict_do_nothing()
         .returning(RewardItem.id)
@@ -162,9 +157,8 @@ def redeem(
                 )
         except IntegrityError:
             raise RewardRefused("out_of_stock", item=item.name) from None
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     redemption_id = connection.execute(
-        dialect.insert(Redemption)
+        conflict_insert(connection, Redemption)
         .values(
             person_id=person_id,
             item_id=item.id,

@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.program import Program
 from bot.scoring.progression import coins_earned
 from bot.store.models import CoinEntry, CoinWallet, PointsEntry
+from bot.store.upsert import conflict_insert
 
 CreditKind = Literal["earned", "challenge", "kudos", "refund", "revoke"]
 
@@ -134,9 +134,8 @@ def ledger_sum(connection: Connection, person_id: int) -> int:
 
 def _lock(connection: Connection, person_id: int) -> None:
     """Create the wallet row if needed and lock it for the transaction (SQLite has one writer anyway)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(
-        dialect.insert(CoinWallet)
+        conflict_insert(connection, CoinWallet)
         .values(person_id=person_id, available=0, debt=0, earned_synced=0, revision=0)
         .on_conflict_do_nothing()
     )
@@ -202,9 +201,8 @@ def _write_entry(
     inputs: dict[str, Any],
     now: datetime,
 ) -> bool:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     inserted = connection.execute(
-        dialect.insert(CoinEntry)
+        conflict_insert(connection, CoinEntry)
         .values(
             person_id=person_id,
             amount=amount,
