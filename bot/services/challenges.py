@@ -504,6 +504,12 @@ def _scope(
             raise ChallengeRefused("unknown_league", league=spec.league, leagues=", ".join(known) or "none")
         return "league", [spec.league]
     if spec.agents:
+        if not by.admin:
+            theirs = people.members_of(connection, by.supervised_team_ids, spec.start, spec.end)
+            others = sorted(set(spec.agents) - theirs)
+            if others:
+                names = people.names(connection, set(others))
+                raise ChallengeRefused("not_your_agent", name=", ".join(names[pid] for pid in others))
         return "agents", []
     return "opt-in", []
 

@@ -109,6 +109,10 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
             "gate_min and gate_max need gate=",
         ),
         ("/challenge create csat absolute x 2021-04-01 2021-04-07 blue Bad", "I don't understand x here"),
+        (
+            "/challenge create csat top 1 2021-04-01 2021-04-07 @Jim @Cara Mixed",
+            "Cara Diaz is not in a team you",
+        ),
     ],
 )
 def test_create_refusals_write_nothing(app: Floorboard, line: str, expected: str) -> None:
@@ -216,3 +220,42 @@ def test_a_team_counts_each_members_days_in_the_team_only(app: Floorboard) -> No
     assert lines["Blue"].samples == len(blue)
     assert lines["Red"].value == pytest.approx(sum(red) / len(red), abs=1e-12)
     assert lines["Red"].samples == len(red)
+
+
+def zone(value: float) -> float:
+    """csat-day of the default program, by hand: 0 at 3.5, 10 at 4.2, 20 at 4.8, linear between."""
+    if value >= 4.8:
+        return 20.0
+    if value >= 4.2:
+        return 10 + (value - 4.2) / 0.6 * 10
+    return max(0.0, (value - 3.5) / 0.7 * 10)
+
+
+def test_a_points_challenge_shares_the_top_between_ties(app: Floorboard) -> None:
+    ids = seed(app)
+    agents = ("Martha Jones", "Jim Park", "Ann Lee", "Ben Cole")
+    say(
+        app,
+        SUPERVISOR,
+        '/challenge create points top 2 2021-04-01 2021-04-01 @Martha @Jim @Ann @Ben "Points dash"',
+    )
+    # each agent's day: csat-day on the mean of 10 surveys plus handled-day for 10 calls (10 / 40 x 10 pts)
+    expected = {name: round(zone(mean(name)) + 2.5, 2) for name in agents}
+    assert expected["Martha Jones"] == expected["Jim Park"] == expected["Ann Lee"] == 22.5
+    post, *_ = say(app, SUPERVISOR, "/challenge end Points dash")
+    assert text(post).startswith("Winners: Ann Lee, Jim Park, Martha Jones.")
+    with app.engine.connect() as connection:
+        info = challenges.get(connection, "points dash")
+        assert info is not None
+        results = {r.name: (r.rank, r.value, r.outcome) for r in challenges.results(connection, info.id)}
+    assert results == {
+        "Martha Jones": (1, 22.5, "won"),
+        "Jim Park": (1, 22.5, "won"),
+        "Ann Lee": (1, 22.5, "won"),
+        "Ben Cole": (4, pytest.approx(expected["Ben Cole"], abs=0.01), "finished"),
+    }
+    with app.engine.connect() as connection:
+        paid = connection.execute(
+            select(PointsEntry.person_id, PointsEntry.amount).where(PointsEntry.rule == "challenge")
+        ).all()
+    assert sorted(paid) == sorted((ids[name], 500) for name in agents[:3])
