@@ -237,7 +237,7 @@ def test_a_points_challenge_shares_the_top_between_ties(app: Floorboard) -> None
     say(
         app,
         SUPERVISOR,
-        '/challenge create points top 2 2021-04-01 2021-04-01 @Martha @Jim @Ann @Ben "Points dash"',
+        '/challenge create points top 2 2021-04-01 2021-04-01 @Martha @Jim @Ann @Ben points=5 "Points dash"',
     )
     # each agent's day: csat-day on the mean of 10 surveys plus handled-day for 10 calls (10 / 40 x 10 pts)
     expected = {name: round(zone(mean(name)) + 2.5, 2) for name in agents}
