@@ -210,10 +210,15 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
     # (3.33) is under the gate; Dan (7.31 s, CSAT 3.52) is the one winner.
     assert void == {"Jim", "Joe", "Becky", "Stewart"} and winners == {"Dan"}
     replies = say(app, SUPERVISOR, "/challenge end Talk time sprint")
-    post, dm = replies
+    post, full, dm = replies
     assert post.destination.kind is DestinationKind.ORIGIN
     assert post.title == "Talk time sprint: final results (2021-02-01 to 2021-02-28)"
     assert text(post).startswith("Winners: Dan.")
+    # the public post shows the winners and at most half of the ranked; the void and the bottom stay private
+    public = [line.split()[1] for line in text(post).splitlines()[2:]]
+    assert public == ranked[: len(ranked) // 2] == ["Dan", "Diane"]
+    assert full.destination.kind is DestinationKind.CALLER
+    assert sorted(line.split()[1] for line in text(full).splitlines()[1:]) == sorted((*EAST, *WEST))
     assert dm.destination.person_id == ids["Dan"]
     assert text(dm) == "You won Talk time sprint! 30 pts, 5 coins, the challenge-won badge"
     with app.engine.connect() as connection:
@@ -234,8 +239,9 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
     [status] = say(app, "Becky", "/challenge status FCR cup")
     rows = [line for line in text(status).splitlines() if line.startswith(("1", "2"))]
     assert rows[0].split()[:3] == ["1", "West", "90.2%"] and rows[1].split()[:3] == ["2", "East", "90.2%"]
-    post, *dms = say(app, SUPERVISOR, "/challenge end FCR cup")
+    post, _full, *dms = say(app, SUPERVISOR, "/challenge end FCR cup")
     assert text(post).startswith("Winners: Jim, Joe, Martha, Stewart.")
+    assert [line.split()[:2] for line in text(post).splitlines()[2:]] == [["1", "West"]]
     assert sorted(m.destination.person_id for m in dms) == sorted(ids[a] for a in WEST)
 
     with app.engine.connect() as connection:

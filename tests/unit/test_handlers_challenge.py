@@ -62,7 +62,8 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
     expected = sorted(blue_agents, key=lambda n: -mean(n))
     assert [line.split()[1] + " " + line.split()[2] for line in lines[1:5]] == expected
     assert lines[-1] == "You: 4th."
-    post, *dms = say(any_app, SUPERVISOR, "/challenge end Blue five stars")
+    post, full, *dms = say(any_app, SUPERVISOR, "/challenge end Blue five stars")
+    assert full.destination.kind is DestinationKind.CALLER
     winners = [n for n in blue_agents if mean(n) >= 4.75]
     assert text(post).startswith(f"Winners: {', '.join(sorted(winners, key=lambda n: -mean(n)))}.")
     assert sorted(m.destination.person_id for m in dms) == sorted(ids[n] for n in winners)

@@ -6,6 +6,7 @@ agents cannot create, end or cancel. Challenge names autocomplete through `autoc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import Connection
@@ -260,27 +261,22 @@ def cancel(command: Command, ctx: HandlerContext) -> list[Message]:
 
 
 def results_messages(
-    ctx: HandlerContext, info: ChallengeInfo, rows: list[challenges.ResultRow], through: date, locale: str
+    ctx: HandlerContext,
+    info: ChallengeInfo,
+    rows: list[challenges.ResultRow],
+    through: date,
+    locale: str,
+    *,
+    full_to_caller: bool = True,
 ) -> list[Message]:
-    """The public results post (ties share a rank) and a DM to each winner; the scheduler may reuse it."""
+    """The results post, a DM to each winner and (for the supervisor who ended it) the full table.
+
+    The public post names the winners and shows the top of the table only, never more than half of those
+    ranked, and never the void or unranked: the bottom is not posted (DESIGN.md §2.4). A team challenge
+    shows its teams. The scheduler may reuse this with `full_to_caller=False`.
+    """
     winners = [row for row in rows if row.outcome == "won"]
-    table = Table(
-        tuple(
-            render(f"challenge.results.column.{c}", locale)
-            for c in ("rank", "who", "value", "outcome", "reward")
-        ),
-        tuple(
-            (
-                str(row.rank) if row.rank is not None else "–",
-                row.name,
-                _value(info.metric, row.value),
-                render(f"challenge.results.outcome.{row.outcome}", locale),
-                _reward_text(row.points, row.coins, row.badge, locale) if row.outcome == "won" else "",
-            )
-            for row in rows
-        ),
-        ("right", "left", "right", "left", "left"),
-    )
+    public_rows = _public_rows(ctx, info, rows)
     summary = (
         render("challenge.results.winners", locale, winners=", ".join(row.name for row in winners))
         if winners
@@ -293,7 +289,9 @@ def results_messages(
         start=info.start_day.isoformat(),
         through=through.isoformat(),
     )
-    out = [Message(ORIGIN, (Text(summary), table), title=title)]
+    out = [Message(ORIGIN, (Text(summary), _results_table(info, public_rows, locale)), title=title)]
+    if full_to_caller:
+        out.append(private(_results_table(info, rows, locale), title=title))
     for row in winners:
         out.append(
             Message(
@@ -311,6 +309,41 @@ def results_messages(
             )
         )
     return out
+
+
+def _public_rows(
+    ctx: HandlerContext, info: ChallengeInfo, rows: list[challenges.ResultRow]
+) -> list[challenges.ResultRow]:
+    if info.by_team:
+        by_team: dict[int | None, challenges.ResultRow] = {}
+        for row in rows:
+            if row.team_id not in by_team:
+                team = people.team(ctx.db, row.team_id) if row.team_id is not None else None
+                by_team[row.team_id] = replace(row, name=team.name if team else row.name)
+        rows = list(by_team.values())
+    ranked = [row for row in rows if row.rank is not None and row.outcome in ("won", "finished")]
+    shown = min(ctx.program.leaderboard.public_size, len(ranked) // 2)
+    return [row for row in ranked if row.outcome == "won" or (row.rank or 0) <= shown]
+
+
+def _results_table(info: ChallengeInfo, rows: list[challenges.ResultRow], locale: str) -> Table:
+    return Table(
+        tuple(
+            render(f"challenge.results.column.{c}", locale)
+            for c in ("rank", "who", "value", "outcome", "reward")
+        ),
+        tuple(
+            (
+                str(row.rank) if row.rank is not None else "–",
+                row.name,
+                _value(info.metric, row.value),
+                render(f"challenge.results.outcome.{row.outcome}", locale),
+                _reward_text(row.points, row.coins, row.badge, locale) if row.outcome == "won" else "",
+            )
+            for row in rows
+        ),
+        ("right", "left", "right", "left", "left"),
+    )
 
 
 def describe(info: ChallengeInfo, ctx: HandlerContext, locale: str) -> str:
