@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, or_, select, true, update
 
 from bot.program import Program
 from bot.scoring import challenges as arithmetic
@@ -315,6 +315,35 @@ def running_on(connection: Connection, day: date) -> list[ChallengeInfo]:
 def due_to_end(connection: Connection, today: date) -> list[ChallengeInfo]:
     """Open challenges whose window is over (the scheduler ends them and posts the results)."""
     return [info for info in listed(connection) if info.end_day < today]
+
+
+def end_due(
+    engine: Engine, program: Program, *, today: date, now: datetime, program_version: int
+) -> list[tuple[ChallengeInfo, list[ResultRow]]]:
+    """End every open challenge whose window is over, each in its own transaction (for the scheduler).
+
+    A challenge that another replica ends first is skipped, so each is ended, and rewarded, once.
+    """
+    with engine.connect() as connection:
+        due = due_to_end(connection, today)
+    ended = []
+    for info in due:
+        try:
+            with engine.begin() as connection:
+                rows = end(
+                    connection,
+                    program,
+                    info.key,
+                    by_id=None,
+                    by_name="scheduler",
+                    today=today,
+                    now=now,
+                    program_version=program_version,
+                )
+        except ChallengeRefused:
+            continue
+        ended.append((info, rows))
+    return ended
 
 
 def progress(connection: Connection, program: Program, info: ChallengeInfo, *, today: date) -> Progress:

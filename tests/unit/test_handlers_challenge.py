@@ -15,6 +15,7 @@ from bot.handlers.commands.challenge import AUTOCOMPLETE, autocomplete_challenge
 from bot.handlers.contract import DestinationKind, ParamKind
 from bot.services import audit, challenges
 from bot.store.models import Challenge, ChallengeResult, PointsEntry
+from tests.conftest import fixed_clock
 from tests.unit.test_handlers_world import (
     ADMIN,
     DAY,
@@ -260,3 +261,22 @@ def test_a_points_challenge_shares_the_top_between_ties(app: Floorboard) -> None
             select(PointsEntry.person_id, PointsEntry.amount).where(PointsEntry.rule == "challenge")
         ).all()
     assert sorted(paid) == sorted((ids[name], 500) for name in agents[:3])
+
+
+def test_the_scheduler_ends_challenges_whose_window_is_over_once(app: Floorboard) -> None:
+    ids = seed(app)
+    say(app, SUPERVISOR, '/challenge create csat top 1 2021-04-01 2021-04-01 blue points=7 "Today only"')
+    say(app, SUPERVISOR, '/challenge create csat top 1 2021-04-01 2021-04-09 blue "Next week"')
+    kwargs = {"now": fixed_clock(), "program_version": app.version}
+    assert challenges.end_due(app.engine, app.program, today=DAY, **kwargs) == []
+    [(info, rows)] = challenges.end_due(app.engine, app.program, today=date(2021, 4, 2), **kwargs)
+    assert info.name == "Today only"
+    assert [(r.name, r.outcome) for r in rows if r.outcome == "won"] == [("Martha Jones", "won")]
+    assert challenges.end_due(app.engine, app.program, today=date(2021, 4, 2), **kwargs) == []
+    with app.engine.connect() as connection:
+        [line] = [e for e in audit.entries(connection, action_prefix="challenge.end")]
+        paid = connection.execute(select(PointsEntry.person_id).where(PointsEntry.rule == "challenge")).all()
+        still_open = [c.name for c in challenges.listed(connection)]
+    assert (line.actor, line.actor_id) == ("scheduler", None)
+    assert paid == [(ids["Martha Jones"],)]
+    assert still_open == ["Next week"]
