@@ -39,6 +39,8 @@ RULE = "challenge"
 KINDS = ("individual", "team", "head-to-head")
 GOALS = ("absolute", "improvement", "top")
 _SLUG = re.compile(r"[^a-z0-9]+")
+# A name is shown as plain text in posts: nothing that could mention, link or format.
+_UNSAFE_NAME = re.compile(r"[<>@`*_~|\\]")
 
 
 class ChallengeRefused(Refused):
@@ -188,7 +190,7 @@ def create(
 ) -> ChallengeInfo:
     """Validate and store a challenge; raises ChallengeRefused naming what is wrong."""
     key = slug(spec.name)
-    if not key:
+    if not key or _UNSAFE_NAME.search(spec.name):
         raise ChallengeRefused("name")
     scope, scope_ref = _scope(connection, program, spec, by)
     _check(spec, scope)

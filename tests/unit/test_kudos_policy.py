@@ -198,6 +198,8 @@ def test_kudos_board_counts_received_and_the_top_value(sqlite_url: str, tmp_path
     assert rows == [["1", "Jim", "Park", "3", "#empathy"], ["2", "Ann", "Lee", "2", "#empathy"]]
     _, recent = say(app, SUPERVISOR, "/kudos-board week")
     assert "great save #empathy" not in text(recent)  # reasons are stored without the tag
-    lines = text(recent).splitlines()[1:]
-    assert len(lines) == 5 and all(("Jim Park" in line) != ("Ann Lee" in line) for line in lines)
+    lines = text(recent).splitlines()
+    assert lines[0] == "#5 2021-04-01 Dan Fox → Ann Lee: thanks"
+    assert len(lines) == 5 and all(("→ Jim Park" in line) != ("→ Ann Lee" in line) for line in lines)
+    assert UserText("great save") in recent.segments
     app.close()

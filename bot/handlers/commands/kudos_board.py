@@ -17,6 +17,7 @@ from bot.handlers.contract import (
     ParamKind,
     PersonRef,
     Role,
+    Segment,
     Table,
     Text,
     UserText,
@@ -149,21 +150,20 @@ def _recent(ctx: HandlerContext, command: Command, start: date, end: date, shown
         scope = people.members_of(ctx.db, command.actor.supervised_team_ids, start, end)
     found = kudos.recent(ctx.db, scope, start, end)
     names = people.names(ctx.db, {k.giver_id for k in found} | {k.receiver_id for k in found})
-    columns = ("id", "day", "giver", "receiver", "reason")
-    table = Table(
-        tuple(render(f"kudos.board.recent_column.{c}", locale) for c in columns),
-        tuple(
-            (
-                str(k.id),
-                k.business_day.isoformat(),
-                names.get(k.giver_id, "?"),
-                names.get(k.receiver_id, "?"),
-                ("(revoked) " if k.revoked else "") + k.reason,
-            )
-            for k in found
-        ),
-    )
-    return private(Text(""), table, title=render("kudos.board.recent_title", locale, window=shown_window))
+    parts: list[Segment] = []
+    for k in found:
+        line = render(
+            "kudos.board.recent_line_revoked" if k.revoked else "kudos.board.recent_line",
+            locale,
+            id=k.id,
+            day=k.business_day.isoformat(),
+            giver=names.get(k.giver_id, "?"),
+            receiver=names.get(k.receiver_id, "?"),
+        )
+        parts += [Text(line), UserText(k.reason), Text("\n")]  # a reason stays user text, even here
+    if not parts:
+        parts.append(Text(render("kudos.board.empty", locale, window=shown_window)))
+    return private(*parts, title=render("kudos.board.recent_title", locale, window=shown_window))
 
 
 def _ranks(counts: list[int]) -> list[int]:
