@@ -7,19 +7,8 @@ import logging
 
 import typer
 
-GROUPS = (
-    "database",
-    "feeds",
-    "roster",
-    "boards",
-    "teams",
-    "explain",
-    "scoring",
-    "config",
-    "chat",
-    "server",
-    "store",
-)
+GROUPS = ("database", "feeds", "roster", "boards", "teams", "explain", "scoring", "config", "chat", "server")
+MORE_GROUPS = ("store",)  # the rewards store and the audit log (issue 7)
 
 
 def build_cli() -> typer.Typer:
@@ -29,7 +18,7 @@ def build_cli() -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
     )
-    for group in GROUPS:
+    for group in (*GROUPS, *MORE_GROUPS):
         module = importlib.import_module(f"bot.terminal.{group}")
         module.register(app)
     return app
