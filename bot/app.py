@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from bot.clock import Clock, utc_now
 from bot.feeds.records import KpiRecord, RowReject
 from bot.program import LoadedProgram, Program, load_program
-from bot.services import points, programs
+from bot.services import points, programs, rewards
 from bot.services.ingest import IngestCounts, Ingestor, ItemOutcome
 from bot.settings import Settings
 from bot.store.database import ensure_migrated, make_engine
@@ -83,4 +83,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, migrate_check: bool = T
         ensure_migrated(engine)
     loaded = load_program(settings.program_file)
     version = programs.register(engine, loaded, clock)
+    if loaded.program.rewards and migrate_check:
+        with engine.begin() as connection:  # the program's store items; stock is only a starting stock
+            rewards.sync_program_items(connection, loaded.program, now=clock())
     return Floorboard(settings, engine, loaded, version, programs.history(engine), clock)

@@ -19,6 +19,7 @@ GROUPS = (
     "chat",
     "server",
     "posts",
+    "store",
 )
 
 

@@ -177,8 +177,28 @@ class CoinPolicy(_Strict):
 
 class KudosPolicy(_Strict):
     daily_allowance: int = Field(default=5, ge=0)
+    weekly_allowance: int | None = Field(default=None, ge=0, description="kudos per business week")
+    max_per_pair_per_week: int | None = Field(
+        default=None, ge=1, description="kudos between the same two people, either way, per week"
+    )
     points: float = Field(default=5, ge=0)
+    coins: float = Field(default=0, ge=0, description="coins a recipient earns per kudos, besides points")
     values: list[ValueTag] = Field(default_factory=list, description="company values, lower-case slugs")
+
+
+class ChallengePolicy(_Strict):
+    """How challenges pay out: team wins feed each member's XP (as points), winners get a badge."""
+
+    baseline_days: int = Field(default=28, ge=1, le=366)
+    win_badge: str = Field(default="challenge-won", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    team_wins_feed_xp: bool = True
+
+
+class RewardSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    price: float = Field(gt=0, description="coins")
+    stock: int | None = Field(default=None, ge=0, description="initial stock; absent means unlimited")
 
 
 class LeaderboardPolicy(_Strict):
@@ -418,6 +438,8 @@ class Program(_Strict):
     levels: LevelPolicy = LevelPolicy()
     coins: CoinPolicy = CoinPolicy()
     kudos: KudosPolicy = KudosPolicy()
+    challenges: ChallengePolicy = ChallengePolicy()
+    rewards: list[RewardSpec] = Field(default_factory=list)
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     identity: IdentityPolicy = IdentityPolicy()
     teams: dict[TeamKey, TeamPosts] = Field(default_factory=dict, description="scheduled posts per team")

@@ -91,7 +91,7 @@ class ConsoleAdapter:
 
         A fresh delivery id per line makes two identical kudos two kudos; pass `delivery_id` to replay one.
         """
-        name, text = split_command(line)
+        name, text = self.registry.resolve(*split_command(line))
         spec = self.registry.get(name)
         args = {}
         if spec is not None and (actor.person_id is not None or not spec.linked):

@@ -43,6 +43,7 @@ class ParamKind(StrEnum):
     CHOICE = "choice"
     DATE = "date"
     INTEGER = "integer"
+    NUMBER = "number"  # a decimal such as 3.5 (Discord: a NUMBER option)
 
 
 @dataclass(frozen=True, slots=True)

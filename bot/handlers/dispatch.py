@@ -36,6 +36,10 @@ def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[
     if spec is None:
         if not command.name:
             return [private(render("common.no_slash", locale))]
+        subs = registry.subcommands(command.name)
+        if subs:
+            listed = "|".join(spec.name.split(" ", 1)[1] for spec in subs)
+            return [private(render("common.subcommand", locale, name=command.name, subs=listed))]
         return [private(render("common.unknown_command", locale, name=command.name))]
     if spec.linked and command.actor.person_id is None:
         return [private(_unlinked(command))]

@@ -4,7 +4,9 @@
 left out, so each word goes to the first remaining param whose kind accepts it. Mentions (`@Name`,
 `@"Full Name"`, Slack's `<@U123|name>`) are resolved by a callback the adapter supplies; an unquoted
 `@Martha Jones` is read as the full name when that is exactly someone's display name (see
-`_join_full_names`). A TEXT param takes the rest of the line as typed.
+`_join_full_names`). A TEXT param takes the rest of the line as typed. Any param may also be given by
+name, `name=value` or `name="two words"`, anywhere before a TEXT param's words (as Discord's named
+options are); an optional TEXT param followed by another TEXT param is given by name only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from bot.services.leaderboard import metric_names
 PersonResolver = Callable[[str], PersonRef | None]
 
 _TOKEN = re.compile(
-    r"""<@(?P<slack>[A-Z0-9]+)(?:\|[^>]*)?>
+    r"""(?P<keyed>[a-z][a-z_]*=(?:"[^"]*"|[^\s"]+))
+      | <@(?P<slack>[A-Z0-9]+)(?:\|[^>]*)?>
       | <@!?(?P<discord>\d+)>
       | @"(?P<quoted_mention>[^"]+)"
       | @(?P<mention>[^\s"@]+)
@@ -36,6 +39,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
 _TRAILING = ",.;:!?)"
 _NO_MATCH = object()
 
@@ -116,7 +120,7 @@ def tokenize(text: str) -> list[Token]:
             trimmed = value.rstrip(_TRAILING)
             end -= len(value) - len(trimmed)
             value = trimmed
-        token_kind: Literal["word", "mention"] = "word" if kind in ("word", "quoted") else "mention"
+        token_kind: Literal["word", "mention"] = "word" if kind in ("word", "quoted", "keyed") else "mention"
         tokens.append(Token(token_kind, value, match.start(), end, text[match.start() : end]))
     return tokens
 
@@ -130,7 +134,14 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
     index = 0
     while index < len(tokens):
         token = tokens[index]
+        keyed = _keyed(spec, token, vocab)
+        if keyed is not None:
+            values[keyed[0]] = keyed[1]
+            index += 1
+            continue
         for offset, param in enumerate(params[position:]):
+            if _named_only(param, params[position + offset + 1 :]):
+                continue
             if param.kind is ParamKind.TEXT:
                 values[param.name] = text[token.start :].strip()
                 index = len(tokens)
@@ -152,12 +163,41 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
             break
         else:
             raise ParseError(_unexpected(spec, token, params[position:], vocab))
-    missing = [p for p in params if p.required and not values.get(p.name)]
+    missing = [p for p in params if p.required and values.get(p.name) in (None, "", ())]
     if missing:
         raise ParseError(
             render("parse.missing", vocab.locale, param=_describe(missing[0], vocab), usage=usage(spec))
         )
     return {p.name: values.get(p.name, () if p.kind is ParamKind.PEOPLE else None) for p in params}
+
+
+def _named_only(param: Param, later: tuple[Param, ...]) -> bool:
+    """An optional TEXT param followed by another TEXT param is filled only by name (`reason="…"`)."""
+    return (
+        param.kind is ParamKind.TEXT and not param.required and any(p.kind is ParamKind.TEXT for p in later)
+    )
+
+
+def _keyed(spec: CommandSpec, token: Token, vocab: Vocabulary) -> tuple[str, Any] | None:
+    """`metric=fcr` or `name="FCR cup"` for a param of `spec`; None when the token is not one."""
+    name, sign, raw = token.raw.partition("=")
+    if not sign or token.kind != "word" or token.raw.startswith('"'):
+        return None
+    param = next((p for p in spec.params if p.name == name), None)
+    if param is None:
+        return None
+    text = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw
+    if param.kind is ParamKind.TEXT:
+        return name, text
+    inner = tokenize(text)
+    if param.kind is ParamKind.PEOPLE:
+        return name, tuple(_person(t, vocab) for t in inner)
+    if len(inner) != 1:
+        raise ParseError(_unexpected(spec, token, (param,), vocab))
+    value = _accept(param, inner[0], vocab)
+    if value is _NO_MATCH:
+        raise ParseError(_unexpected(spec, token, (param,), vocab))
+    return name, value
 
 
 def usage(spec: CommandSpec) -> str:
@@ -253,7 +293,9 @@ def _accept(param: Param, token: Token, vocab: Vocabulary) -> Any:
     if param.kind is ParamKind.DATE:
         return _date(token, vocab) if _DATE.fullmatch(word) else _NO_MATCH
     if param.kind is ParamKind.INTEGER:
-        return int(word) if re.fullmatch(r"-?\d+", word) else _NO_MATCH
+        return int(word) if re.fullmatch(r"[-+]?\d+", word) else _NO_MATCH
+    if param.kind is ParamKind.NUMBER:
+        return float(word) if _NUMBER.fullmatch(word) else _NO_MATCH
     if param.kind is ParamKind.PERIOD:
         return Period(word) if word in set(Period) else _NO_MATCH
     choices = _choices(param, vocab)
@@ -290,7 +332,14 @@ def _unexpected(spec: CommandSpec, token: Token, candidates: tuple[Param, ...], 
 
 def _describe(param: Param, vocab: Vocabulary) -> str:
     kind = param.kind.value
-    if param.kind in (ParamKind.PERSON, ParamKind.PEOPLE, ParamKind.DATE, ParamKind.INTEGER, ParamKind.TEXT):
+    if param.kind in (
+        ParamKind.PERSON,
+        ParamKind.PEOPLE,
+        ParamKind.DATE,
+        ParamKind.INTEGER,
+        ParamKind.NUMBER,
+        ParamKind.TEXT,
+    ):
         return render(f"parse.expect.{kind}", vocab.locale, name=param.name)
     choices = _choices(param, vocab)
     if param.kind is ParamKind.CHOICE and choices == (param.name,):

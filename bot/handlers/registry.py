@@ -38,5 +38,20 @@ class Registry:
     def get(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)
 
+    # Subcommands are registered under two-word names ("challenge create"): Discord builds a command group
+    # with subcommands from them; text adapters (Slack, the console) call `resolve` on `/challenge create …`.
+
+    def resolve(self, name: str, text: str) -> tuple[str, str]:
+        """(`challenge`, `create x`) -> (`challenge create`, `x`) when that subcommand is registered."""
+        first, _, rest = text.strip().partition(" ")
+        candidate = f"{name} {first.lower()}"
+        if first and candidate in self.commands:
+            return candidate, rest.strip()
+        return name, text
+
+    def subcommands(self, group: str) -> list[CommandSpec]:
+        """The specs registered as `group <sub>`, by name."""
+        return [spec for spec in self if spec.name.startswith(f"{group} ")]
+
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(sorted(self.commands.values(), key=lambda spec: spec.name))

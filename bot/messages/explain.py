@@ -13,6 +13,7 @@ USER_TEXT_TEMPLATES = frozenset({"points.kudos"})
 BADGE_TEMPLATES = frozenset(
     {"badge.threshold", "badge.streak", "badge.count", "badge.personal_best", "badge.most_improved"}
 )
+USER_TEXT_TEMPLATES = frozenset({"points.kudos", "points.adjustment", "points.kudos_revoked"})
 
 
 def explain(
@@ -38,6 +39,25 @@ def explain(
         return _kudos(inputs, locale, names or {})
     if template in BADGE_TEMPLATES:
         return _badge(template, inputs, locale)
+    if template in ("points.adjustment", "points.kudos_revoked"):
+        by = inputs.get("by")
+        name = inputs.get("by_name") or ((names or {}).get(int(by)) if isinstance(by, int) else None)
+        return render(
+            f"explain.{template}",
+            locale,
+            by=name or render("explain.points.kudos.someone", locale),
+            reason=inputs.get("reason", ""),
+            kudos_id=inputs.get("kudos_id", ""),
+            points=formats.trim(float(inputs.get("points", 0))),
+        )
+    if template == "points.challenge":
+        return render(
+            "explain.points.challenge",
+            locale,
+            name=inputs.get("name", ""),
+            rank=inputs.get("rank"),
+            points=formats.trim(float(inputs.get("points", 0))),
+        )
     message_id = f"explain.{template}"
     if has(message_id, locale):
         return render(message_id, locale, **inputs)

@@ -1,4 +1,7 @@
-"""Peer kudos: a row per recipient keyed by the delivery; the recipient's points in the same transaction."""
+"""Peer kudos: a row per recipient keyed by the delivery; the recipient's points (and coins) in the same
+transaction. Rules: no self-kudos, no bots, a daily and an optional weekly allowance, a cap on kudos
+between the same two people per week (either way, against farming), company values as tags. A
+supervisor's revoke writes reversal entries, never deletes."""
 
 from __future__ import annotations
 
@@ -6,13 +9,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.program import Program
+from bot.scoring.periods import Period, window
 from bot.scoring.zones import hundredths
-from bot.services import people
-from bot.store.models import Kudos, PointsEntry
+from bot.services import audit, people, wallet
+from bot.services.refusals import Refused
+from bot.store.models import CoinEntry, Kudos, Person, PointsEntry
 
 RULE = "kudos"
 TEMPLATE = "points.kudos"
@@ -20,13 +25,8 @@ TEMPLATE = "points.kudos"
 MAX_REASON = 500
 
 
-class KudosRefused(ValueError):
+class KudosRefused(Refused):
     """Nothing was written; `code` names the refusing rule (a catalogue id suffix), `inputs` its details."""
-
-    def __init__(self, code: str, **inputs: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.inputs = inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class Gift:
     reason: str
     value_tag: str | None
     delivery_key: str
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,9 @@ def give(
     if len(gift.reason.strip()) > MAX_REASON:
         raise KudosRefused("too_long", length=len(gift.reason.strip()), limit=MAX_REASON)
     value = _value(program, gift.value_tag)
+    bots = _bots(connection, (gift.giver_id, *receivers))
+    if bots:
+        raise KudosRefused("bot", name=", ".join(bots))
     people.lock(connection, gift.giver_id)
     used = used_on(connection, gift.giver_id, day)
     if used + len(receivers) > policy.daily_allowance:
@@ -75,6 +79,27 @@ def give(
             asked=len(receivers),
             left=max(policy.daily_allowance - used, 0),
         )
+    week = window(Period.WEEK, day, program.week_starts_on)
+    if policy.weekly_allowance is not None:
+        used_week = _given_between(connection, gift.giver_id, *week)
+        if used_week + len(receivers) > policy.weekly_allowance:
+            raise KudosRefused(
+                "weekly_allowance",
+                used=used_week,
+                allowance=policy.weekly_allowance,
+                asked=len(receivers),
+                left=max(policy.weekly_allowance - used_week, 0),
+            )
+    if policy.max_per_pair_per_week is not None:
+        for receiver in receivers:
+            between = pair_count(connection, gift.giver_id, receiver, *week)
+            if between >= policy.max_per_pair_per_week:
+                raise KudosRefused(
+                    "pair",
+                    name=people.names(connection, {receiver}).get(receiver, "?"),
+                    count=between,
+                    limit=policy.max_per_pair_per_week,
+                )
     rows = [
         {
             "giver_id": gift.giver_id,
@@ -84,6 +109,7 @@ def give(
             "business_day": day,
             "delivery_key": gift.delivery_key,
             "created_at": now,
+            "private": gift.private,
         }
         for receiver in receivers
     ]
@@ -105,6 +131,19 @@ def give(
                 for receiver, kudos_id in kudos_ids.items()
             ],
         )
+    coins = hundredths(policy.coins)
+    if coins:
+        for receiver, kudos_id in kudos_ids.items():
+            wallet.credit(
+                connection,
+                receiver,
+                coins,
+                kind="kudos",
+                key=f"kudos:{kudos_id}",
+                template="coins.kudos",
+                inputs={"kudos_id": kudos_id, "giver": gift.giver_id},
+                now=now,
+            )
     return Given(kudos_ids, False, used + len(kudos_ids), policy.daily_allowance, amount, value)
 
 
@@ -163,3 +202,191 @@ def _ledger_row(
         "idempotency_key": f"kudos:{kudos_id}",
         "created_at": now,
     }
+
+
+def _given_between(connection: Connection, giver_id: int, start: date, end: date) -> int:
+    return int(
+        connection.scalar(
+            select(func.count(Kudos.id)).where(
+                Kudos.giver_id == giver_id, Kudos.business_day.between(start, end), Kudos.revoked_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def pair_count(connection: Connection, a: int, b: int, start: date, end: date) -> int:
+    """Kudos between a and b, in either direction, over [start, end], revoked ones left out."""
+    return int(
+        connection.scalar(
+            select(func.count(Kudos.id)).where(
+                or_(
+                    and_(Kudos.giver_id == a, Kudos.receiver_id == b),
+                    and_(Kudos.giver_id == b, Kudos.receiver_id == a),
+                ),
+                Kudos.business_day.between(start, end),
+                Kudos.revoked_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def _bots(connection: Connection, person_ids: tuple[int, ...]) -> list[str]:
+    """Display names of the people the roster marks as bot accounts (attribute `bot: true`)."""
+    rows = connection.execute(select(Person.display_name, Person.attributes).where(Person.id.in_(person_ids)))
+    return sorted(name for name, attributes in rows if (attributes or {}).get("bot") is True)
+
+
+@dataclass(frozen=True, slots=True)
+class KudosInfo:
+    id: int
+    giver_id: int
+    receiver_id: int
+    reason: str
+    value_tag: str | None
+    business_day: date
+    private: bool
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    person_id: int
+    received: int
+    top_value: str | None
+
+
+def revoke(
+    connection: Connection,
+    kudos_id: int,
+    *,
+    by_id: int,
+    by_name: str,
+    reason: str,
+    now: datetime,
+    program_version: int,
+) -> KudosInfo:
+    """Revoke one kudos: its row is marked, its points and coins reversed by new entries, and the audit
+    log says who and why. Raises KudosRefused("no_kudos" or "revoked")."""
+    marked = connection.execute(
+        update(Kudos).where(Kudos.id == kudos_id, Kudos.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    found = get(connection, kudos_id)
+    if found is None:
+        raise KudosRefused("no_kudos", id=kudos_id)
+    if not marked.rowcount:
+        raise KudosRefused("revoked", id=kudos_id)
+    awarded = int(
+        connection.scalar(
+            select(func.coalesce(func.sum(PointsEntry.amount), 0)).where(
+                PointsEntry.idempotency_key == f"kudos:{kudos_id}"
+            )
+        )
+        or 0
+    )
+    if awarded:
+        connection.execute(
+            insert(PointsEntry).values(
+                person_id=found.receiver_id,
+                business_day=found.business_day,
+                rule=RULE,
+                program_version=program_version,
+                revision=2,
+                entry="reversal",
+                amount=-awarded,
+                template="points.kudos_revoked",
+                inputs={"kudos_id": kudos_id, "by": by_id, "reason": reason, "points": -awarded / 100},
+                idempotency_key=f"kudos:{kudos_id}:revoked",
+                created_at=now,
+            )
+        )
+    coins = connection.scalar(
+        select(CoinEntry.amount).where(CoinEntry.idempotency_key == f"kudos:{kudos_id}")
+    )
+    if coins:
+        wallet.credit(
+            connection,
+            found.receiver_id,
+            -int(coins),
+            kind="revoke",
+            key=f"kudos:{kudos_id}:revoked",
+            template="coins.kudos_revoked",
+            inputs={"kudos_id": kudos_id, "by": by_id},
+            now=now,
+        )
+    audit.record(
+        connection,
+        at=now,
+        actor_id=by_id,
+        actor=by_name,
+        action="kudos.revoke",
+        target=f"kudos:{kudos_id}",
+        details={
+            "reason": reason,
+            "giver": found.giver_id,
+            "receiver": found.receiver_id,
+            "points": -awarded,
+            "coins": -int(coins or 0),
+        },
+    )
+    return found
+
+
+def get(connection: Connection, kudos_id: int) -> KudosInfo | None:
+    rows = _infos(connection, Kudos.id == kudos_id)
+    return rows[0] if rows else None
+
+
+def recent(connection: Connection, receiver_ids: set[int] | None, start: date, end: date) -> list[KudosInfo]:
+    """Kudos given over [start, end] (to these receivers when given), newest first."""
+    condition: ColumnElement[bool] = Kudos.business_day.between(start, end)
+    if receiver_ids is not None:
+        condition = condition & Kudos.receiver_id.in_(sorted(receiver_ids))
+    return _infos(connection, condition)
+
+
+def board(connection: Connection, start: date, end: date, limit: int = 10) -> list[BoardRow]:
+    """Most kudos received over [start, end], revoked ones left out; ties by name order in the caller."""
+    received = func.count(Kudos.id).label("received")
+    rows = connection.execute(
+        select(Kudos.receiver_id, received)
+        .where(Kudos.business_day.between(start, end), Kudos.revoked_at.is_(None))
+        .group_by(Kudos.receiver_id)
+        .order_by(received.desc(), Kudos.receiver_id)
+        .limit(limit)
+    ).all()
+    out = []
+    for receiver, count in rows:
+        tags = connection.execute(
+            select(Kudos.value_tag, func.count(Kudos.id).label("n"))
+            .where(
+                Kudos.receiver_id == receiver,
+                Kudos.business_day.between(start, end),
+                Kudos.revoked_at.is_(None),
+                Kudos.value_tag.is_not(None),
+            )
+            .group_by(Kudos.value_tag)
+            .order_by(func.count(Kudos.id).desc(), Kudos.value_tag)
+            .limit(1)
+        ).first()
+        out.append(BoardRow(int(receiver), int(count), tags[0] if tags else None))
+    return out
+
+
+def _infos(connection: Connection, condition: Any) -> list[KudosInfo]:
+    rows = connection.execute(
+        select(
+            Kudos.id,
+            Kudos.giver_id,
+            Kudos.receiver_id,
+            Kudos.reason,
+            Kudos.value_tag,
+            Kudos.business_day,
+            Kudos.private,
+            Kudos.revoked_at.is_not(None),
+        )
+        .where(condition)
+        .order_by(Kudos.id.desc())
+    )
+    return [KudosInfo(*row) for row in rows]

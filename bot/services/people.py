@@ -178,3 +178,15 @@ def _member_on(day: date) -> ColumnElement[bool]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def supervisors_of(connection: Connection, person_id: int, day: date) -> list[int]:
+    """Who supervises a team the person belongs to on `day` (redemption approvals go to them)."""
+    rows = connection.scalars(
+        select(Supervision.supervisor_id)
+        .join(TeamMembership, TeamMembership.team_id == Supervision.team_id)
+        .where(TeamMembership.person_id == person_id, _member_on(day))
+        .distinct()
+        .order_by(Supervision.supervisor_id)
+    )
+    return [int(pid) for pid in rows]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -258,6 +260,7 @@ class Kudos(Base):
     delivery_key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 0003
     __table_args__ = (
         UniqueConstraint("delivery_key", "receiver_id"),
         CheckConstraint("giver_id <> receiver_id", name="not_self"),
@@ -368,3 +371,148 @@ class PeriodClose(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     period_key: Mapped[str] = mapped_column(String(40), unique=True)
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- Challenges, coins wallet, rewards store (migration 0003) ---------------------------------------------
+
+
+class Challenge(Base):
+    """A supervisor's challenge over whole business days; `status` moves open → ended or cancelled once."""
+
+    __tablename__ = "challenges"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(20))
+    goal: Mapped[str] = mapped_column(String(20))
+    target: Mapped[float] = mapped_column(Float)
+    start_day: Mapped[date] = mapped_column(Date)
+    end_day: Mapped[date] = mapped_column(Date)
+    baseline_days: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(20))
+    scope_ref: Mapped[list[str]] = mapped_column(Json, default=list)
+    gate_metric: Mapped[str | None] = mapped_column(String(50))
+    gate_min: Mapped[float | None] = mapped_column(Float)
+    gate_max: Mapped[float | None] = mapped_column(Float)
+    reward_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    reward_coins: Mapped[int] = mapped_column(BigInteger, default=0)
+    reward_badge: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("kind IN ('individual', 'team', 'head-to-head')", name="kind"),
+        CheckConstraint("goal IN ('absolute', 'improvement', 'top')", name="goal"),
+        CheckConstraint("scope IN ('team', 'league', 'agents', 'opt-in')", name="scope"),
+        CheckConstraint("status IN ('open', 'ended', 'cancelled')", name="status"),
+        CheckConstraint("end_day >= start_day", name="window"),
+        CheckConstraint("reward_points >= 0 AND reward_coins >= 0", name="reward"),
+        CheckConstraint("baseline_days >= 1", name="baseline_days"),
+    )
+
+
+class ChallengeParticipant(Base):
+    """Named agents and opt-in joiners; team and league challenges take their members from the roster."""
+
+    __tablename__ = "challenge_participants"
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChallengeResult(Base):
+    """One row per person at a challenge's end: the exactly-once key for its rewards and badge."""
+
+    __tablename__ = "challenge_results"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(10))
+    badge: Mapped[str | None] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    coins: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "person_id"),
+        CheckConstraint("outcome IN ('won', 'finished', 'void', 'unranked')", name="outcome"),
+    )
+
+
+class CoinWallet(Base):
+    """A person's coins in hundredths. Spending takes `available` down and the CHECK stops it at zero;
+    a points reversal after spending lands in `debt`, so the shown balance (available − debt) may be
+    negative without any spend ever having overdrawn it."""
+
+    __tablename__ = "coin_wallets"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True)
+    available: Mapped[int] = mapped_column(BigInteger, default=0)
+    debt: Mapped[int] = mapped_column(BigInteger, default=0)
+    earned_synced: Mapped[int] = mapped_column(BigInteger, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="available_not_negative"),
+        CheckConstraint("debt >= 0", name="debt_not_negative"),
+        CheckConstraint("available = 0 OR debt = 0", name="netted"),
+    )
+
+
+class CoinEntry(Base):
+    """Append-only coins ledger in hundredths; the wallet row is its running sum."""
+
+    __tablename__ = "coin_ledger"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    template: Mapped[str] = mapped_column(String(100))
+    inputs: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('earned', 'challenge', 'kudos', 'redeem', 'refund', 'revoke')", name="kind"
+        ),
+    )
+
+
+class RewardItem(Base):
+    __tablename__ = "reward_items"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+    )
+
+
+class Redemption(Base):
+    """Coins reserved for an item; a supervisor fulfils it or rejects it (refunding coins and stock)."""
+
+    __tablename__ = "redemptions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("reward_items.id", ondelete="RESTRICT"))
+    price: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    delivery_key: Mapped[str] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'fulfilled', 'rejected')", name="status"),
+        CheckConstraint("price > 0", name="price_positive"),
+    )

@@ -33,3 +33,9 @@ def add_to_rollups(connection: Connection, rows: Sequence[tuple[int, date, str, 
         keys=ROLLUP_COLUMNS[:3],
         added=ROLLUP_COLUMNS[3:],
     )
+
+
+def conflict_insert(connection: Connection, table: Any) -> Any:
+    """An INSERT in the connection's dialect, so it can take `.on_conflict_do_nothing()` on either backend."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

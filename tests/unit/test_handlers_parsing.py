@@ -109,10 +109,13 @@ def test_kudos_people_then_the_rest_as_typed() -> None:
     args = _parse("kudos", '@Martha @"Jim Park"  great   save <!channel> #empathy')
     assert args == {
         "to": (PEOPLE["martha"], PEOPLE["jim park"]),
+        "private": None,
         "reason": "great   save <!channel> #empathy",
     }
     args = _parse("kudos", "<@U024BE7LH|ann> thanks @Martha")
-    assert args == {"to": (PEOPLE["U024BE7LH"],), "reason": "thanks @Martha"}
+    assert args == {"to": (PEOPLE["U024BE7LH"],), "private": None, "reason": "thanks @Martha"}
+    args = _parse("kudos", "@Martha private thanks for the cover")
+    assert args == {"to": (PEOPLE["martha"],), "private": "private", "reason": "thanks for the cover"}
 
 
 def test_points_person_why_and_date() -> None:
@@ -147,7 +150,7 @@ def test_points_person_why_and_date() -> None:
         ),
         ("kudos", "@Nobody thanks", ["I don't know anyone called @Nobody", "Nothing was done"]),
         ("kudos", "thanks @Martha", ["thanks", "one or more @people"]),
-        ("kudos", "@Martha", ["Missing some text (reason)", "Usage: /kudos @to [@to …] reason"]),
+        ("kudos", "@Martha", ["Missing some text (reason)", "Usage: /kudos @to [@to …] [private] reason"]),
         ("floorboard", "", ["Missing action (optout, optin, help)"]),
         ("floorboard", "optinn", ["optinn", "action (optout, optin, help)"]),
         ("me", "@Martha", ["I don't understand @Martha", "a period", "Usage: /me [period] [at]"]),

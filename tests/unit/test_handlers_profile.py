@@ -87,6 +87,16 @@ def test_help_lists_every_command_with_its_params(app: Floorboard) -> None:
         assert spec.help in listing
         for param in spec.params:
             assert f"{param.name} (" in listing and param.help in listing
+    issue_7 = {f"challenge {sub}" for sub in ("create", "list", "join", "status", "end", "cancel")} | {
+        "kudos-board",
+        "kudos-revoke",
+        "rewards",
+        "redeem",
+        "redemptions",
+        "approve",
+        "reject",
+        "adjust",
+    }
     assert {spec.name for spec in registry} == {
         "leaderboard",
         "points",
@@ -95,7 +105,7 @@ def test_help_lists_every_command_with_its_params(app: Floorboard) -> None:
         "kudos",
         "floorboard",
         "help",
-    }
+    } | issue_7
     assert "full" in listing and "supervisors" in listing
     assert text(say(app, "Jim Park", "/floorboard help")[0]) == listing
 

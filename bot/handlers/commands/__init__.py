@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from bot.handlers.commands import badges, kudos, leaderboard, me, points, privacy
+from types import ModuleType
+
+from bot.handlers.commands import adjust, badges, challenge, kudos, leaderboard, me, points, privacy, rewards
 from bot.handlers.commands import help as help_
 from bot.handlers.registry import Registry
 
-MODULES = (leaderboard, points, me, badges, kudos, privacy, help_)
+MODULES: tuple[ModuleType, ...] = (
+    leaderboard,
+    points,
+    me,
+    badges,
+    kudos,
+    privacy,
+    help_,
+    challenge,
+    rewards,
+    adjust,
+)
 
 
 def default_registry(locale: str = "en") -> Registry:

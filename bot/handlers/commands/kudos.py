@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bot.handlers.access import caller
+
+# `/kudos-board` and `/kudos-revoke` live in kudos_board.py.
+from bot.handlers.commands.kudos_board import register as register_board
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import (
     CALLER,
@@ -16,6 +19,7 @@ from bot.handlers.contract import (
     ParamKind,
     PersonRef,
     Segment,
+    Text,
     UserText,
 )
 from bot.handlers.parsing import tokenize
@@ -36,11 +40,15 @@ def register(registry: Registry, locale: str = "en") -> None:
             handler=kudos,
             params=(
                 Param("to", ParamKind.PEOPLE, render("help.param.to", locale), required=True),
+                Param(
+                    "private", ParamKind.CHOICE, render("help.param.private", locale), choices=("private",)
+                ),
                 Param("reason", ParamKind.TEXT, render("help.param.reason", locale), required=True),
             ),
             writes=True,
         )
     )
+    register_board(registry, locale)
 
 
 def kudos(command: Command, ctx: HandlerContext) -> list[Message]:
@@ -51,12 +59,14 @@ def kudos(command: Command, ctx: HandlerContext) -> list[Message]:
     if not has_words(reason):
         raise HandlerError(render("kudos.refused.reason", locale))
     day = ctx.today()
+    secret = bool(command.args.get("private"))
     gift = Gift(
         giver.person_id,
         tuple(r.person_id for r in receivers),
         reason,
         tag,
         f"{command.actor.platform}:{command.delivery_id}",
+        private=secret,
     )
     try:
         given = give(ctx.db, ctx.program, gift, day=day, now=ctx.clock(), program_version=ctx.program_version)
@@ -65,8 +75,9 @@ def kudos(command: Command, ctx: HandlerContext) -> list[Message]:
     if given.replayed:
         return [Message(CALLER, segments("kudos.replayed", locale))]
     value = given.value_tag
-    replies = [_confirmation(receivers, value, given, locale)]
-    replies.extend(_posts(ctx, giver, receivers, reason, value, locale))
+    replies = [_confirmation(receivers, value, given, locale, secret)]
+    if not secret:
+        replies.extend(_posts(ctx, giver, receivers, reason, value, locale))
     points = formats.trim(given.points / 100)
     for receiver in receivers:
         replies.append(
@@ -116,19 +127,21 @@ def _sentence(message_id: str, locale: str, value: str | None, **inputs: object)
     return segments(message_id, locale, **inputs)
 
 
-def _confirmation(receivers: list[PersonRef], value: str | None, given: Given, locale: str) -> Message:
+def _confirmation(
+    receivers: list[PersonRef], value: str | None, given: Given, locale: str, secret: bool = False
+) -> Message:
     left = max(given.allowance - given.used_today, 0)
-    return Message(
-        CALLER,
-        _sentence(
-            "kudos.confirm",
-            locale,
-            value,
-            to=people_list(receivers, locale),
-            left=left,
-            allowance=given.allowance,
-        ),
+    sentence = _sentence(
+        "kudos.confirm",
+        locale,
+        value,
+        to=people_list(receivers, locale),
+        left=left,
+        allowance=given.allowance,
     )
+    if secret:
+        sentence = (*sentence, Text(render("kudos.confirm_private", locale)))
+    return Message(CALLER, sentence)
 
 
 def _posts(

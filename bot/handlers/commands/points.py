@@ -102,7 +102,7 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
             ),
             title=title,
         )
-    givers = {int(r.inputs["giver"]) for r in rows if isinstance(r.inputs.get("giver"), int)}
+    givers = {int(r.inputs[k]) for r in rows for k in ("giver", "by") if isinstance(r.inputs.get(k), int)}
     names = people.names(ctx.db, givers)
     parts: list[Segment] = []
     for row in rows:

@@ -1,0 +1,463 @@
+"""`/challenge create|list|join|status|end|cancel`: supervisors run challenges, everyone follows them.
+
+Each subcommand is its own registry entry ("challenge create", …), so roles are declared per action:
+agents cannot create, end or cancel. Challenge names autocomplete through `autocomplete_challenges`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import Connection
+
+from bot.handlers.access import caller
+from bot.handlers.context import HandlerContext
+from bot.handlers.contract import (
+    ORIGIN,
+    Command,
+    Destination,
+    DestinationKind,
+    HandlerError,
+    Message,
+    Param,
+    ParamKind,
+    Role,
+    Segment,
+    Table,
+    Text,
+    UserText,
+)
+from bot.handlers.registry import CommandSpec, Registry
+from bot.handlers.replies import private, segments
+from bot.messages import formats, render
+from bot.scoring.challenges import Standing
+from bot.services import challenges, people
+from bot.services.challenges import ChallengeInfo, ChallengeRefused, ChallengeSpec, Creator, Line
+
+AUTOCOMPLETE = "challenge"
+_SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+def autocomplete_challenges(connection: Connection, typed: str) -> list[str]:
+    """Open challenge names for a Param whose `autocomplete` is "challenge" (Discord, Slack options)."""
+    return challenges.autocomplete(connection, typed)
+
+
+def register(registry: Registry, locale: str = "en") -> None:
+    def p(name: str, kind: ParamKind, help_id: str, **extra: object) -> Param:
+        return Param(name, kind, render(f"help.param.{help_id}", locale), **extra)  # type: ignore[arg-type]
+
+    name_param = p("name", ParamKind.TEXT, "challenge", required=True, autocomplete=AUTOCOMPLETE)
+    registry.add(
+        CommandSpec(
+            name="challenge create",
+            help=render("help.challenge_create", locale),
+            handler=create,
+            params=(
+                p("metric", ParamKind.METRIC, "challenge_metric", required=True),
+                p("type", ParamKind.CHOICE, "challenge_kind", choices=challenges.KINDS),
+                p("goal", ParamKind.CHOICE, "challenge_goal", required=True, choices=challenges.GOALS),
+                p("target", ParamKind.NUMBER, "challenge_target", required=True),
+                p("start", ParamKind.DATE, "start", required=True),
+                p("end", ParamKind.DATE, "end", required=True),
+                p("team", ParamKind.TEAM, "challenge_team"),
+                p("versus", ParamKind.TEAM, "versus"),
+                p("league", ParamKind.LEAGUE, "challenge_league"),
+                p("agents", ParamKind.PEOPLE, "agents"),
+                p("optin", ParamKind.CHOICE, "optin", choices=("opt-in",)),
+                p("gate", ParamKind.METRIC, "gate"),
+                p("gate_min", ParamKind.NUMBER, "gate_min"),
+                p("gate_max", ParamKind.NUMBER, "gate_max"),
+                p("points", ParamKind.NUMBER, "reward_points"),
+                p("coins", ParamKind.NUMBER, "reward_coins"),
+                p("badge", ParamKind.CHOICE, "badge", choices=("badge",)),
+                p("baseline", ParamKind.INTEGER, "baseline"),
+                p("name", ParamKind.TEXT, "challenge_name", required=True),
+            ),
+            roles=_SUPERVISORS,
+            writes=True,
+        )
+    )
+    registry.add(CommandSpec("challenge list", render("help.challenge_list", locale), list_challenges))
+    registry.add(
+        CommandSpec("challenge join", render("help.challenge_join", locale), join, (name_param,), writes=True)
+    )
+    registry.add(
+        CommandSpec("challenge status", render("help.challenge_status", locale), status, (name_param,))
+    )
+    registry.add(
+        CommandSpec(
+            "challenge end",
+            render("help.challenge_end", locale),
+            end,
+            (name_param,),
+            roles=_SUPERVISORS,
+            writes=True,
+        )
+    )
+    registry.add(
+        CommandSpec(
+            "challenge cancel",
+            render("help.challenge_cancel", locale),
+            cancel,
+            (p("reason", ParamKind.TEXT, "cancel_reason"), name_param),
+            roles=_SUPERVISORS,
+            writes=True,
+        )
+    )
+
+
+def create(command: Command, ctx: HandlerContext) -> list[Message]:
+    args = command.args
+    me = caller(command)
+    teams = tuple(key for key in (args.get("team"), args.get("versus")) if key)
+    spec = ChallengeSpec(
+        name=_unquote(args["name"]),
+        metric=args["metric"],
+        start=args["start"],
+        end=args["end"],
+        target=float(args["target"]),
+        kind=args.get("type") or "individual",
+        goal=args["goal"],
+        teams=teams,
+        league=args.get("league"),
+        agents=tuple(person.person_id for person in args.get("agents") or ()),
+        opt_in=bool(args.get("optin")),
+        gate_metric=args.get("gate"),
+        gate_min=args.get("gate_min"),
+        gate_max=args.get("gate_max"),
+        reward_points=float(args.get("points") or 0),
+        reward_coins=float(args.get("coins") or 0),
+        reward_badge=bool(args.get("badge")),
+        baseline_days=args.get("baseline"),
+    )
+    creator = Creator(
+        me.person_id,
+        me.display_name,
+        command.actor.supervised_team_ids,
+        Role.ADMIN in command.actor.roles,
+    )
+    try:
+        info = challenges.create(ctx.db, ctx.program, spec, by=creator, now=ctx.clock(), today=ctx.today())
+    except ChallengeRefused as refused:
+        raise HandlerError(_refusal(refused, command.locale)) from None
+    locale = command.locale
+    announce = Message(
+        ORIGIN,
+        (
+            Text(describe(info, ctx, locale)),
+            Text("\n" + render("challenge.created.footer", locale, name=info.name)),
+        ),
+        title=render("challenge.created.title", locale, name=info.name),
+    )
+    return [announce]
+
+
+def list_challenges(command: Command, ctx: HandlerContext) -> list[Message]:
+    locale = command.locale
+    found = challenges.listed(ctx.db)
+    title = render("challenge.list.title", locale)
+    if not found:
+        return [private(render("challenge.list.empty", locale), title=title)]
+    return [private("\n".join(f"• {describe(info, ctx, locale)}" for info in found), title=title)]
+
+
+def join(command: Command, ctx: HandlerContext) -> list[Message]:
+    me = caller(command)
+    try:
+        info = challenges.join(
+            ctx.db,
+            _unquote(command.args["name"]),
+            person_id=me.person_id,
+            person_name=me.display_name,
+            today=ctx.today(),
+            now=ctx.clock(),
+        )
+    except ChallengeRefused as refused:
+        raise HandlerError(_refusal(refused, command.locale)) from None
+    return [private(render("challenge.joined", command.locale, name=info.name))]
+
+
+def status(command: Command, ctx: HandlerContext) -> list[Message]:
+    """Standings so far: agents see the top of the table and their own line; supervisors everything."""
+    locale = command.locale
+    info = _find(ctx, command)
+    progress = challenges.progress(ctx.db, ctx.program, info, today=ctx.today())
+    if progress.through is None:
+        return [
+            private(
+                render(
+                    "challenge.status.not_started", locale, name=info.name, start=info.start_day.isoformat()
+                )
+            )
+        ]
+    me = caller(command)
+    full = command.actor.has(Role.SUPERVISOR)
+    size = ctx.program.leaderboard.public_size
+    shown = [
+        line
+        for line in progress.lines
+        if full
+        or (line.standing.rank is not None and line.standing.rank <= size)
+        or me.person_id in (line.members or (line.standing.key,))
+    ]
+    parts: list[Segment] = [_standings_table(info, shown, locale)]
+    mine = next(
+        (line for line in progress.lines if me.person_id in (line.members or (line.standing.key,))), None
+    )
+    if mine is not None and not full:
+        rank = mine.standing.rank
+        parts.append(
+            Text(
+                render("challenge.status.you", locale, rank=formats.ordinal(rank, locale))
+                if rank is not None
+                else render("challenge.status.you_unranked", locale)
+            )
+        )
+    hidden = len(progress.lines) - len(shown)
+    if hidden:
+        parts.append(Text("\n" + render("challenge.status.hidden", locale, count=hidden)))
+    title = render("challenge.status.title", locale, name=info.name, through=progress.through.isoformat())
+    return [private(*parts, title=title)]
+
+
+def end(command: Command, ctx: HandlerContext) -> list[Message]:
+    locale = command.locale
+    me = caller(command)
+    info = _find(ctx, command)
+    _require_owner(ctx, command, info)
+    try:
+        rows = challenges.end(
+            ctx.db,
+            ctx.program,
+            info.key,
+            by_id=me.person_id,
+            by_name=me.display_name,
+            today=ctx.today(),
+            now=ctx.clock(),
+            program_version=ctx.program_version,
+        )
+    except ChallengeRefused as refused:
+        raise HandlerError(_refusal(refused, locale)) from None
+    through = min(ctx.today(), info.end_day)
+    return results_messages(ctx, info, rows, through, locale)
+
+
+def cancel(command: Command, ctx: HandlerContext) -> list[Message]:
+    locale = command.locale
+    me = caller(command)
+    info = _find(ctx, command)
+    _require_owner(ctx, command, info)
+    reason = (command.args.get("reason") or "").strip()
+    try:
+        challenges.cancel(
+            ctx.db, info.key, by_id=me.person_id, by_name=me.display_name, reason=reason, now=ctx.clock()
+        )
+    except ChallengeRefused as refused:
+        raise HandlerError(_refusal(refused, locale)) from None
+    shown: Segment = UserText(reason) if reason else Text(render("challenge.no_reason", locale))
+    return [Message(ORIGIN, segments("challenge.cancelled", locale, name=info.name, reason=shown))]
+
+
+def results_messages(
+    ctx: HandlerContext,
+    info: ChallengeInfo,
+    rows: list[challenges.ResultRow],
+    through: date,
+    locale: str,
+    *,
+    full_to_caller: bool = True,
+) -> list[Message]:
+    """The results post, a DM to each winner and (for the supervisor who ended it) the full table.
+
+    The public post names the winners and shows the top of the table only, never more than half of those
+    ranked, and never the void or unranked: the bottom is not posted (DESIGN.md §2.4). A team challenge
+    shows its teams. The scheduler may reuse this with `full_to_caller=False`.
+    """
+    winners = [row for row in rows if row.outcome == "won"]
+    public_rows = _public_rows(ctx, info, rows)
+    summary = (
+        render("challenge.results.winners", locale, winners=", ".join(row.name for row in winners))
+        if winners
+        else render("challenge.results.no_winners", locale)
+    )
+    title = render(
+        "challenge.results.title",
+        locale,
+        name=info.name,
+        start=info.start_day.isoformat(),
+        through=through.isoformat(),
+    )
+    out = [Message(ORIGIN, (Text(summary), _results_table(info, public_rows, locale)), title=title)]
+    if full_to_caller:
+        out.append(private(_results_table(info, rows, locale), title=title))
+    for row in winners:
+        out.append(
+            Message(
+                Destination(DestinationKind.DM, person_id=row.person_id),
+                (
+                    Text(
+                        render(
+                            "challenge.won_dm",
+                            locale,
+                            name=info.name,
+                            reward=_reward_text(row.points, row.coins, row.badge, locale),
+                        )
+                    ),
+                ),
+            )
+        )
+    return out
+
+
+def _public_rows(
+    ctx: HandlerContext, info: ChallengeInfo, rows: list[challenges.ResultRow]
+) -> list[challenges.ResultRow]:
+    if info.by_team:
+        by_team: dict[int | None, challenges.ResultRow] = {}
+        for row in rows:
+            if row.team_id not in by_team:
+                team = people.team(ctx.db, row.team_id) if row.team_id is not None else None
+                by_team[row.team_id] = replace(row, name=team.name if team else row.name)
+        rows = list(by_team.values())
+    ranked = [row for row in rows if row.rank is not None and row.outcome in ("won", "finished")]
+    shown = min(ctx.program.leaderboard.public_size, len(ranked) // 2)
+    return [row for row in ranked if row.outcome == "won" or (row.rank or 0) <= shown]
+
+
+def _results_table(info: ChallengeInfo, rows: list[challenges.ResultRow], locale: str) -> Table:
+    return Table(
+        tuple(
+            render(f"challenge.results.column.{c}", locale)
+            for c in ("rank", "who", "value", "outcome", "reward")
+        ),
+        tuple(
+            (
+                str(row.rank) if row.rank is not None else "–",
+                row.name,
+                _value(info.metric, row.value),
+                render(f"challenge.results.outcome.{row.outcome}", locale),
+                _reward_text(row.points, row.coins, row.badge, locale) if row.outcome == "won" else "",
+            )
+            for row in rows
+        ),
+        ("right", "left", "right", "left", "left"),
+    )
+
+
+def describe(info: ChallengeInfo, ctx: HandlerContext, locale: str) -> str:
+    """One sentence: type, metric, goal, window, who, gate and reward."""
+    metric = _metric_label(info.metric, locale)
+    target = str(int(info.target)) if info.goal == "top" else _value(info.metric, info.target)
+    goal = render(f"challenge.goal.{info.goal}", locale, target=target, baseline=info.baseline_days)
+    scope = render(f"challenge.scope.{info.scope}", locale, teams=", ".join(info.scope_ref))
+    gate = ""
+    if info.gate_metric:
+        unit = formats.unit_of(info.gate_metric)
+        bounds = []
+        if info.gate_min is not None:
+            bounds.append(render("challenge.gate_below", locale, bound=formats.bound(unit, info.gate_min)))
+        if info.gate_max is not None:
+            bounds.append(render("challenge.gate_above", locale, bound=formats.bound(unit, info.gate_max)))
+        gate = render(
+            "challenge.gate",
+            locale,
+            metric=_metric_label(info.gate_metric, locale),
+            bounds=render("common.or", locale).join(bounds),
+        )
+    badge = ctx.program.challenges.win_badge if info.reward_badge else None
+    return render(
+        "challenge.summary",
+        locale,
+        name=info.name,
+        kind=render(f"challenge.kind.{info.kind}", locale),
+        metric=metric,
+        goal=goal,
+        start=info.start_day.isoformat(),
+        end=info.end_day.isoformat(),
+        scope=scope,
+        gate=gate,
+        reward=_reward_text(info.reward_points, info.reward_coins, badge, locale),
+    )
+
+
+def _standings_table(info: ChallengeInfo, lines: list[Line], locale: str) -> Table:
+    improvement = info.goal == "improvement"
+    columns = ["rank", "who", "value"] + (["baseline", "change"] if improvement else []) + ["samples", "note"]
+    rows = []
+    for line in lines:
+        s = line.standing
+        cells = [str(s.rank) if s.rank is not None else "–", line.name, _value(info.metric, s.value)]
+        if improvement:
+            cells += [_value(info.metric, s.baseline), _signed(info.metric, s.improvement)]
+        cells += [str(s.samples), _note(s, locale)]
+        rows.append(tuple(cells))
+    align = tuple(
+        "right" if c in ("rank", "value", "baseline", "change", "samples") else "left" for c in columns
+    )
+    return Table(tuple(render(f"challenge.status.column.{c}", locale) for c in columns), tuple(rows), align)
+
+
+def _note(standing: Standing, locale: str) -> str:
+    if standing.status != "ranked":
+        return render(f"challenge.status.note.{standing.status}", locale)
+    return render("challenge.status.note.met", locale) if standing.goal_met else ""
+
+
+def _value(metric: str, number: float | None) -> str:
+    if number is None:
+        return "–"
+    return formats.value(formats.unit_of(metric), number)
+
+
+def _signed(metric: str, number: float | None) -> str:
+    if number is None:
+        return "–"
+    text = _value(metric, abs(number))
+    return f"+{text}" if number >= 0 else f"-{text}"
+
+
+def _metric_label(metric: str, locale: str) -> str:
+    return metric if metric == challenges.POINTS else formats.metric_label(metric, locale)
+
+
+def _reward_text(points: int, coins: int, badge: str | None, locale: str) -> str:
+    parts = []
+    if points:
+        parts.append(render("challenge.reward.points", locale, points=formats.trim(points / 100)))
+    if coins:
+        parts.append(render("challenge.reward.coins", locale, coins=formats.trim(coins / 100)))
+    if badge:
+        parts.append(render("challenge.reward.badge", locale, badge=badge))
+    return ", ".join(parts) if parts else render("challenge.reward.none", locale)
+
+
+def _find(ctx: HandlerContext, command: Command) -> ChallengeInfo:
+    name = _unquote(command.args["name"])
+    info = challenges.get(ctx.db, name)
+    if info is None:
+        names = ", ".join(c.name for c in challenges.listed(ctx.db)) or "none"
+        raise HandlerError(render("challenge.refused.unknown", command.locale, name=name, names=names))
+    return info
+
+
+def _require_owner(ctx: HandlerContext, command: Command, info: ChallengeInfo) -> None:
+    actor = command.actor
+    if Role.ADMIN in actor.roles or info.created_by == actor.person_id:
+        return
+    teams = {t.id for key in info.scope_ref if (t := people.team_by_key(ctx.db, key)) is not None}
+    if info.scope == "team" and teams & actor.supervised_team_ids:
+        return
+    raise HandlerError(render("challenge.refused.not_yours", command.locale, name=info.name))
+
+
+def _unquote(text: str) -> str:
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] == '"':
+        return stripped[1:-1].strip()
+    return stripped
+
+
+def _refusal(refused: ChallengeRefused, locale: str) -> str:
+    return render(f"challenge.refused.{refused.code}", locale, **refused.inputs)

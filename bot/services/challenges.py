@@ -1,0 +1,860 @@
+"""Challenges: create, join, live progress from the rollups, end with results and rewards, cancel.
+
+Every action is one transaction with an audit line. Ending is guarded twice: the status moves from open
+exactly once (an UPDATE … WHERE status = 'open'), and each person's result row, points entry and coins
+entry have unique keys, so rewards are granted exactly once whoever ends it and however often.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, or_, select, true, update
+
+from bot.program import Program
+from bot.scoring import challenges as arithmetic
+from bot.scoring.metrics import CATALOGUE, samples_of, value_of
+from bot.scoring.zones import hundredths
+from bot.services import audit, leagues, people, wallet
+from bot.services.refusals import Refused
+from bot.store.models import (
+    Challenge,
+    ChallengeParticipant,
+    ChallengeResult,
+    Person,
+    PointsEntry,
+    Rollup,
+    Subject,
+    TeamMembership,
+)
+from bot.store.upsert import conflict_insert
+
+POINTS = "points"
+RULE = "challenge"
+KINDS = ("individual", "team", "head-to-head")
+GOALS = ("absolute", "improvement", "top")
+_SLUG = re.compile(r"[^a-z0-9]+")
+# A name is shown as plain text in posts: nothing that could mention, link or format.
+_UNSAFE_NAME = re.compile(r"[<>@`*_~|\\]")
+
+
+class ChallengeRefused(Refused):
+    """Nothing was written; `code` is a catalogue id suffix under challenge.refused, `inputs` its details."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeSpec:
+    """What a supervisor asks for; exactly one of teams, league, agents or opt_in says who takes part."""
+
+    name: str
+    metric: str
+    start: date
+    end: date
+    target: float
+    kind: str = "individual"
+    goal: str = "absolute"
+    teams: tuple[str, ...] = ()
+    league: str | None = None
+    agents: tuple[int, ...] = ()
+    opt_in: bool = False
+    gate_metric: str | None = None
+    gate_min: float | None = None
+    gate_max: float | None = None
+    reward_points: float = 0
+    reward_coins: float = 0
+    reward_badge: bool = False
+    baseline_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Creator:
+    person_id: int
+    name: str
+    supervised_team_ids: frozenset[int] = frozenset()
+    admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeInfo:
+    id: int
+    key: str
+    name: str
+    metric: str
+    kind: str
+    goal: str
+    target: float
+    start_day: date
+    end_day: date
+    baseline_days: int
+    scope: str
+    scope_ref: list[str]
+    gate_metric: str | None
+    gate_min: float | None
+    gate_max: float | None
+    reward_points: int
+    reward_coins: int
+    reward_badge: bool
+    status: str
+    created_by: int | None
+    closed_at: datetime | None
+
+    @property
+    def by_team(self) -> bool:
+        """Teams are the entrants: team challenges, and head-to-head between two teams."""
+        return self.kind == "team" or (self.kind == "head-to-head" and self.scope == "team")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One entrant's standing with a name: a person, or a team (`team_id`) with its members."""
+
+    name: str
+    standing: arithmetic.Standing
+    team_id: int | None = None
+    members: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    challenge: ChallengeInfo
+    through: date | None  # the last business day counted; None before the window starts
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    person_id: int
+    name: str
+    team_id: int | None
+    rank: int | None
+    value: float | None
+    outcome: str
+    badge: str | None
+    points: int
+    coins: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeBadge:
+    """A challenge-won badge, for the badge engine to route into its own table."""
+
+    person_id: int
+    badge: str
+    challenge_key: str
+    challenge_name: str
+    awarded_on: date
+
+
+_COLUMNS = (
+    Challenge.id,
+    Challenge.key,
+    Challenge.name,
+    Challenge.metric,
+    Challenge.kind,
+    Challenge.goal,
+    Challenge.target,
+    Challenge.start_day,
+    Challenge.end_day,
+    Challenge.baseline_days,
+    Challenge.scope,
+    Challenge.scope_ref,
+    Challenge.gate_metric,
+    Challenge.gate_min,
+    Challenge.gate_max,
+    Challenge.reward_points,
+    Challenge.reward_coins,
+    Challenge.reward_badge,
+    Challenge.status,
+    Challenge.created_by,
+    Challenge.closed_at,
+)
+
+
+def slug(name: str) -> str:
+    return _SLUG.sub("-", name.strip().lower()).strip("-")[:100]
+
+
+def create(
+    connection: Connection,
+    program: Program,
+    spec: ChallengeSpec,
+    *,
+    by: Creator,
+    now: datetime,
+    today: date,
+) -> ChallengeInfo:
+    """Validate and store a challenge; raises ChallengeRefused naming what is wrong."""
+    key = slug(spec.name)
+    if not key or _UNSAFE_NAME.search(spec.name):
+        raise ChallengeRefused("name")
+    scope, scope_ref = _scope(connection, program, spec, by)
+    _check(spec, scope)
+    if spec.end < today:
+        raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
+    inserted = connection.execute(
+        conflict_insert(connection, Challenge)
+        .values(
+            key=key,
+            name=spec.name.strip(),
+            metric=spec.metric,
+            kind=spec.kind,
+            goal=spec.goal,
+            target=float(spec.target),
+            start_day=spec.start,
+            end_day=spec.end,
+            baseline_days=spec.baseline_days or program.challenges.baseline_days,
+            scope=scope,
+            scope_ref=scope_ref,
+            gate_metric=spec.gate_metric,
+            gate_min=spec.gate_min,
+            gate_max=spec.gate_max,
+            reward_points=hundredths(spec.reward_points),
+            reward_coins=hundredths(spec.reward_coins),
+            reward_badge=spec.reward_badge,
+            status="open",
+            created_by=by.person_id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(Challenge.id)
+    ).first()
+    if inserted is None:
+        raise ChallengeRefused("taken", name=spec.name.strip())
+    challenge_id = int(inserted[0])
+    if spec.agents:
+        connection.execute(
+            insert(ChallengeParticipant),
+            [
+                {"challenge_id": challenge_id, "person_id": pid, "joined_at": now}
+                for pid in dict.fromkeys(spec.agents)
+            ],
+        )
+    info = get(connection, key)
+    assert info is not None
+    audit.record(
+        connection,
+        at=now,
+        actor_id=by.person_id,
+        actor=by.name,
+        action="challenge.create",
+        target=f"challenge:{key}",
+        details=_details(info) | {"agents": list(spec.agents)},
+    )
+    return info
+
+
+def join(
+    connection: Connection, name: str, *, person_id: int, person_name: str, today: date, now: datetime
+) -> ChallengeInfo:
+    """Opt in to an open opt-in challenge before it ends; joining twice says so."""
+    info = _open(connection, name)
+    if info.scope != "opt-in":
+        raise ChallengeRefused("not_opt_in", name=info.name)
+    if today > info.end_day:
+        raise ChallengeRefused("over", name=info.name, end=info.end_day.isoformat())
+    inserted = connection.execute(
+        conflict_insert(connection, ChallengeParticipant)
+        .values(challenge_id=info.id, person_id=person_id, joined_at=now)
+        .on_conflict_do_nothing()
+        .returning(ChallengeParticipant.person_id)
+    ).first()
+    if inserted is None:
+        raise ChallengeRefused("joined", name=info.name)
+    audit.record(
+        connection,
+        at=now,
+        actor_id=person_id,
+        actor=person_name,
+        action="challenge.join",
+        target=f"challenge:{info.key}",
+    )
+    return info
+
+
+def get(connection: Connection, name: str) -> ChallengeInfo | None:
+    """The challenge whose key or name is `name` (any case)."""
+    wanted = name.strip()
+    row = connection.execute(
+        select(*_COLUMNS).where(
+            (Challenge.key == slug(wanted)) | (func.lower(Challenge.name) == wanted.lower())
+        )
+    ).first()
+    return ChallengeInfo(*tuple(row)) if row else None
+
+
+def listed(connection: Connection, *, statuses: Iterable[str] = ("open",)) -> list[ChallengeInfo]:
+    rows = connection.execute(
+        select(*_COLUMNS)
+        .where(Challenge.status.in_(list(statuses)))
+        .order_by(Challenge.start_day, Challenge.key)
+    )
+    return [ChallengeInfo(*tuple(row)) for row in rows]
+
+
+def autocomplete(connection: Connection, typed: str, *, limit: int = 25) -> list[str]:
+    """Open challenge names containing `typed` (any case), for Param.autocomplete == "challenge"."""
+    query = select(Challenge.name).where(Challenge.status == "open").order_by(Challenge.name).limit(limit)
+    if typed.strip():
+        query = query.where(func.lower(Challenge.name).contains(typed.strip().lower(), autoescape=True))
+    return list(connection.scalars(query))
+
+
+def starting_on(connection: Connection, day: date) -> list[ChallengeInfo]:
+    """Open challenges whose window starts on `day` (the scheduler's kickoff posts)."""
+    return [info for info in listed(connection) if info.start_day == day]
+
+
+def running_on(connection: Connection, day: date) -> list[ChallengeInfo]:
+    """Open challenges whose window contains `day` (the scheduler's reminders)."""
+    return [info for info in listed(connection) if info.start_day <= day <= info.end_day]
+
+
+def due_to_end(connection: Connection, today: date) -> list[ChallengeInfo]:
+    """Open challenges whose window is over (the scheduler ends them and posts the results)."""
+    return [info for info in listed(connection) if info.end_day < today]
+
+
+def end_due(
+    engine: Engine, program: Program, *, today: date, now: datetime, program_version: int
+) -> list[tuple[ChallengeInfo, list[ResultRow]]]:
+    """End every open challenge whose window is over, each in its own transaction (for the scheduler).
+
+    A challenge that another replica ends first is skipped, so each is ended, and rewarded, once.
+    """
+    with engine.connect() as connection:
+        due = due_to_end(connection, today)
+    ended = []
+    for info in due:
+        try:
+            with engine.begin() as connection:
+                rows = end(
+                    connection,
+                    program,
+                    info.key,
+                    by_id=None,
+                    by_name="scheduler",
+                    today=today,
+                    now=now,
+                    program_version=program_version,
+                )
+        except ChallengeRefused:
+            continue
+        ended.append((info, rows))
+    return ended
+
+
+def progress(connection: Connection, program: Program, info: ChallengeInfo, *, today: date) -> Progress:
+    """Standings over the window so far (the whole window once it is over)."""
+    if today < info.start_day:
+        return Progress(info, None, [])
+    through = min(today, info.end_day)
+    entrants, named = _entrants(connection, program, info, info.start_day, through)
+    lines = [named[s.key](s) for s in arithmetic.standings(entrants, _rules(program, info))]
+    return Progress(info, through, lines)
+
+
+def end(
+    connection: Connection,
+    program: Program,
+    name: str,
+    *,
+    by_id: int | None,
+    by_name: str,
+    today: date,
+    now: datetime,
+    program_version: int,
+) -> list[ResultRow]:
+    """Close the challenge over its window so far, store each person's result and grant the rewards once."""
+    info = _open(connection, name)
+    closed = connection.execute(
+        update(Challenge)
+        .where(Challenge.id == info.id, Challenge.status == "open")
+        .values(status="ended", closed_by=by_id, closed_at=now)
+    )
+    if not closed.rowcount:
+        raise ChallengeRefused("closed", name=info.name, status="ended")
+    final = progress(connection, program, info, today=today)
+    day = final.through or info.start_day
+    badge = program.challenges.win_badge if info.reward_badge else None
+    rows: list[dict[str, Any]] = []
+    for line in final.lines:
+        outcome = _outcome(line.standing)
+        members = line.members if info.by_team else (line.standing.key,)
+        for person_id in members:
+            won = outcome == "won"
+            team_points = not info.by_team or program.challenges.team_wins_feed_xp
+            rows.append(
+                {
+                    "challenge_id": info.id,
+                    "person_id": person_id,
+                    "team_id": line.team_id,
+                    "rank": line.standing.rank,
+                    "value": line.standing.value,
+                    "outcome": outcome,
+                    "badge": badge if won else None,
+                    "points": info.reward_points if won and team_points else 0,
+                    "coins": info.reward_coins if won else 0,
+                    "created_at": now,
+                }
+            )
+    if rows:
+        connection.execute(conflict_insert(connection, ChallengeResult).on_conflict_do_nothing(), rows)
+    _grant(connection, info, rows, day=day, now=now, program_version=program_version)
+    audit.record(
+        connection,
+        at=now,
+        actor_id=by_id,
+        actor=by_name,
+        action="challenge.end",
+        target=f"challenge:{info.key}",
+        details={
+            "through": day.isoformat(),
+            "winners": sorted(row["person_id"] for row in rows if row["outcome"] == "won"),
+        },
+    )
+    return results(connection, info.id)
+
+
+def cancel(
+    connection: Connection, name: str, *, by_id: int, by_name: str, reason: str, now: datetime
+) -> ChallengeInfo:
+    """Cancel an open challenge: no results, no rewards; the audit log keeps who and why."""
+    info = _open(connection, name)
+    closed = connection.execute(
+        update(Challenge)
+        .where(Challenge.id == info.id, Challenge.status == "open")
+        .values(status="cancelled", closed_by=by_id, closed_at=now)
+    )
+    if not closed.rowcount:
+        raise ChallengeRefused("closed", name=info.name, status="cancelled")
+    audit.record(
+        connection,
+        at=now,
+        actor_id=by_id,
+        actor=by_name,
+        action="challenge.cancel",
+        target=f"challenge:{info.key}",
+        details={"reason": reason},
+    )
+    return info
+
+
+def results(connection: Connection, challenge_id: int) -> list[ResultRow]:
+    """Stored results, best rank first, then the unranked by name."""
+    rows = connection.execute(
+        select(
+            ChallengeResult.person_id,
+            Person.display_name,
+            ChallengeResult.team_id,
+            ChallengeResult.rank,
+            ChallengeResult.value,
+            ChallengeResult.outcome,
+            ChallengeResult.badge,
+            ChallengeResult.points,
+            ChallengeResult.coins,
+        )
+        .join(Person, Person.id == ChallengeResult.person_id)
+        .where(ChallengeResult.challenge_id == challenge_id)
+    )
+    out = [ResultRow(*row) for row in rows]
+    return sorted(out, key=lambda r: (r.rank is None, r.rank or 0, r.name))
+
+
+def won_badges(connection: Connection, person_id: int | None = None) -> list[ChallengeBadge]:
+    """Challenge-won badges (one per person per challenge, by the results' unique key)."""
+    query = (
+        select(
+            ChallengeResult.person_id,
+            ChallengeResult.badge,
+            Challenge.key,
+            Challenge.name,
+            Challenge.closed_at,
+            Challenge.end_day,
+        )
+        .join(Challenge, Challenge.id == ChallengeResult.challenge_id)
+        .where(ChallengeResult.badge.is_not(None))
+        .order_by(ChallengeResult.id)
+    )
+    if person_id is not None:
+        query = query.where(ChallengeResult.person_id == person_id)
+    return [
+        ChallengeBadge(int(pid), str(badge), key, name, min(end_day, closed.date()) if closed else end_day)
+        for pid, badge, key, name, closed, end_day in connection.execute(query)
+    ]
+
+
+def wins(connection: Connection, person_id: int) -> int:
+    """How many challenges the person has won (alone or with their team)."""
+    return int(
+        connection.scalar(
+            select(func.count(ChallengeResult.id)).where(
+                ChallengeResult.person_id == person_id, ChallengeResult.outcome == "won"
+            )
+        )
+        or 0
+    )
+
+
+# --- internals ---------------------------------------------------------------------------------------
+
+
+def _open(connection: Connection, name: str) -> ChallengeInfo:
+    info = get(connection, name)
+    if info is None:
+        open_names = ", ".join(c.name for c in listed(connection)) or "none"
+        raise ChallengeRefused("unknown", name=name, names=open_names)
+    if info.status != "open":
+        raise ChallengeRefused("closed", name=info.name, status=info.status)
+    return info
+
+
+def _scope(
+    connection: Connection, program: Program, spec: ChallengeSpec, by: Creator
+) -> tuple[str, list[str]]:
+    given = [bool(spec.teams), spec.league is not None, bool(spec.agents), spec.opt_in]
+    if sum(given) != 1:
+        raise ChallengeRefused("scope")
+    if spec.teams:
+        keys = []
+        for key in dict.fromkeys(spec.teams):
+            team = people.team_by_key(connection, key)
+            if team is None:
+                raise ChallengeRefused("unknown_team", team=key)
+            if not by.admin and team.id not in by.supervised_team_ids:
+                raise ChallengeRefused("not_your_team", team=team.key)
+            keys.append(team.key)
+        return "team", keys
+    if spec.league is not None:
+        known = [rule.id for rule in program.league_rules()]
+        if spec.league not in known:
+            raise ChallengeRefused("unknown_league", league=spec.league, leagues=", ".join(known) or "none")
+        return "league", [spec.league]
+    if spec.agents:
+        if not by.admin:
+            theirs = people.members_of(connection, by.supervised_team_ids, spec.start, spec.end)
+            others = sorted(set(spec.agents) - theirs)
+            if others:
+                names = people.names(connection, set(others))
+                raise ChallengeRefused("not_your_agent", name=", ".join(names[pid] for pid in others))
+        return "agents", []
+    return "opt-in", []
+
+
+def _check(spec: ChallengeSpec, scope: str) -> None:
+    if spec.metric != POINTS and spec.metric not in CATALOGUE:
+        raise ChallengeRefused("metric", metric=spec.metric, metrics=", ".join([POINTS, *CATALOGUE]))
+    if spec.kind not in KINDS:
+        raise ChallengeRefused("kind", kind=spec.kind, kinds=", ".join(KINDS))
+    if spec.goal not in GOALS:
+        raise ChallengeRefused("goal", goal=spec.goal, goals=", ".join(GOALS))
+    if spec.end < spec.start:
+        raise ChallengeRefused("window", start=spec.start.isoformat(), end=spec.end.isoformat())
+    if spec.goal == "top" and (spec.target < 1 or spec.target != int(spec.target)):
+        raise ChallengeRefused("top", target=spec.target)
+    if spec.kind == "team" and scope != "team":
+        raise ChallengeRefused("team_scope")
+    if spec.kind == "head-to-head":
+        count = len(spec.teams) if scope == "team" else len(set(spec.agents))
+        if scope not in ("team", "agents") or count != 2:
+            raise ChallengeRefused("head_to_head")
+    if spec.gate_metric is not None:
+        if spec.gate_metric not in CATALOGUE:
+            raise ChallengeRefused("metric", metric=spec.gate_metric, metrics=", ".join(CATALOGUE))
+        if spec.gate_min is None and spec.gate_max is None:
+            raise ChallengeRefused("gate_bound", metric=spec.gate_metric)
+    elif spec.gate_min is not None or spec.gate_max is not None:
+        raise ChallengeRefused("gate_metric")
+    if spec.reward_points < 0 or spec.reward_coins < 0:
+        raise ChallengeRefused("reward")
+
+
+def _rules(program: Program, info: ChallengeInfo) -> arithmetic.Rules:
+    gate = None
+    if info.gate_metric is not None:
+        gate = arithmetic.GateRule(
+            info.gate_metric, program.policy(info.gate_metric).min_samples, info.gate_min, info.gate_max
+        )
+    if info.metric == POINTS:
+        return arithmetic.Rules("higher", info.goal, info.target, 0, gate)  # type: ignore[arg-type]
+    return arithmetic.Rules(
+        program.better(info.metric),
+        info.goal,  # type: ignore[arg-type]
+        info.target,
+        program.policy(info.metric).min_samples,
+        gate,
+    )
+
+
+Sums = dict[int, dict[str, tuple[int, int]]]
+Namer = dict[int, Any]
+
+
+def _entrants(
+    connection: Connection, program: Program, info: ChallengeInfo, start: date, through: date
+) -> tuple[list[arithmetic.Entrant], Namer]:
+    groups = _groups(connection, program, info, start, through)
+    everyone = sorted({pid for members in groups.values() for pid in members})
+    metrics = [m for m in (info.metric, info.gate_metric) if m is not None and m != POINTS]
+    base_start = start - timedelta(days=info.baseline_days)
+    base_end = start - timedelta(days=1)
+    improvement = info.goal == "improvement"
+
+    def figures(members: list[int], team_id: int | None) -> tuple[Sums, Sums]:
+        window = _figures(connection, info, members, metrics, start, through, team_id)
+        baseline = (
+            _figures(connection, info, members, [info.metric], base_start, base_end, team_id)
+            if improvement
+            else {}
+        )
+        return window, baseline
+
+    shared = figures(everyone, None) if not info.by_team else ({}, {})
+    names = people.names(connection, set(everyone))
+    teams = _team_names(connection, info) if info.by_team else {}
+    window_days = (through - start).days + 1
+    entrants: list[arithmetic.Entrant] = []
+    namer: Namer = {}
+    for key, members in groups.items():
+        # a team counts each member's days in the team only, so a move mid-window splits them right
+        window_sums, baseline = figures(sorted(members), key) if info.by_team else shared
+        pooled = _pool(window_sums, members)
+        value, samples = _value(info.metric, pooled.get(info.metric))
+        base_value = None
+        if improvement:
+            base_value, _ = _value(info.metric, _pool(baseline, members).get(info.metric))
+            if base_value is not None and _is_total(info.metric):
+                base_value = base_value / info.baseline_days * window_days
+        gate_value, gate_samples = (
+            _value(info.gate_metric, pooled.get(info.gate_metric)) if info.gate_metric else (None, 0)
+        )
+        entrants.append(arithmetic.Entrant(key, value, samples, base_value, gate_value, gate_samples))
+        if info.by_team:
+            namer[key] = _team_line(teams.get(key, str(key)), key, tuple(sorted(members)))
+        else:
+            namer[key] = _person_line(names.get(key, str(key)))
+    return entrants, namer
+
+
+def _figures(
+    connection: Connection,
+    info: ChallengeInfo,
+    members: list[int],
+    metrics: list[str],
+    start: date,
+    end: date,
+    team_id: int | None,
+) -> Sums:
+    sums = _sums(connection, members, [m for m in metrics if m != POINTS], start, end, team_id)
+    if info.metric == POINTS:
+        for pid, total in _points(connection, members, start, end, team_id).items():
+            sums[pid][POINTS] = (total, 1)
+    return sums
+
+
+def _team_line(name: str, team_id: int, members: tuple[int, ...]) -> Any:
+    return lambda standing: Line(name, standing, team_id, members)
+
+
+def _person_line(name: str) -> Any:
+    return lambda standing: Line(name, standing)
+
+
+def _groups(
+    connection: Connection, program: Program, info: ChallengeInfo, start: date, end: date
+) -> dict[int, set[int]]:
+    """Entrant key → the people it pools: a person alone, or a team's agents during the window."""
+    agents = _agents(connection)
+    if info.by_team:
+        out: dict[int, set[int]] = {}
+        for key in info.scope_ref:
+            team = people.team_by_key(connection, key)
+            if team is not None:
+                out[team.id] = people.members_of(connection, frozenset({team.id}), start, end) & agents
+        return out
+    if info.scope == "team":
+        ids = frozenset(t.id for k in info.scope_ref if (t := people.team_by_key(connection, k)) is not None)
+        members = people.members_of(connection, ids, start, end)
+    elif info.scope == "league":
+        members = leagues.members(connection, program, info.scope_ref[0], start)
+    else:
+        members = set(
+            connection.scalars(
+                select(ChallengeParticipant.person_id).where(ChallengeParticipant.challenge_id == info.id)
+            )
+        )
+        return {int(pid): {int(pid)} for pid in members}  # named or opted in: agents or not
+    return {pid: {pid} for pid in members & agents}
+
+
+def _agents(connection: Connection) -> set[int]:
+    return {int(pid) for pid in connection.scalars(select(Person.id).where(Person.role == "agent"))}
+
+
+def _team_names(connection: Connection, info: ChallengeInfo) -> dict[int, str]:
+    out = {}
+    for key in info.scope_ref:
+        team = people.team_by_key(connection, key)
+        if team is not None:
+            out[team.id] = team.name
+    return out
+
+
+def _in_team(team_id: int | None, person: Any, day: Any) -> ColumnElement[bool]:
+    """The row's person belonged to the team on the row's business day (always true without a team)."""
+    if team_id is None:
+        return true()
+    return exists().where(
+        TeamMembership.person_id == person,
+        TeamMembership.team_id == team_id,
+        TeamMembership.valid_from <= day,
+        or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > day),
+    )
+
+
+def _sums(
+    connection: Connection,
+    person_ids: list[int],
+    metrics: list[str],
+    start: date,
+    end: date,
+    team_id: int | None = None,
+) -> Sums:
+    out: Sums = defaultdict(dict)
+    if not person_ids or not metrics:
+        return out
+    rows = connection.execute(
+        select(Subject.person_id, Rollup.metric, func.sum(Rollup.num), func.sum(Rollup.den))
+        .join(Subject, Subject.id == Rollup.subject_id)
+        .where(
+            Subject.person_id.in_(person_ids),
+            Rollup.metric.in_(metrics),
+            Rollup.business_day.between(start, end),
+            _in_team(team_id, Subject.person_id, Rollup.business_day),
+        )
+        .group_by(Subject.person_id, Rollup.metric)
+    )
+    for pid, metric, num, den in rows:
+        out[int(pid or 0)][metric] = (int(num), int(den))
+    return out
+
+
+def _points(
+    connection: Connection, person_ids: list[int], start: date, end: date, team_id: int | None = None
+) -> dict[int, int]:
+    """Net points (hundredths) per person over the days, challenge rewards left out."""
+    totals = {pid: 0 for pid in person_ids}
+    if not person_ids:
+        return totals
+    rows = connection.execute(
+        select(PointsEntry.person_id, func.sum(PointsEntry.amount))
+        .where(
+            PointsEntry.person_id.in_(person_ids),
+            PointsEntry.business_day.between(start, end),
+            PointsEntry.rule != RULE,
+            _in_team(team_id, PointsEntry.person_id, PointsEntry.business_day),
+        )
+        .group_by(PointsEntry.person_id)
+    )
+    totals.update({int(pid): int(total) for pid, total in rows})
+    return totals
+
+
+def _pool(sums: Sums, members: set[int]) -> dict[str, tuple[int, int]]:
+    pooled: dict[str, tuple[int, int]] = {}
+    for pid in members:
+        for metric, (num, den) in sums.get(pid, {}).items():
+            a, b = pooled.get(metric, (0, 0))
+            pooled[metric] = (a + num, b + den)
+    return pooled
+
+
+def _is_total(metric: str) -> bool:
+    return metric == POINTS or CATALOGUE[metric].kind == "total"
+
+
+def _value(metric: str | None, pair: tuple[int, int] | None) -> tuple[float | None, int]:
+    if metric is None:
+        return None, 0
+    if metric == POINTS:
+        return (pair[0] / 100 if pair else 0.0), 1
+    if pair is None:
+        return None, 0
+    num, den = pair
+    samples = samples_of(num if CATALOGUE[metric].kind == "total" else den)
+    return value_of(metric, num, den), samples
+
+
+def _outcome(standing: arithmetic.Standing) -> str:
+    if standing.status == "void":
+        return "void"
+    if standing.status != "ranked":
+        return "unranked"
+    return "won" if standing.goal_met else "finished"
+
+
+def _grant(
+    connection: Connection,
+    info: ChallengeInfo,
+    rows: list[dict[str, Any]],
+    *,
+    day: date,
+    now: datetime,
+    program_version: int,
+) -> None:
+    for row in rows:
+        if row["outcome"] != "won":
+            continue
+        person_id: int = row["person_id"]
+        key = f"challenge:{info.id}:{person_id}"
+        inputs = {"challenge": info.key, "name": info.name, "rank": row["rank"], "team": row["team_id"]}
+        if row["points"]:
+            connection.execute(
+                conflict_insert(connection, PointsEntry)
+                .values(
+                    person_id=person_id,
+                    business_day=day,
+                    rule=RULE,
+                    program_version=program_version,
+                    revision=1,
+                    entry="award",
+                    amount=row["points"],
+                    template="points.challenge",
+                    inputs=inputs | {"points": row["points"] / 100},
+                    idempotency_key=key,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+            )
+        if row["coins"]:
+            wallet.credit(
+                connection,
+                person_id,
+                row["coins"],
+                kind="challenge",
+                key=key,
+                template="coins.challenge",
+                inputs=inputs,
+                now=now,
+            )
+
+
+def _details(info: ChallengeInfo) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "metric": info.metric,
+        "kind": info.kind,
+        "goal": info.goal,
+        "target": info.target,
+        "window": [info.start_day.isoformat(), info.end_day.isoformat()],
+        "scope": info.scope,
+        "scope_ref": info.scope_ref,
+        "gate": {"metric": info.gate_metric, "min": info.gate_min, "max": info.gate_max}
+        if info.gate_metric
+        else None,
+        "reward": {"points": info.reward_points, "coins": info.reward_coins, "badge": info.reward_badge},
+    }
