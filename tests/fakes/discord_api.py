@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -70,6 +71,7 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     status: int = 200
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

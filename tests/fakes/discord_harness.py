@@ -80,6 +80,10 @@ class Harness:
         payload = interaction(
             2, command_data(name, options or [], users, GUILD), user_id=user[0], name=user[1], guild_id=GUILD, roles=roles
         )
+        return await self.deliver(payload)
+
+    async def deliver(self, payload: dict[str, Any]) -> Exchange:
+        """Send an APPLICATION_COMMAND payload (again, to replay it); returns once it has answered."""
         done = asyncio.ensure_future(
             self.client.wait_for(
                 "app_command_completion", check=lambda i, _c: str(i.id) == payload["id"], timeout=20

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 
@@ -32,6 +33,18 @@ _ZERO_WIDTH = "\u200b"
 _FENCE = "```"
 
 
+class SpecFile(discord.File):
+    """A discord.File whose attachment id is sent as a string, as Discord's API spec types it (a
+    snowflake); discord.py writes the index as an integer, which Discord also accepts."""
+
+    def to_dict(self, index: int) -> dict[str, Any]:
+        return {**super().to_dict(index), "id": str(index)}
+
+
+def file_of(data: bytes, filename: str) -> discord.File:
+    return SpecFile(io.BytesIO(data), filename=filename)
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     embed: discord.Embed
@@ -39,7 +52,7 @@ class Page:
 
     def files(self) -> list[discord.File]:
         """Fresh file objects (a discord.File is consumed by one send)."""
-        return [discord.File(io.BytesIO(image.data), filename=image.filename) for image in self.images]
+        return [file_of(image.data, image.filename) for image in self.images]
 
 
 @dataclass(frozen=True, slots=True)

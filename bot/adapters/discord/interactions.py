@@ -17,7 +17,7 @@ import discord
 
 from bot.adapters.discord import arguments
 from bot.adapters.discord.embeds import NO_PINGS, Page, Rendered, mentioned_people, render_message
-from bot.adapters.discord.notifier import DiscordNotifier
+from bot.adapters.discord.notifier import DeliveryFailed, DiscordNotifier
 from bot.adapters.discord.paging import PageState, decode_args, encode_args, pager, person_ids
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import Actor, Command, DestinationKind, Message
@@ -85,12 +85,12 @@ class DiscordAdapter:
         outgoing = await asyncio.to_thread(self._page_replies, interaction, spec, state) if spec else []
         board = next((out for out in outgoing if out.state is not None and out.state.reply == state.reply), None)
         if board is None or state.page >= len(board.rendered.pages):
-            refusal = [out for out in outgoing if out.kind is DestinationKind.CALLER][:1]
-            note = refusal[0].rendered.pages[0] if refusal else None
-            await interaction.followup.send(
-                **_page_kwargs(note, None, content=render("discord.page_gone", self.locale)),
-                ephemeral=True,
-            )
+            # The board is gone (the command now answers differently, e.g. a refusal for this presser):
+            # tell the presser privately what the command says now, and leave the message as it was.
+            answer = next((out for out in outgoing if out.kind is DestinationKind.CALLER), None)
+            content = None if answer is not None else render("discord.page_gone", self.locale)
+            page = answer.rendered.pages[0] if answer is not None else None
+            await interaction.followup.send(**_page_kwargs(page, None, content=content), ephemeral=True)
             return
         page = board.rendered.pages[state.page]
         view = self._pager(state, len(board.rendered.pages))
@@ -183,10 +183,15 @@ class DiscordAdapter:
         for out in public_ones:
             await interaction.followup.send(**self._send_kwargs(out))
         for out in outgoing:
-            if out.kind is DestinationKind.TEAM_CHANNEL and out.channel is not None:
-                await self.notifier.send_pages(out.channel, out.rendered.pages)
-            elif out.kind is DestinationKind.DM and out.user is not None:
-                await self.notifier.dm_user(out.user, out.rendered.pages)
+            try:
+                if out.kind is DestinationKind.TEAM_CHANNEL and out.channel is not None:
+                    await self.notifier.send_pages(out.channel, out.rendered.pages)
+                elif out.kind is DestinationKind.DM and out.user is not None:
+                    await self.notifier.dm_user(out.user, out.rendered.pages)
+            except DeliveryFailed:
+                # The command itself succeeded and answered; a notice that could not be delivered is
+                # logged with its cause (the notifier has already retried what can be retried).
+                log.exception("Discord notice for /%s not delivered", interaction.command and interaction.command.name)
 
     def _pager(self, state: PageState | None, pages: int) -> discord.ui.View | None:
         if state is None:

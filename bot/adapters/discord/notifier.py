@@ -11,7 +11,6 @@ attempt, so a send whose response was lost cannot appear twice.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,7 +24,7 @@ import discord
 from sqlalchemy import Engine
 
 from bot.adapters.discord.arguments import PLATFORM
-from bot.adapters.discord.embeds import NO_PINGS, Page, escape, mentioned_people, render_message
+from bot.adapters.discord.embeds import NO_PINGS, Page, escape, file_of, mentioned_people, render_message
 from bot.handlers.contract import Message
 from bot.services import chat_accounts
 
@@ -120,9 +119,8 @@ class DiscordNotifier:
         nonce = new_nonce()
 
         async def send() -> discord.Message:
-            file = discord.File(io.BytesIO(data), filename=filename)
             return await target.send(
-                content=escape(title), file=file, nonce=nonce, allowed_mentions=NO_PINGS
+                content=escape(title), file=file_of(data, filename), nonce=nonce, allowed_mentions=NO_PINGS
             )
 
         sent = await self._retrying(f"upload {filename} to channel {channel}", send)
@@ -135,9 +133,12 @@ class DiscordNotifier:
         return ids[0]
 
     async def dm_user(self, user_id: str, pages: Sequence[Page]) -> str:
-        dm_channel = await self._retrying(
-            f"open DM with user {user_id}", lambda: self.client.create_dm(discord.Object(int(user_id)))
+        # Discord's spec types recipient_id as a snowflake string; discord.py's create_dm would send an int.
+        opened = await self._retrying(
+            f"open DM with user {user_id}",
+            lambda: self.client.http.start_private_message(user_id),  # type: ignore[arg-type]
         )
+        dm_channel = self.client.get_partial_messageable(int(opened["id"]), type=discord.ChannelType.private)
         ids = [await self._send(dm_channel, page, f"DM to user {user_id}") for page in pages]
         return ids[0]
 
