@@ -45,7 +45,9 @@ class Settings(BaseSettings):
 
     # Discord (bot/adapters/discord): `floorboard run` starts the client when the token is set.
     discord_token: str | None = Field(default=None, description="the bot token (Developer Portal → Bot)")
-    discord_application_id: int | None = Field(default=None, description="the application id, for syncing")
+    discord_application_id: int | None = Field(
+        default=None, description="the application id; read from Discord at login when unset"
+    )
     discord_dev_guild_ids: list[int] = Field(
         default_factory=list,
         description="JSON list of guild ids: commands sync to these guilds only (development); empty: global",
@@ -57,7 +59,8 @@ class Settings(BaseSettings):
         default_factory=list, description="JSON list of Discord role ids whose members are admins"
     )
     discord_api_base_url: str | None = Field(
-        default=None, description="REST base URL override, e.g. http://127.0.0.1:9000/api/v10 (tests, proxies)"
+        default=None,
+        description="REST base URL override, e.g. http://127.0.0.1:9000/api/v10 (tests, proxies)",
     )
     discord_gateway_url: str | None = Field(
         default=None, description="gateway URL override, e.g. ws://127.0.0.1:9000/gateway (tests, proxies)"

@@ -6,6 +6,7 @@ import math
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import typer
@@ -34,6 +35,9 @@ from bot.web.demo import (
     seed_roster,
 )
 from bot.web.server import BackgroundServer, bind, serve, url_of
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.runner import DiscordRunner
 
 CHAT_LINES = ("/leaderboard", "/leaderboard csat day", "/points why")
 
@@ -69,8 +73,25 @@ def run(
                 'Set FLOORBOARD_API_TOKENS=\'{"<token>": "<source>"}\'.',
                 highlight=False,
             )
-        serve(create_web_app(fb), sock)
+        discord_bot = _start_discord(fb)
+        try:
+            serve(create_web_app(fb), sock)
+        finally:
+            if discord_bot is not None:
+                discord_bot.stop()
     console.print("Stopped.", highlight=False)
+
+
+def _start_discord(fb: Floorboard) -> DiscordRunner | None:
+    """The Discord client next to the web server when FLOORBOARD_DISCORD_TOKEN is set."""
+    if not fb.settings.discord_token:
+        return None
+    from bot.adapters.discord.runner import DiscordRunner  # discord.py loads only when it is used
+
+    guilds = fb.settings.discord_dev_guild_ids
+    where = f"guilds {', '.join(map(str, guilds))} (development)" if guilds else "all guilds (global)"
+    console.print(f"Discord: connecting; commands sync to {where}.", highlight=False)
+    return DiscordRunner(fb, default_registry()).start()
 
 
 def demo(

@@ -157,10 +157,12 @@ class FakeDiscord:
             if payload["op"] == 1:
                 await socket.send_json({"op": 11})
             elif payload["op"] == 2:
-                self.identify.append(payload["d"])
                 await self.dispatch("READY", self._ready())
                 for guild_id in self.guild_ids:
                     await self.dispatch("GUILD_CREATE", guild(guild_id))
+                async with self._changed:
+                    self.identify.append(payload["d"])
+                    self._changed.notify_all()
         return socket
 
     def _ready(self) -> dict[str, Any]:
@@ -323,7 +325,9 @@ async def _read_body(request: web.Request) -> tuple[Any, dict[str, bytes], str]:
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py decodes a body as JSON only when Content-Type is exactly application/json.
     return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json", **(headers or {})}
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 
@@ -481,6 +485,9 @@ def command_data(
     if users:
         data["resolved"] = {
             "users": {uid: user(uid, uname) for uid, uname in users.items()},
-            "members": {uid: {k: v for k, v in member(uid, uname).items() if k != "user"} for uid, uname in users.items()},
+            "members": {
+                uid: {k: v for k, v in member(uid, uname).items() if k != "user"}
+                for uid, uname in users.items()
+            },
         }
     return data

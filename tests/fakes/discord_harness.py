@@ -48,7 +48,9 @@ class Exchange:
     @property
     def followups(self) -> list[Call]:
         return [
-            c for c in self.calls if c.template == "/webhooks/{webhook_id}/{webhook_token}" and c.method == "POST"
+            c
+            for c in self.calls
+            if c.template == "/webhooks/{webhook_id}/{webhook_token}" and c.method == "POST"
         ]
 
     @property
@@ -78,7 +80,12 @@ class Harness:
     ) -> Exchange:
         """Send an APPLICATION_COMMAND through the gateway; returns once the command has answered."""
         payload = interaction(
-            2, command_data(name, options or [], users, GUILD), user_id=user[0], name=user[1], guild_id=GUILD, roles=roles
+            2,
+            command_data(name, options or [], users, GUILD),
+            user_id=user[0],
+            name=user[1],
+            guild_id=GUILD,
+            roles=roles,
         )
         return await self.deliver(payload)
 
@@ -94,7 +101,7 @@ class Harness:
     async def press(
         self, custom_id: str, message: dict[str, Any], *, user: tuple[str, str], roles: tuple[str, ...] = ()
     ) -> Exchange:
-        """Press a button: a MESSAGE_COMPONENT interaction; returns once the message was edited or answered."""
+        """Press a button; returns once the message was edited or answered."""
         data = {"custom_id": custom_id, "component_type": 2}
         payload = interaction(
             3, data, user_id=user[0], name=user[1], guild_id=GUILD, roles=roles, message=message
@@ -113,7 +120,9 @@ class Harness:
     async def autocomplete(
         self, name: str, options: list[dict[str, Any]], *, user: tuple[str, str]
     ) -> Exchange:
-        payload = interaction(4, command_data(name, options, None, GUILD), user_id=user[0], name=user[1], guild_id=GUILD)
+        payload = interaction(
+            4, command_data(name, options, None, GUILD), user_id=user[0], name=user[1], guild_id=GUILD
+        )
         start = len(self.fake.calls)
 
         def answered() -> bool:

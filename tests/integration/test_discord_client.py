@@ -3,7 +3,12 @@ paging buttons that survive a restart, autocomplete, a stalled database, and the
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 import time
+
 import pytest
 from sqlalchemy import event, insert, select, update
 
@@ -14,7 +19,7 @@ from bot.handlers.contract import Destination, DestinationKind, Message, Text, U
 from bot.services.leaderboard import metric_names
 from bot.store.models import Identity, Person, Team
 from tests.conftest import make_app
-from tests.fakes.discord_api import APPLICATION_ID
+from tests.fakes.discord_api import APPLICATION_ID, FakeDiscord, command_data, interaction
 from tests.fakes.discord_harness import ADMIN_ROLE, EPHEMERAL, GUILD, running_client
 from tests.unit.test_handlers_world import ADMIN, RATINGS, seed
 
@@ -61,7 +66,13 @@ async def test_development_sync_registers_every_command_once_per_guild(floor_url
     assert sorted(commands) == sorted(spec.name for spec in default_registry())
     options = {option["name"]: option for option in commands["leaderboard"]["options"]}
     assert [choice["value"] for choice in options["metric"]["choices"]] == metric_names()
-    assert [choice["value"] for choice in options["period"]["choices"]] == ["day", "week", "month", "quarter", "all"]
+    assert [choice["value"] for choice in options["period"]["choices"]] == [
+        "day",
+        "week",
+        "month",
+        "quarter",
+        "all",
+    ]
     assert options["team"]["autocomplete"] is True and options["league"]["autocomplete"] is True
     assert not any(option.get("required") for option in options.values())
     kudos = commands["kudos"]["options"]
@@ -77,7 +88,9 @@ async def test_production_sync_is_one_global_list(floor_url):
     async with running_client(floor_url, discord_dev_guild_ids=[]) as harness:
         fake = harness.fake
     [global_put] = fake.calls_to("/applications/{application_id}/commands", "PUT")
-    assert sorted(command["name"] for command in global_put.body) == sorted(s.name for s in default_registry())
+    assert sorted(command["name"] for command in global_put.body) == sorted(
+        s.name for s in default_registry()
+    )
     assert fake.calls_to("/applications/{application_id}/guilds/{guild_id}/commands", "PUT") == []
     # A restart overwrites the same list (PUT), it never adds a second copy.
     async with running_client(floor_url, discord_dev_guild_ids=[]) as harness:
@@ -103,7 +116,9 @@ async def test_long_full_board_pages_and_its_buttons_survive_a_restart(floor_url
         # The Discord admin role makes Jim an admin, who may see the full board.
         exchange = await harness.command("leaderboard", full, user=JIM, roles=(ADMIN_ROLE,))
         [board] = [c.body for c in exchange.followups if c.body.get("components")]
-        [message] = [m for m in harness.fake.messages["webhook:" + exchange.payload["token"]] if m["components"]]
+        [message] = [
+            m for m in harness.fake.messages["webhook:" + exchange.payload["token"]] if m["components"]
+        ]
         next_id = board["components"][0]["components"][0]["custom_id"]
         no_role = await harness.press(next_id, message, user=JIM)
         second = await harness.press(next_id, message, user=JIM, roles=(ADMIN_ROLE,))
@@ -147,7 +162,9 @@ async def test_team_and_league_names_autocomplete(floor_url):
 async def test_a_stalled_database_is_answered_by_a_defer_first(floor_url):
     async with running_client(floor_url, test_db_delay_ms=150) as harness:
         statements: list[float] = []
-        event.listen(harness.fb.engine, "before_cursor_execute", lambda *_args: statements.append(time.monotonic()))
+        event.listen(
+            harness.fb.engine, "before_cursor_execute", lambda *_args: statements.append(time.monotonic())
+        )
         exchange = await harness.command("me", [], user=JIM)
     [callback] = exchange.callbacks
     assert callback.body == {"type": 5, "data": {"flags": EPHEMERAL}}
@@ -156,7 +173,9 @@ async def test_a_stalled_database_is_answered_by_a_defer_first(floor_url):
 
 
 def notice(text: str) -> Message:
-    return Message(Destination(DestinationKind.TEAM_CHANNEL), (Text("Reason: "), UserText(text)), title="Kudos")
+    return Message(
+        Destination(DestinationKind.TEAM_CHANNEL), (Text("Reason: "), UserText(text)), title="Kudos"
+    )
 
 
 async def test_notifier_retries_with_one_nonce_and_posts_once(floor_url):
@@ -217,16 +236,65 @@ async def test_kudos_post_to_the_team_channel(floor_url):
     martha = ("1800000000000000001", "martha.discord")
     app = make_app(floor_url)
     with app.engine.begin() as connection:
-        connection.execute(update(Team).where(Team.key == "blue").values(channels={"discord": "1400000000000000042"}))
+        connection.execute(
+            update(Team).where(Team.key == "blue").values(channels={"discord": "1400000000000000042"})
+        )
     link(app, "Martha Jones", martha[0])
     app.close()
     async with running_client(floor_url) as harness:
         exchange = await harness.command(
             "kudos",
-            [{"name": "to", "type": 3, "value": f"<@{JIM[0]}>"}, {"name": "reason", "type": 3, "value": "great save"}],
+            [
+                {"name": "to", "type": 3, "value": f"<@{JIM[0]}>"},
+                {"name": "reason", "type": 3, "value": "great save"},
+            ],
             user=martha,
         )
     [post] = [c for c in exchange.posts if c.path == "/channels/1400000000000000042/messages"]
     assert post.path == "/channels/1400000000000000042/messages"
     assert f"<@{JIM[0]}>" in post.body["embeds"][0]["description"]  # shown, never pinged
     assert post.body["allowed_mentions"]["parse"] == [] and len(post.body["nonce"]) <= 25
+
+
+async def test_floorboard_run_starts_the_discord_client(floor_url):
+    fake = await FakeDiscord((GUILD,)).start()
+    env = {
+        **os.environ,
+        "FLOORBOARD_DATABASE_URL": floor_url,
+        "FLOORBOARD_DISCORD_TOKEN": "fake-token",
+        "FLOORBOARD_DISCORD_DEV_GUILD_IDS": f"[{GUILD}]",
+        "FLOORBOARD_DISCORD_API_BASE_URL": fake.api_url,
+        "FLOORBOARD_DISCORD_GATEWAY_URL": fake.gateway_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from bot.cli import main; main()",
+        "run",
+        "--port",
+        "0",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await fake.wait_for(lambda: bool(fake.identify), timeout=30)
+        payload = interaction(
+            2, command_data("help", [], None, GUILD), user_id=JIM[0], name=JIM[1], guild_id=GUILD
+        )
+        await asyncio.sleep(0.5)  # READY and GUILD_CREATE reach the client before the interaction
+        await fake.dispatch("INTERACTION_CREATE", payload)
+        await fake.wait_for(
+            lambda: any(payload["token"] in c.path and c.method == "PATCH" for c in fake.calls)
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        await fake.close()
+    text = output.decode()
+    assert "Discord: connecting; commands sync to guilds 1200000000000000001 (development)." in text
+    assert "Stopped." in text
+    [edit] = [c for c in fake.calls if payload["token"] in c.path and c.method == "PATCH"]
+    assert "/leaderboard" in edit.body["embeds"][0]["description"]
+    assert fake.invalid == []
+    assert "Task was destroyed" not in text and "Traceback" not in text

@@ -166,7 +166,10 @@ async def test_supervisor_sees_an_agents_points_by_user_option(pwc_url):
     async with running_client(pwc_url) as harness:
         exchange = await harness.command(
             "points",
-            [{"name": "who", "type": 6, "value": MARTHA[0]}, {"name": "at", "type": 3, "value": "2021-01-15"}],
+            [
+                {"name": "who", "type": 6, "value": MARTHA[0]},
+                {"name": "at", "type": 3, "value": "2021-01-15"},
+            ],
             user=SAM,
             users={MARTHA[0]: MARTHA[1]},
             roles=(SUPERVISOR_ROLE,),
@@ -215,7 +218,10 @@ async def test_kudos_cannot_ping_anyone(pwc_url):
 
 async def test_kudos_replayed_delivery_counts_once(pwc_url):
     async with running_client(pwc_url) as harness:
-        options = [{"name": "to", "type": 3, "value": f"<@{JIM[0]}>"}, {"name": "reason", "type": 3, "value": "ty"}]
+        options = [
+            {"name": "to", "type": 3, "value": f"<@{JIM[0]}>"},
+            {"name": "reason", "type": 3, "value": "ty"},
+        ]
         first = await harness.command("kudos", options, user=MARTHA)
         # Discord redelivers the same interaction (same id) after a gateway resume.
         again = await harness.deliver(first.payload)
@@ -227,7 +233,9 @@ async def test_kudos_replayed_delivery_counts_once(pwc_url):
 
 async def test_optout_and_unlinked_users(pwc_url):
     async with running_client(pwc_url) as harness:
-        optout = await harness.command("floorboard", [{"name": "action", "type": 3, "value": "optout"}], user=BECKY)
+        optout = await harness.command(
+            "floorboard", [{"name": "action", "type": 3, "value": "optout"}], user=BECKY
+        )
         stranger = await harness.command("me", [], user=STRANGER)
         helped = await harness.command("help", [], user=STRANGER)
     assert_deferred_ephemeral(optout)

@@ -23,7 +23,7 @@ from bot.adapters.discord.paging import PageButton
 from bot.app import Floorboard
 from bot.handlers.context import HandlerContext
 from bot.handlers.registry import Registry
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ class FloorboardClient(discord.Client):
         self.retry_log = retries or RetryLog()
         intents = discord.Intents.none()
         intents.guilds = True  # GUILD_CREATE only; members and message content are never needed
+        if settings.discord_application_id is not None:
+            options.setdefault("application_id", settings.discord_application_id)
         super().__init__(
             intents=intents,
-            application_id=settings.discord_application_id,
             allowed_mentions=discord.AllowedMentions.none(),
             http_trace=self.retry_log.trace(),
             **options,
@@ -54,7 +55,9 @@ class FloorboardClient(discord.Client):
         self.dev_guild_ids: tuple[int, ...] = tuple(settings.discord_dev_guild_ids)
         self.tree: app_commands.CommandTree[FloorboardClient] = app_commands.CommandTree(self)
         self.notifier = DiscordNotifier(self, fb.engine, self.retry_log)
-        roles = Roles(frozenset(settings.discord_supervisor_role_ids), frozenset(settings.discord_admin_role_ids))
+        roles = Roles(
+            frozenset(settings.discord_supervisor_role_ids), frozenset(settings.discord_admin_role_ids)
+        )
         self.adapter = DiscordAdapter(HandlerContext.of(fb), registry, self.notifier, roles)
         all_sources = {**default_sources(), **(sources or {})}
         self.floorboard_commands = [app_command(spec, self.adapter, all_sources) for spec in registry]
@@ -112,7 +115,5 @@ def build_client(
     """The client for `fb`'s settings; start it with `await client.start(fb.settings.discord_token)`.
 
     `options` go to discord.Client (for example `guild_ready_timeout`)."""
-    if fb.settings.discord_application_id is None:
-        raise SettingsError("FLOORBOARD_DISCORD_APPLICATION_ID: set it to the application id (Developer Portal)")
     redirect_endpoints(fb.settings)
     return FloorboardClient(fb, registry, sources=sources, retries=retries, **options)

@@ -50,7 +50,9 @@ def app_command(
         await adapter.run(interaction, spec, values)
 
     parameters = [
-        inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction)
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+        )
     ]
     descriptions: dict[str, str] = {}
     choices: dict[str, list[app_commands.Choice[str]]] = {}
@@ -104,7 +106,9 @@ def _source_key(param: Param) -> str:
 
 
 def _completer(adapter: DiscordAdapter, source: AutocompleteSource) -> Any:
-    async def complete(_interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    async def complete(
+        _interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
         values = await asyncio.to_thread(_candidates, adapter, source)
         typed = current.strip().lower()
         matching = [value for value in values if typed in value.lower()]

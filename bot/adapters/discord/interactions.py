@@ -65,7 +65,9 @@ class DiscordAdapter:
         self.roles = roles
         self.locale = locale
 
-    async def run(self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any]) -> None:
+    async def run(
+        self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any]
+    ) -> None:
         """An app command: defer (ephemeral), dispatch in a worker thread, then deliver every reply."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
@@ -83,7 +85,9 @@ class DiscordAdapter:
         await interaction.response.defer()
         spec = self.registry.get(state.command)
         outgoing = await asyncio.to_thread(self._page_replies, interaction, spec, state) if spec else []
-        board = next((out for out in outgoing if out.state is not None and out.state.reply == state.reply), None)
+        board = next(
+            (out for out in outgoing if out.state is not None and out.state.reply == state.reply), None
+        )
         if board is None or state.page >= len(board.rendered.pages):
             # The board is gone (the command now answers differently, e.g. a refusal for this presser):
             # tell the presser privately what the command says now, and leave the message as it was.
@@ -191,7 +195,9 @@ class DiscordAdapter:
             except DeliveryFailed:
                 # The command itself succeeded and answered; a notice that could not be delivered is
                 # logged with its cause (the notifier has already retried what can be retried).
-                log.exception("Discord notice for /%s not delivered", interaction.command and interaction.command.name)
+                log.exception(
+                    "Discord notice for /%s not delivered", interaction.command and interaction.command.name
+                )
 
     def _pager(self, state: PageState | None, pages: int) -> discord.ui.View | None:
         if state is None:
@@ -214,7 +220,9 @@ class DiscordAdapter:
         return _page_kwargs(out.rendered.pages[0], self._pager(out.state, len(out.rendered.pages)))
 
 
-def _page_kwargs(page: Page | None, view: discord.ui.View | None, content: str | None = None) -> dict[str, Any]:
+def _page_kwargs(
+    page: Page | None, view: discord.ui.View | None, content: str | None = None
+) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS, "wait": True}
     if content is not None:
         kwargs["content"] = content

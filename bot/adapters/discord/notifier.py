@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 import discord
@@ -136,7 +136,7 @@ class DiscordNotifier:
         # Discord's spec types recipient_id as a snowflake string; discord.py's create_dm would send an int.
         opened = await self._retrying(
             f"open DM with user {user_id}",
-            lambda: self.client.http.start_private_message(user_id),  # type: ignore[arg-type]
+            lambda: self.client.http.start_private_message(user_id),
         )
         dm_channel = self.client.get_partial_messageable(int(opened["id"]), type=discord.ChannelType.private)
         ids = [await self._send(dm_channel, page, f"DM to user {user_id}") for page in pages]
@@ -163,7 +163,7 @@ class DiscordNotifier:
                 failure: BaseException = error
             except discord.RateLimited as error:
                 failure = error
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
                 failure = error
             if number == self.attempts:
                 raise DeliveryFailed(what, number, failure) from failure

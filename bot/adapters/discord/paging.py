@@ -105,7 +105,7 @@ def _person(text: str, names: dict[int, str]) -> PersonRef:
 
 
 class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
-    """"◀" or "▶" on a paged board; registered with the client so it works on messages sent before."""
+    """ "◀" or "▶" on a paged board; registered with the client so it works on messages sent before."""
 
     def __init__(self, state: PageState, label: str) -> None:
         super().__init__(
