@@ -78,9 +78,13 @@ def render_message(
     """Pages of `message`: mentions as <@id> for linked people (they render but never ping), else bold."""
     title = _clip(message.title or "", TITLE)
     before, table, after, fields, images = _split(message.segments, user_ids)
+    footer_room = len(render("discord.page", locale, page=999, pages=999))
     embed_fields = _fields(fields)
     fields_size = sum(len(name) + len(value) for name, value in embed_fields)
-    footer_room = len(render("discord.page", locale, page=999, pages=999))
+    if len(fields) > FIELDS or fields_size > TOTAL - DESCRIPTION - len(title) - footer_room:
+        # Too many or too long for fields: the same lines go into the text, where they can be paged.
+        after = _join(after, *(f"**{name}**: {value}" for name, value in embed_fields))
+        embed_fields, fields_size = [], 0
     budget = min(DESCRIPTION, TOTAL - len(title) - fields_size - footer_room)
     if table is None:
         bodies = [_clip(_join(before, after), budget)]
@@ -133,12 +137,7 @@ def _split(
 
 
 def _fields(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """At most 25 fields; the rest are folded into the last one so nothing is dropped silently."""
-    shown = [(_clip(escape(name), FIELD_NAME), _clip(escape(value), FIELD_VALUE)) for name, value in items]
-    if len(shown) <= FIELDS:
-        return shown
-    rest = "\n".join(f"{name}: {value}" for name, value in shown[FIELDS - 1 :])
-    return [*shown[: FIELDS - 1], ("…", _clip(rest, FIELD_VALUE))]
+    return [(_clip(escape(name), FIELD_NAME), _clip(escape(value), FIELD_VALUE)) for name, value in items]
 
 
 def _table_pages(before: str, table: Table, after: str, budget: int, rows_per_page: int) -> list[str]:

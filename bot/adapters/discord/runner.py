@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 
@@ -37,10 +38,8 @@ class DiscordRunner:
     def stop(self) -> None:
         """Close the client from any thread; returns once its thread has finished."""
         if self.client is not None and not self._loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the client has stopped
                 self._loop.call_soon_threadsafe(self._close)
-            except RuntimeError:
-                pass  # the loop closed meanwhile: the client has already stopped
         self._thread.join(timeout=STOP_TIMEOUT_SECONDS)
 
     def _close(self) -> None:
