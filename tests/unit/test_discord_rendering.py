@@ -118,7 +118,8 @@ def test_leaderboard_arguments_round_trip_through_a_custom_id():
         "full": "full",
     }
     state = PageState("leaderboard", encode_args(spec, args), 2, 1)
-    assert state.custom_id() == "fb:pg:1:2:leaderboard:talk_time,quarter,night%20shift%2C%20east,,2021-01-15,full"
+    expected = "fb:pg:1:2:leaderboard:talk_time,quarter,night%20shift%2C%20east,,2021-01-15,full"
+    assert state.custom_id() == expected
     assert state.fits()
     assert decode_args(spec, state.args, {}) == args
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
@@ -19,11 +20,13 @@ from sqlalchemy import Connection
 from bot.adapters.discord.interactions import DiscordAdapter
 from bot.handlers.contract import Param, ParamKind
 from bot.handlers.registry import CommandSpec
+from bot.messages.formats import metric_label
 from bot.program import Program
 from bot.scoring.periods import Period
 from bot.services import people
 from bot.services.leaderboard import metric_names
 
+log = logging.getLogger(__name__)
 #: A source of autocomplete values: every candidate name (filtered by what was typed here).
 AutocompleteSource = Callable[[Connection, Program], Sequence[str]]
 DESCRIPTION_LIMIT = 100
@@ -71,9 +74,19 @@ def app_command(
         fixed = _choices(param)
         source = sources.get(_source_key(param))
         if fixed:
-            choices[param.name] = [app_commands.Choice(name=value, value=value) for value in fixed]
+            choices[param.name] = [
+                app_commands.Choice(name=_choice_name(param, value, adapter.locale), value=value)
+                for value in fixed
+            ]
         elif source is not None:
             completers[param.name] = _completer(adapter, source)
+        elif param.autocomplete:
+            log.warning(
+                "/%s %s: no autocomplete source %r; a plain text option",
+                spec.name,
+                param.name,
+                param.autocomplete,
+            )
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     decorated: Any = app_commands.describe(**descriptions)(callback)
     if choices:
@@ -99,6 +112,11 @@ def _choices(param: Param) -> tuple[str, ...]:
     if param.kind is ParamKind.CHOICE:
         return param.choices[:CHOICE_LIMIT]
     return ()
+
+
+def _choice_name(param: Param, value: str, locale: str) -> str:
+    """What the choice shows: a metric's label (`Talk time`), else the word itself."""
+    return metric_label(value, locale)[:100] if param.kind is ParamKind.METRIC else value
 
 
 def _source_key(param: Param) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 import discord
@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from bot.adapters.discord.arguments import PLATFORM
 from bot.adapters.discord.embeds import NO_PINGS, Page, escape, file_of, mentioned_people, render_message
-from bot.handlers.contract import Message
+from bot.handlers.contract import Message, Notifier
 from bot.services import chat_accounts
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,12 @@ class DiscordNotifier:
     def _user_ids(self, person_ids: set[int]) -> dict[int, str]:
         with self.engine.connect() as connection:
             return chat_accounts.user_ids(connection, PLATFORM, person_ids)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_notifier(notifier: DiscordNotifier) -> Notifier:
+        return notifier  # mypy checks DiscordNotifier against the contract's Notifier protocol
 
 
 def _reason(error: BaseException) -> str:
