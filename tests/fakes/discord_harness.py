@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,9 +13,11 @@ from typing import Any
 import discord
 from discord.gateway import DiscordWebSocket
 
+from bot.adapters.console import ConsoleAdapter
 from bot.adapters.discord import FloorboardClient, build_client
 from bot.app import Floorboard, build
 from bot.handlers.commands import default_registry
+from bot.handlers.context import HandlerContext
 from bot.settings import load_settings
 from tests.conftest import fixed_clock
 from tests.fakes.discord_api import (
@@ -28,6 +32,9 @@ GUILD = "1200000000000000001"
 SUPERVISOR_ROLE = "1700000000000000001"
 ADMIN_ROLE = "1700000000000000002"
 EPHEMERAL = 64
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MENTION = re.compile(r"<@\d+>")
+_BLOCK = re.compile(r"\n\n(?=\[(?:private to |#|team channel: |DM to ))")
 
 
 @dataclass
@@ -169,3 +176,39 @@ async def running_client(url: str, **settings: Any) -> AsyncIterator[Harness]:
         fb.close()
         discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
     assert fake.invalid == [], [(c.method, c.path, c.errors) for c in fake.invalid]
+
+
+def console_says(harness: Harness, line: str, as_name: str) -> str:
+    """What the console adapter prints for `line` typed by `as_name`, on the same database."""
+    ctx = HandlerContext.of(harness.fb)
+    return ConsoleAdapter(ctx, default_registry(), io.StringIO()).say(line, as_name=as_name)
+
+
+def console_blocks(text: str, header: str) -> str:
+    """The console blocks sent to one place (`[private to …]` or `[#floor]`), joined."""
+    blocks = [block for block in _BLOCK.split(text) if block.startswith(header)]
+    return "\n".join(block.split("\n", 1)[1] if "\n" in block else "" for block in blocks) + "".join(
+        block.split("\n", 1)[0].removeprefix(header) for block in blocks
+    )
+
+
+def numbers(text: str) -> list[str]:
+    return sorted(_NUMBER.findall(_MENTION.sub("", text)))
+
+
+def embed_text(body: dict[str, Any]) -> str:
+    parts = [body.get("content") or ""]
+    for embed in body.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{field['name']} {field['value']}" for field in embed.get("fields") or []]
+    return "\n".join(parts)
+
+
+def private_bodies(exchange: Exchange) -> list[dict[str, Any]]:
+    return [c.body for c in exchange.original] + [
+        c.body for c in exchange.followups if (c.body.get("flags") or 0) & EPHEMERAL
+    ]
+
+
+def public_bodies(exchange: Exchange) -> list[dict[str, Any]]:
+    return [c.body for c in exchange.followups if not (c.body.get("flags") or 0) & EPHEMERAL]

@@ -20,7 +20,17 @@ from bot.services.leaderboard import metric_names
 from bot.store.models import Identity, Person, Team
 from tests.conftest import make_app
 from tests.fakes.discord_api import APPLICATION_ID, FakeDiscord, command_data, interaction
-from tests.fakes.discord_harness import ADMIN_ROLE, EPHEMERAL, GUILD, running_client
+from tests.fakes.discord_harness import (
+    ADMIN_ROLE,
+    EPHEMERAL,
+    GUILD,
+    console_blocks,
+    console_says,
+    embed_text,
+    numbers,
+    private_bodies,
+    running_client,
+)
 from tests.unit.test_handlers_world import ADMIN, RATINGS, seed
 
 AGENTS = 40
@@ -298,3 +308,28 @@ async def test_floorboard_run_starts_the_discord_client(floor_url):
     assert "/leaderboard" in edit.body["embeds"][0]["description"]
     assert fake.invalid == []
     assert "Task was destroyed" not in text and "Traceback" not in text
+
+
+@pytest.mark.postgres
+async def test_kudos_and_profile_on_postgresql(postgres_url):
+    martha = ("1800000000000000001", "martha.discord")
+    app = make_app(postgres_url)
+    seed(app)
+    link(app, "Martha Jones", martha[0])
+    link(app, "Jim Park", JIM[0])
+    app.close()
+    options = [
+        {"name": "to", "type": 3, "value": f"<@{JIM[0]}> @Cara"},
+        {"name": "reason", "type": 3, "value": "@here thanks"},
+    ]
+    async with running_client(postgres_url) as harness:
+        kudos = await harness.command("kudos", options, user=martha)
+        profile = await harness.command("me", [], user=JIM)
+        console = console_says(harness, "/me", "Jim Park")
+    [confirmation] = kudos.original
+    assert confirmation.body["embeds"][0]["description"].startswith(
+        f"Kudos sent to <@{JIM[0]}> and **Cara Diaz**"
+    )
+    assert all("@here" not in str(body) for body in kudos.bodies)
+    [answer] = private_bodies(profile)
+    assert numbers(embed_text(answer)) == numbers(console_blocks(console, "[private to Jim Park]"))

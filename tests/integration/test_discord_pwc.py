@@ -3,7 +3,6 @@ the PwC workbook: valid bodies, the console adapter's numbers, private answers e
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 from datetime import date
@@ -12,13 +11,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.console import ConsoleAdapter
-from bot.handlers.commands import default_registry
-from bot.handlers.context import HandlerContext
 from bot.store.models import Kudos
 from tests.cli_support import cli
 from tests.conftest import shared_file
-from tests.fakes.discord_harness import EPHEMERAL, GUILD, SUPERVISOR_ROLE, Exchange, running_client
+from tests.fakes.discord_harness import (
+    EPHEMERAL,
+    GUILD,
+    SUPERVISOR_ROLE,
+    Exchange,
+    console_blocks,
+    console_says,
+    embed_text,
+    numbers,
+    private_bodies,
+    public_bodies,
+    running_client,
+)
 from tests.integration.test_real_data_pwc import XLSX, expected_from_workbook
 
 MARTHA = ("1800000000000000001", "martha.discord")
@@ -33,9 +41,6 @@ Becky,agent,,pwc:Becky;discord:{GUILD}/{BECKY[0]}
 Sam Reed,supervisor,,discord:{GUILD}/{SAM[0]}
 """
 JANUARY = date(2021, 1, 15)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_MENTION = re.compile(r"<@\d+>")
-_BLOCK = re.compile(r"\n\n(?=\[(?:private to |#|team channel: |DM to ))")
 
 
 @pytest.fixture(scope="module")
@@ -56,41 +61,6 @@ def pwc_url(pwc_db: Path, tmp_path: Path) -> str:
     copy = tmp_path / "fb.db"
     shutil.copy(pwc_db, copy)
     return f"sqlite:///{copy}"
-
-
-def console_says(harness, line: str, as_name: str) -> str:
-    ctx = HandlerContext.of(harness.fb)
-    return ConsoleAdapter(ctx, default_registry(), io.StringIO()).say(line, as_name=as_name)
-
-
-def console_blocks(text: str, header: str) -> str:
-    """The console blocks sent to one place (`[private to …]` or `[#floor]`), joined."""
-    blocks = [block for block in _BLOCK.split(text) if block.startswith(header)]
-    return "\n".join(block.split("\n", 1)[1] if "\n" in block else "" for block in blocks) + "".join(
-        block.split("\n", 1)[0].removeprefix(header) for block in blocks
-    )
-
-
-def numbers(text: str) -> list[str]:
-    return sorted(_NUMBER.findall(_MENTION.sub("", text)))
-
-
-def embed_text(body: dict) -> str:
-    parts = [body.get("content") or ""]
-    for embed in body.get("embeds") or []:
-        parts += [embed.get("title") or "", embed.get("description") or ""]
-        parts += [f"{field['name']} {field['value']}" for field in embed.get("fields") or []]
-    return "\n".join(parts)
-
-
-def private_bodies(exchange: Exchange) -> list[dict]:
-    return [c.body for c in exchange.original] + [
-        c.body for c in exchange.followups if (c.body.get("flags") or 0) & EPHEMERAL
-    ]
-
-
-def public_bodies(exchange: Exchange) -> list[dict]:
-    return [c.body for c in exchange.followups if not (c.body.get("flags") or 0) & EPHEMERAL]
 
 
 def assert_deferred_ephemeral(exchange: Exchange) -> None:
