@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.adapters.discord.commands import short
+from bot.adapters.discord.commands import app_command, default_sources, short
 from bot.adapters.discord.embeds import (
     DESCRIPTION,
     FIELD_VALUE,
@@ -16,9 +16,24 @@ from bot.adapters.discord.embeds import (
     escape,
     render_message,
 )
+from bot.adapters.discord.interactions import DiscordAdapter
 from bot.adapters.discord.paging import CUSTOM_ID_LIMIT, PageState, decode_args, encode_args, pager
 from bot.handlers.commands import default_registry
-from bot.handlers.contract import CALLER, Fields, Image, Mention, Message, PersonRef, Table, Text, UserText
+from bot.handlers.context import HandlerContext
+from bot.handlers.contract import (
+    CALLER,
+    Fields,
+    Image,
+    Mention,
+    Message,
+    Param,
+    ParamKind,
+    PersonRef,
+    Table,
+    Text,
+    UserText,
+)
+from bot.handlers.registry import CommandSpec
 from bot.scoring.periods import Period
 
 
@@ -151,3 +166,23 @@ def test_people_round_trip_and_a_custom_id_too_long_gets_no_buttons():
 def test_descriptions_fit_discords_100_characters(text, expected):
     assert short(text) == expected
     assert len(short(text)) <= 100
+
+
+def test_autocomplete_sources_are_pluggable_by_the_params_key(app):
+    spec = CommandSpec(
+        name="challenge",
+        help="Challenges.",
+        handler=lambda _command, _ctx: [],
+        params=(
+            Param("name", ParamKind.TEXT, "the challenge", required=True, autocomplete="challenge"),
+            Param("reward", ParamKind.TEXT, "a reward", autocomplete="reward"),
+            Param("team", ParamKind.TEAM, "a team"),
+        ),
+    )
+    adapter = DiscordAdapter(HandlerContext.of(app), default_registry(), notifier=None)  # type: ignore[arg-type]
+    sources = {**default_sources(), "challenge": lambda _connection, _program: ["Q2 sprint"]}
+    command = app_command(spec, adapter, sources)
+    options = {parameter.name: parameter for parameter in command.parameters}
+    assert options["name"].autocomplete is True and options["name"].required is True
+    assert options["reward"].autocomplete is False  # no source for "reward" yet: plain text
+    assert options["team"].autocomplete is True and options["team"].required is False
