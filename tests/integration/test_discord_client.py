@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event, insert, select, update
@@ -15,7 +16,9 @@ from sqlalchemy import event, insert, select, update
 from bot.adapters.discord import DeliveryFailed
 from bot.app import Floorboard
 from bot.handlers.commands import default_registry
-from bot.handlers.contract import Destination, DestinationKind, Message, Text, UserText
+from bot.handlers.context import HandlerContext
+from bot.handlers.contract import Command, Destination, DestinationKind, Message, Text, UserText
+from bot.handlers.registry import Registry
 from bot.services.leaderboard import metric_names
 from bot.store.models import Identity, Person, Team
 from tests.conftest import make_app
@@ -333,3 +336,20 @@ async def test_kudos_and_profile_on_postgresql(postgres_url):
     assert all("@here" not in str(body) for body in kudos.bodies)
     [answer] = private_bodies(profile)
     assert numbers(embed_text(answer)) == numbers(console_blocks(console, "[private to Jim Park]"))
+
+
+async def test_a_failing_handler_still_answers_once_and_privately(floor_url, caplog):
+    def boom(_command: Command, _ctx: HandlerContext) -> list[Message]:
+        raise RuntimeError("disk on fire")
+
+    broken = Registry()
+    for spec in default_registry():
+        broken.add(replace(spec, handler=boom) if spec.name == "help" else spec)
+    async with running_client(floor_url) as harness:
+        harness.client.adapter.registry = broken
+        exchange = await harness.command("help", [], user=JIM)
+    assert [c.body for c in exchange.callbacks] == [{"type": 5, "data": {"flags": EPHEMERAL}}]
+    [answer] = exchange.original
+    assert answer.body["content"].startswith("Something went wrong on my side")
+    assert exchange.followups == [] and exchange.posts == []
+    assert any("disk on fire" in (record.exc_text or "") for record in caplog.records)
