@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from sqlalchemy import Connection
 
 from bot.adapters.discord import arguments
 from bot.adapters.discord.embeds import NO_PINGS, Page, Rendered, mentioned_people, render_message
@@ -130,7 +131,7 @@ class DiscordAdapter:
         with self.ctx.engine.connect() as connection:
             return self._outgoing(connection, replies, spec, args, page=state.page)
 
-    def _actor(self, connection: Any, interaction: discord.Interaction[Any]) -> Actor:
+    def _actor(self, connection: Connection, interaction: discord.Interaction[Any]) -> Actor:
         return arguments.actor(
             connection, interaction.user, supervisor_roles=self.roles.supervisor, admin_roles=self.roles.admin
         )
@@ -143,7 +144,12 @@ class DiscordAdapter:
         return dispatch(self.registry, command, self.ctx)
 
     def _outgoing(
-        self, connection: Any, replies: list[Message], spec: CommandSpec, args: dict[str, Any], page: int = 0
+        self,
+        connection: Connection,
+        replies: list[Message],
+        spec: CommandSpec,
+        args: dict[str, Any],
+        page: int = 0,
     ) -> list[Outgoing]:
         mentioned = set().union(*(mentioned_people(reply) for reply in replies)) if replies else set()
         dm_people = {
