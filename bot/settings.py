@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 #: Settings whose values are secrets: an error names the variable but never echoes what it holds.
-SECRET_FIELDS = frozenset({"api_tokens"})
+SECRET_FIELDS = frozenset({"api_tokens", "discord_token"})
 _JSON_FIELDS = {"api_tokens": '{"<token of 16+ characters>": "<source>"}'}
 _PASSWORD = re.compile(r"(?P<scheme>://[^:/@]*):[^@/]*@")
 _FIELD = re.compile(r'field "(?P<field>\w+)"')
@@ -44,6 +44,29 @@ class Settings(BaseSettings):
     # Scheduled posts (docs/program.md, "teams"): how often `floorboard run` ticks; 0 turns the scheduler off.
     schedule_tick_seconds: float = Field(default=30, ge=0, le=3600)
     test_db_delay_ms: int = Field(default=0, ge=0, description="test only: added to every database call")
+
+    # Discord (bot/adapters/discord): `floorboard run` starts the client when the token is set.
+    discord_token: str | None = Field(default=None, description="the bot token (Developer Portal → Bot)")
+    discord_application_id: int | None = Field(
+        default=None, description="the application id; read from Discord at login when unset"
+    )
+    discord_dev_guild_ids: list[int] = Field(
+        default_factory=list,
+        description="JSON list of guild ids: commands sync to these guilds only (development); empty: global",
+    )
+    discord_supervisor_role_ids: list[int] = Field(
+        default_factory=list, description="JSON list of Discord role ids whose members are supervisors"
+    )
+    discord_admin_role_ids: list[int] = Field(
+        default_factory=list, description="JSON list of Discord role ids whose members are admins"
+    )
+    discord_api_base_url: str | None = Field(
+        default=None,
+        description="REST base URL override, e.g. http://127.0.0.1:9000/api/v10 (tests, proxies)",
+    )
+    discord_gateway_url: str | None = Field(
+        default=None, description="gateway URL override, e.g. ws://127.0.0.1:9000/gateway (tests, proxies)"
+    )
 
     @field_validator("database_url")
     @classmethod

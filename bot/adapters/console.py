@@ -205,7 +205,7 @@ def render_segments(segments: Iterable[Segment], locale: str = "en") -> str:
         elif isinstance(segment, Mention):
             text += f"@{segment.display_name}"
         elif isinstance(segment, Table):
-            text = _block(text, _table(segment))
+            text = _block(text, format_table(segment))
         elif isinstance(segment, Fields):
             text = _block(text, "\n".join(f"{name}: {value}" for name, value in segment.items))
         elif isinstance(segment, Image):
@@ -222,7 +222,8 @@ def _block(text: str, block: str) -> str:
     return f"{text}{block}\n"
 
 
-def _table(table: Table) -> str:
+def format_table(table: Table) -> str:
+    """Aligned columns, two spaces apart; `align` "right" right-justifies a column."""
     rows = [table.headers, *table.rows]
     widths = [max(len(row[i]) if i < len(row) else 0 for row in rows) for i in range(len(table.headers))]
     lines = []

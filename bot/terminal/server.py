@@ -6,6 +6,7 @@ import math
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import typer
@@ -38,6 +39,9 @@ from bot.web.demo import (
     seed_roster,
 )
 from bot.web.server import BackgroundServer, bind, serve, url_of
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.runner import DiscordRunner
 
 CHAT_LINES = ("/leaderboard", "/leaderboard csat day", "/points why")
 
@@ -73,15 +77,35 @@ def run(
                 'Set FLOORBOARD_API_TOKENS=\'{"<token>": "<source>"}\'.',
                 highlight=False,
             )
-        scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifiers(fb, sys.stdout))
+        discord_bot = _start_discord(fb)
+        notifier_of = notifiers(fb, sys.stdout)
+        if discord_bot is not None:
+            notifier_of["discord"] = discord_bot.notifier
+        scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifier_of)
         tick = fb.settings.schedule_tick_seconds
         if fb.program.teams and tick > 0:
             console.print(
                 f"Scheduled posts for {len(fb.program.teams)} team(s), checked every {tick:g} s.",
                 highlight=False,
             )
-        serve(create_web_app(fb, lifespan=lifespan_for(scheduler, tick)), sock)
+        try:
+            serve(create_web_app(fb, lifespan=lifespan_for(scheduler, tick)), sock)
+        finally:
+            if discord_bot is not None:
+                discord_bot.stop()
     console.print("Stopped.", highlight=False)
+
+
+def _start_discord(fb: Floorboard) -> DiscordRunner | None:
+    """The Discord client next to the web server when FLOORBOARD_DISCORD_TOKEN is set."""
+    if not fb.settings.discord_token:
+        return None
+    from bot.adapters.discord.runner import DiscordRunner  # discord.py loads only when it is used
+
+    guilds = fb.settings.discord_dev_guild_ids
+    where = f"guilds {', '.join(map(str, guilds))} (development)" if guilds else "all guilds (global)"
+    console.print(f"Discord: connecting; commands sync to {where}.", highlight=False)
+    return DiscordRunner(fb, default_registry()).start()
 
 
 def demo(

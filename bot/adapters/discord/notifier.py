@@ -1,0 +1,192 @@
+"""The Notifier port on Discord: channel posts, direct messages and file uploads, retried and recorded.
+
+discord.py itself retries a 429 (after `retry_after`) and a 500/502/504/524; every such response is
+recorded through an aiohttp trace (RetryLog.trace). What still fails (a 503, a refused connection, a
+timeout, retries exhausted) is retried here with backoff and recorded too; when the last attempt fails
+the send raises DeliveryFailed, so the outbox keeps the message and its error instead of losing it.
+Every send carries a nonce with `enforce_nonce` (discord.py adds the flag to any nonce), the same on each
+attempt, so a send whose response was lost cannot appear twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, TypeVar
+
+import aiohttp
+import discord
+from sqlalchemy import Engine
+
+from bot.adapters.discord.arguments import PLATFORM
+from bot.adapters.discord.embeds import NO_PINGS, Page, escape, file_of, mentioned_people, render_message
+from bot.handlers.contract import Message, Notifier
+from bot.services import chat_accounts
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_NONCE_BYTES = 12  # 24 hex characters; Discord accepts nonces up to 25
+
+
+class DeliveryFailed(RuntimeError):
+    """A send that did not reach Discord after every attempt (or was refused for good, e.g. 403/404)."""
+
+    def __init__(self, what: str, attempts: int, error: BaseException) -> None:
+        super().__init__(f"{what}: failed after {attempts} attempt(s): {error}")
+        self.what = what
+        self.attempts = attempts
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRecord:
+    at: datetime
+    what: str
+    attempt: int
+    reason: str
+
+
+@dataclass
+class RetryLog:
+    """Every retried Discord call: ours (with the attempt) and discord.py's own (429 and 5xx responses)."""
+
+    records: list[RetryRecord] = field(default_factory=list)
+    on_retry: Callable[[RetryRecord], None] | None = None
+
+    def add(self, what: str, attempt: int, reason: str) -> None:
+        record = RetryRecord(datetime.now(UTC), what, attempt, reason)
+        self.records.append(record)
+        log.warning("Discord %s: attempt %d failed (%s); retrying", what, attempt, reason)
+        if self.on_retry is not None:
+            self.on_retry(record)
+
+    def trace(self) -> aiohttp.TraceConfig:
+        """An aiohttp trace for discord.py's session: records each 429/5xx response it will retry."""
+        config = aiohttp.TraceConfig()
+
+        async def on_request_end(
+            _session: aiohttp.ClientSession, _context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+        ) -> None:
+            status = params.response.status
+            if status == 429 or status >= 500:
+                self.add(f"{params.method} {params.url.path}", 0, f"HTTP {status}")
+
+        config.on_request_end.append(on_request_end)
+        return config
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(_NONCE_BYTES)
+
+
+class DiscordNotifier:
+    """Implements bot.handlers.contract.Notifier; `channel` is a Discord channel id."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        engine: Engine,
+        retries: RetryLog,
+        *,
+        attempts: int = 4,
+        backoff_seconds: float = 0.5,
+        locale: str = "en",
+    ) -> None:
+        self.client = client
+        self.engine = engine
+        self.retries = retries
+        self.attempts = attempts
+        self.backoff_seconds = backoff_seconds
+        self.locale = locale
+
+    async def post(self, channel: str, message: Message) -> str:
+        return await self.send_pages(channel, await self._pages(message))
+
+    async def dm(self, person_id: int, message: Message) -> str:
+        users = await asyncio.to_thread(self._user_ids, {person_id})
+        user = users.get(person_id)
+        if user is None:
+            raise DeliveryFailed(f"DM to person {person_id}", 0, LookupError("no linked Discord account"))
+        return await self.dm_user(user, await self._pages(message))
+
+    async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str:
+        target = self.client.get_partial_messageable(int(channel))
+        nonce = new_nonce()
+
+        async def send() -> discord.Message:
+            return await target.send(
+                content=escape(title), file=file_of(data, filename), nonce=nonce, allowed_mentions=NO_PINGS
+            )
+
+        sent = await self._retrying(f"upload {filename} to channel {channel}", send)
+        return str(sent.id)
+
+    async def send_pages(self, channel: str, pages: Sequence[Page]) -> str:
+        """Each page as its own message (one embed each keeps every message within 6000 characters)."""
+        target = self.client.get_partial_messageable(int(channel))
+        ids = [await self._send(target, page, f"post to channel {channel}") for page in pages]
+        return ids[0]
+
+    async def dm_user(self, user_id: str, pages: Sequence[Page]) -> str:
+        # Discord's spec types recipient_id as a snowflake string; discord.py's create_dm would send an int.
+        opened = await self._retrying(
+            f"open DM with user {user_id}",
+            lambda: self.client.http.start_private_message(user_id),
+        )
+        dm_channel = self.client.get_partial_messageable(int(opened["id"]), type=discord.ChannelType.private)
+        ids = [await self._send(dm_channel, page, f"DM to user {user_id}") for page in pages]
+        return ids[0]
+
+    async def _send(self, target: discord.abc.Messageable, page: Page, what: str) -> str:
+        nonce = new_nonce()
+
+        async def send() -> discord.Message:
+            return await target.send(
+                embed=page.embed, files=page.files(), nonce=nonce, allowed_mentions=NO_PINGS
+            )
+
+        sent = await self._retrying(what, send)
+        return str(sent.id)
+
+    async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        for number in range(1, self.attempts + 1):
+            try:
+                return await attempt()
+            except discord.HTTPException as error:
+                if error.status != 429 and error.status < 500:
+                    raise DeliveryFailed(what, number, error) from error
+                failure: BaseException = error
+            except discord.RateLimited as error:
+                failure = error
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                failure = error
+            if number == self.attempts:
+                raise DeliveryFailed(what, number, failure) from failure
+            self.retries.add(what, number, _reason(failure))
+            await asyncio.sleep(self.backoff_seconds * 2 ** (number - 1))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _pages(self, message: Message) -> tuple[Page, ...]:
+        users = await asyncio.to_thread(self._user_ids, mentioned_people(message))
+        return render_message(message, users, self.locale).pages
+
+    def _user_ids(self, person_ids: set[int]) -> dict[int, str]:
+        with self.engine.connect() as connection:
+            return chat_accounts.user_ids(connection, PLATFORM, person_ids)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_notifier(notifier: DiscordNotifier) -> Notifier:
+        return notifier  # mypy checks DiscordNotifier against the contract's Notifier protocol
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

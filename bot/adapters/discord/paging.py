@@ -1,0 +1,138 @@
+"""Paging buttons whose custom_id carries everything needed to redraw a page, so they survive a restart.
+
+`fb:pg:<page>:<reply>:<command>:<args>`: the page wanted, which reply of the command holds the board, and
+the command's arguments in its params' order (percent-encoded, comma-separated). Pressing one reruns the
+read-only command as the person who pressed it and shows that page; Discord caps a custom_id at 100
+characters, so a command whose arguments do not fit gets no buttons (and the page says there is more).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+import discord
+
+from bot.handlers.contract import ParamKind, PersonRef
+from bot.handlers.registry import CommandSpec
+from bot.scoring.periods import Period
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.interactions import DiscordAdapter
+
+CUSTOM_ID_LIMIT = 100
+TEMPLATE = r"fb:pg:(?P<page>\d+):(?P<reply>\d+):(?P<command>[a-z0-9_-]+):(?P<args>[^:]*)"
+_SAFE = "-_.~+"
+
+
+@dataclass(frozen=True, slots=True)
+class PageState:
+    command: str
+    args: str  # encoded; decoded against the command's params when the button is pressed
+    reply: int
+    page: int
+
+    def custom_id(self) -> str:
+        return f"fb:pg:{self.page}:{self.reply}:{self.command}:{self.args}"
+
+    def fits(self) -> bool:
+        return len(self.custom_id()) <= CUSTOM_ID_LIMIT
+
+    def at(self, page: int) -> PageState:
+        return PageState(self.command, self.args, self.reply, page)
+
+
+def encode_args(spec: CommandSpec, args: dict[str, Any]) -> str:
+    return ",".join(_encode(args.get(param.name)) for param in spec.params)
+
+
+def decode_args(spec: CommandSpec, encoded: str, names: dict[int, str]) -> dict[str, Any]:
+    """Arguments back from `encode_args`; people get their display names from `names` (person id → name)."""
+    values = encoded.split(",") if spec.params else []
+    if len(values) != len(spec.params):
+        raise ValueError(f"custom id holds {len(values)} arguments, /{spec.name} takes {len(spec.params)}")
+    args: dict[str, Any] = {}
+    for param, raw in zip(spec.params, values, strict=True):
+        text = unquote(raw)
+        if param.kind is ParamKind.PEOPLE:
+            args[param.name] = tuple(_person(part, names) for part in text.split("+") if part)
+        elif not text:
+            args[param.name] = None
+        elif param.kind is ParamKind.PERSON:
+            args[param.name] = _person(text, names)
+        elif param.kind is ParamKind.DATE:
+            args[param.name] = date.fromisoformat(text)
+        elif param.kind is ParamKind.PERIOD:
+            args[param.name] = Period(text)
+        elif param.kind is ParamKind.INTEGER:
+            args[param.name] = int(text)
+        else:
+            args[param.name] = text
+    return args
+
+
+def person_ids(spec: CommandSpec, encoded: str) -> set[int]:
+    """The people an encoded argument list names, to look their names up before decoding."""
+    values = encoded.split(",")
+    found: set[int] = set()
+    for param, raw in zip(spec.params, values, strict=False):
+        if param.kind in (ParamKind.PERSON, ParamKind.PEOPLE):
+            found.update(int(part) for part in unquote(raw).split("+") if part.isdigit())
+    return found
+
+
+def _encode(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, PersonRef):
+        return str(value.person_id)
+    if isinstance(value, tuple | list):
+        return quote("+".join(_encode(item) for item in value), safe=_SAFE)
+    if isinstance(value, Enum):
+        return quote(str(value.value), safe=_SAFE)
+    if isinstance(value, date):
+        return value.isoformat()
+    return quote(str(value), safe=_SAFE)
+
+
+def _person(text: str, names: dict[int, str]) -> PersonRef:
+    person_id = int(text)
+    return PersonRef(person_id, names.get(person_id, ""))
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """ "◀" or "▶" on a paged board; registered with the client so it works on messages sent before."""
+
+    def __init__(self, state: PageState, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=state.custom_id())
+        )
+        self.state = state
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        state = PageState(match["command"], match["args"], int(match["reply"]), int(match["page"]))
+        label = item.label if isinstance(item, discord.ui.Button) and item.label else "…"
+        return cls(state, label)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        adapter: DiscordAdapter = interaction.client.adapter
+        await adapter.turn_page(interaction, self.state)
+
+
+def pager(state: PageState, pages: int, previous: str, following: str) -> discord.ui.View | None:
+    """The buttons for page `state.page` of `pages`; None when there is one page or no room for state."""
+    if pages <= 1 or not state.at(pages).fits():
+        return None
+    view = discord.ui.View(timeout=None)
+    if state.page > 0:
+        view.add_item(PageButton(state.at(state.page - 1), previous))
+    if state.page < pages - 1:
+        view.add_item(PageButton(state.at(state.page + 1), following))
+    return view

@@ -1,0 +1,493 @@
+"""A fake Discord of ours: the REST API and a gateway websocket, on port 0, recording every call.
+
+Every request body is validated against Discord's OpenAPI spec (../shared/specs/discord/openapi.json):
+the operation is found by method and path template, its JSON (or a multipart `payload_json`) is checked
+with jsonschema, $refs resolved within the spec. An unknown route or an invalid body is answered 400 and
+kept in `invalid`, which a test asserts empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from jsonschema import Draft202012Validator
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "discord" / "openapi.json"
+API = "/api/v10"
+APPLICATION_ID = "1100000000000000001"
+BOT_USER_ID = "1100000000000000002"
+TIMESTAMP = "2021-04-01T12:00:00.000000+00:00"
+
+
+@cache
+def _spec() -> dict[str, Any]:
+    return json.loads(SPEC.read_text(encoding="utf-8"))
+
+
+@cache
+def _operations() -> list[tuple[re.Pattern[str], str, str]]:
+    """(path regex, method, path template) for every operation of the spec."""
+    found = []
+    for template, item in _spec()["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
+        for method in item:
+            if method in ("get", "put", "post", "patch", "delete"):
+                found.append((pattern, method.upper(), template))
+    # Literal segments win over parameters (/users/@me before /users/{user_id}).
+    found.sort(key=lambda entry: entry[2].count("{"))
+    return found
+
+
+@cache
+def _validator(template: str, method: str, content_type: str) -> Draft202012Validator | None:
+    body = _spec()["paths"][template][method.lower()].get("requestBody")
+    if body is None:
+        return None
+    schema = body["content"].get(content_type) or body["content"].get("application/json")
+    if schema is None:
+        return None
+    root = {**schema["schema"], "components": _spec()["components"]}
+    return Draft202012Validator(root)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    template: str
+    query: dict[str, str]
+    body: Any
+    files: dict[str, bytes] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    status: int = 200
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Failure:
+    """Answer the next matching calls with these statuses; "drop" processes the call, then hangs up."""
+
+    pattern: re.Pattern[str]
+    outcomes: list[int | str]
+
+
+class FakeDiscord:
+    """REST at `api_url`, gateway at `gateway_url`; `calls` holds every REST call in order."""
+
+    def __init__(self, guild_ids: tuple[str, ...] = ("1200000000000000001",)) -> None:
+        self.guild_ids = guild_ids
+        self.calls: list[Call] = []
+        self.invalid: list[Call] = []
+        self.identify: list[dict[str, Any]] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.failures: list[Failure] = []
+        self._ids = itertools.count(1300000000000000001)
+        self._sequence = itertools.count(1)
+        self._sockets: list[web.WebSocketResponse] = []
+        self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Condition()
+        self.base = ""
+
+    @property
+    def api_url(self) -> str:
+        return self.base + API
+
+    @property
+    def gateway_url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/gateway"
+
+    async def start(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", API + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        for socket in self._sockets:
+            await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail(self, path_regex: str, *outcomes: int | str) -> None:
+        self.failures.append(Failure(re.compile(path_regex), list(outcomes)))
+
+    def calls_to(self, template: str, method: str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.template == template and (method is None or c.method == method)]
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        async def satisfied() -> None:
+            async with self._changed:
+                await self._changed.wait_for(condition)
+
+        await asyncio.wait_for(satisfied(), timeout)
+
+    # Gateway
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        for socket in self._sockets:
+            await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        async for frame in socket:
+            if frame.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            payload = json.loads(frame.data)
+            if payload["op"] == 1:
+                await socket.send_json({"op": 11})
+            elif payload["op"] == 2:
+                await self.dispatch("READY", self._ready())
+                for guild_id in self.guild_ids:
+                    await self.dispatch("GUILD_CREATE", guild(guild_id))
+                async with self._changed:
+                    self.identify.append(payload["d"])
+                    self._changed.notify_all()
+        return socket
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": bot_user(),
+            "guilds": [{"id": guild_id, "unavailable": True} for guild_id in self.guild_ids],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": APPLICATION_ID, "flags": 0},
+            "shard": [0, 1],
+        }
+
+    # REST
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        template = next((t for p, m, t in _operations() if m == request.method and p.match(path)), "")
+        body, files, content_type = await _read_body(request)
+        call = Call(request.method, path, template, dict(request.query), body, files)
+        if not template:
+            call.errors.append(f"{request.method} {path} is not an operation of Discord's API")
+        else:
+            validator = _validator(template, request.method, content_type)
+            if validator is not None:
+                call.errors.extend(
+                    f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+                    for error in validator.iter_errors(body)
+                )
+        outcome = self._failure(request.method, path)
+        call.status = 400 if call.errors else (outcome if isinstance(outcome, int) else 200)
+        await self._record(call)
+        if call.errors:
+            self.invalid.append(call)
+            return _json({"code": 50035, "message": "Invalid Form Body"}, status=400)
+        if isinstance(outcome, int):
+            headers = {"Via": "1.1 google", "Retry-After": "0.05"} if outcome == 429 else {}
+            data = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
+            return _json(data if outcome == 429 else {"message": "fail"}, status=outcome, headers=headers)
+        response = self._answer(request.method, template, path, body)
+        if outcome == "drop":
+            # The call took effect but the answer never arrives, as when a connection breaks.
+            assert request.transport is not None
+            request.transport.close()
+            raise asyncio.CancelledError
+        if response is None:
+            return web.Response(status=204)
+        return _json(response)
+
+    def _failure(self, method: str, path: str) -> int | str | None:
+        for failure in self.failures:
+            if failure.outcomes and failure.pattern.search(f"{method} {path}"):
+                return failure.outcomes.pop(0)
+        return None
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _answer(self, method: str, template: str, path: str, body: Any) -> Any:
+        parts = path.strip("/").split("/")
+        if template == "/users/@me":
+            return bot_user()
+        if template == "/oauth2/applications/@me":
+            return application()
+        if template in ("/gateway", "/gateway/bot"):
+            limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+            return {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        if template.endswith("/commands") and method == "PUT":
+            scope = parts[3] if "guilds" in parts else "global"
+            stored = [self._command(command, None if scope == "global" else scope) for command in body or []]
+            self.commands[scope] = stored
+            return stored
+        if template == "/interactions/{interaction_id}/{interaction_token}/callback":
+            return self._callback(parts[1], body)
+        if template == "/users/@me/channels":
+            return {"id": str(next(self._ids)), "type": 1, "recipients": [user(body["recipient_id"])]}
+        if template == "/channels/{channel_id}/messages" and method == "POST":
+            return self._post(parts[1], body)
+        if template.startswith("/webhooks/{webhook_id}/{webhook_token}"):
+            channel = "webhook:" + parts[2]
+            if template.endswith("@original") and method == "PATCH":
+                return self._edit(channel, "original", body)
+            if template.endswith("{message_id}") and method == "PATCH":
+                return self._edit(channel, parts[-1], body)
+            if method == "POST":
+                return self._post(channel, body)
+        return None
+
+    def _command(self, command: dict[str, Any], guild_id: str | None) -> dict[str, Any]:
+        stored = {
+            "id": str(next(self._ids)),
+            "application_id": APPLICATION_ID,
+            "version": "1",
+            "type": 1,
+            "default_member_permissions": None,
+            **command,
+        }
+        if guild_id is not None:
+            stored["guild_id"] = guild_id
+        return stored
+
+    def _callback(self, interaction_id: str, body: Any) -> dict[str, Any]:
+        flags = (body.get("data") or {}).get("flags", 0)
+        return {
+            "interaction": {
+                "id": interaction_id,
+                "type": 2,
+                "response_message_loading": body.get("type") == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            }
+        }
+
+    def _post(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        stored = self.messages.setdefault(channel, [])
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            for message in stored:
+                if message.get("nonce") == nonce:
+                    return message  # Discord answers a repeated nonce with the message it already created
+        message = message_object(str(next(self._ids)), channel, body)
+        stored.append(message)
+        return message
+
+    def _edit(self, channel: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        stored = self.messages.setdefault(channel, [])
+        for message in stored:
+            if message["id"] == message_id or (message_id == "original" and message.get("original")):
+                message.update(body)
+                return message
+        message = message_object(str(next(self._ids)), channel, body)
+        message["original"] = message_id == "original"
+        stored.append(message)
+        return message
+
+
+async def _read_body(request: web.Request) -> tuple[Any, dict[str, bytes], str]:
+    content_type = request.content_type
+    if not request.body_exists:
+        return None, {}, content_type
+    if content_type == "multipart/form-data":
+        body: Any = {}
+        files: dict[str, bytes] = {}
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, aiohttp.BodyPartReader):
+                continue
+            data = await part.read()
+            if part.name == "payload_json":
+                body = json.loads(data)
+            elif part.name is not None:
+                files[part.name] = bytes(data)
+        # The spec describes multipart bodies by the JSON fields; payload_json carries them.
+        return body, files, "application/json"
+    raw = await request.read()
+    return (json.loads(raw) if raw else None), {}, content_type
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py decodes a body as JSON only when Content-Type is exactly application/json.
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def user(user_id: str, name: str = "user") -> dict[str, Any]:
+    return {"id": str(user_id), "username": name, "discriminator": "0", "avatar": None, "global_name": name}
+
+
+def application() -> dict[str, Any]:
+    return {
+        "id": APPLICATION_ID,
+        "name": "Floorboard",
+        "description": "",
+        "icon": None,
+        "bot_public": False,
+        "bot_require_code_grant": False,
+        "owner": user("1", "owner"),
+        "verify_key": "0" * 64,
+        "flags": 0,
+        "interactions_endpoint_url": None,
+    }
+
+
+def bot_user() -> dict[str, Any]:
+    return {**user(BOT_USER_ID, "floorboard"), "bot": True}
+
+
+def guild(guild_id: str) -> dict[str, Any]:
+    return {
+        "id": guild_id,
+        "name": "Contact center",
+        "owner_id": "1",
+        "roles": [],
+        "channels": [],
+        "members": [],
+        "member_count": 1,
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "threads": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "voice_states": [],
+        "presences": [],
+        "unavailable": False,
+        "large": False,
+        "premium_tier": 0,
+        "preferred_locale": "en-US",
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "mfa_level": 0,
+        "nsfw_level": 0,
+        "system_channel_flags": 0,
+        "joined_at": TIMESTAMP,
+    }
+
+
+def message_object(message_id: str, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "channel_id": channel.split(":")[-1] if channel[:1].isdigit() else "1400000000000000001",
+        "type": 0,
+        "content": body.get("content") or "",
+        "author": bot_user(),
+        "attachments": [],
+        "embeds": body.get("embeds") or [],
+        "components": body.get("components") or [],
+        "mentions": [],
+        "mention_roles": [],
+        "mention_everyone": False,
+        "pinned": False,
+        "tts": False,
+        "timestamp": TIMESTAMP,
+        "edited_timestamp": None,
+        "flags": body.get("flags", 0),
+        "nonce": body.get("nonce"),
+        "allowed_mentions": body.get("allowed_mentions"),
+    }
+
+
+CHANNEL_ID = "1400000000000000001"
+_interaction_ids = itertools.count(1500000000000000001)
+
+
+def member(user_id: str, name: str, roles: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "user": user(user_id, name),
+        "roles": list(roles),
+        "joined_at": TIMESTAMP,
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "permissions": "2147483647",
+    }
+
+
+def interaction(
+    kind: int,
+    data: dict[str, Any],
+    *,
+    user_id: str,
+    name: str,
+    guild_id: str,
+    roles: tuple[str, ...] = (),
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload as Discord sends it from a guild text channel."""
+    interaction_id = str(next(_interaction_ids))
+    payload: dict[str, Any] = {
+        "id": interaction_id,
+        "application_id": APPLICATION_ID,
+        "type": kind,
+        "data": data,
+        "guild_id": guild_id,
+        "channel": {
+            "id": CHANNEL_ID,
+            "type": 0,
+            "name": "floor",
+            "guild_id": guild_id,
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        },
+        "channel_id": CHANNEL_ID,
+        "member": member(user_id, name, roles),
+        "token": f"token-{interaction_id}",
+        "version": 1,
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "app_permissions": "2147483647",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": guild_id},
+        "context": 0,
+        "attachment_size_limit": 10485760,
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+def command_data(
+    name: str, options: list[dict[str, Any]], users: dict[str, str] | None = None, guild_id: str | None = None
+) -> dict[str, Any]:
+    """APPLICATION_COMMAND data; `users` (id → name) fills `resolved` for user options; `guild_id` is
+    set for a command registered in that guild (development sync)."""
+    data: dict[str, Any] = {"id": "1600000000000000001", "name": name, "type": 1, "options": options}
+    if guild_id is not None:
+        data["guild_id"] = guild_id
+    if users:
+        data["resolved"] = {
+            "users": {uid: user(uid, uname) for uid, uname in users.items()},
+            "members": {
+                uid: {k: v for k, v in member(uid, uname).items() if k != "user"}
+                for uid, uname in users.items()
+            },
+        }
+    return data
