@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from operator import itemgetter, methodcaller
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
@@ -130,6 +130,7 @@ _to_utc = methodcaller("astimezone", UTC)
 _iso_text = methodcaller("isoformat", " ", "microseconds")
 _without_offset = itemgetter(slice(None, 26))  # "YYYY-MM-DD HH:MM:SS.ffffff" of "...+00:00"
 _offset = methodcaller("utcoffset")
+_zone = attrgetter("tzinfo")
 
 
 def _sqlite_jsons(column: Sequence[Any]) -> Sequence[Any]:
@@ -145,7 +146,15 @@ def _sqlite_dates(column: Sequence[Any]) -> Sequence[Any]:
 
 def _sqlite_datetimes(column: Sequence[Any]) -> Sequence[Any]:
     """Aware instants as naive UTC text, in C; naive ones and NULLs take the per-value path."""
-    if None in column or None in map(_offset, column):
+    first = column[0]
+    if column.count(first) == len(column):  # a receipt time: one value, compared by identity first
+        return [_sqlite_datetime(first)] * len(column)
+    if None in column:
+        return list(map(_sqlite_datetime, column))
+    zones = set(map(_zone, column))
+    if zones == {UTC}:
+        return list(map(_without_offset, map(_iso_text, column)))
+    if None in zones or None in map(_offset, column):
         return list(map(_sqlite_datetime, column))
     return list(map(_without_offset, map(_iso_text, map(_to_utc, column))))
 
