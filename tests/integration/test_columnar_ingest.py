@@ -242,3 +242,35 @@ def test_versions_voids_and_redeliveries_store_the_same_on_both_paths(
     assert stored[True] == stored[False]
     # the redelivered half is all duplicates, on both paths
     assert {outcome.status for outcome in stored[True][0][1]} <= {"duplicate"}
+
+
+def test_another_writer_mid_import_turns_the_own_records_shortcut_off(sqlite_url):
+    """An import skips dedupe lookups for ids it never stored; a record someone else stores between two
+    of its chunks must still be found, so an older version arriving later does not become current."""
+    from bot.feeds.records import SubjectRef
+    from bot.services.ingest import Ingestor
+
+    app = make_app(sqlite_url)
+    when = datetime(2021, 3, 1, 9, tzinfo=UTC)
+
+    def call(external_id: str, version: int, rating: int) -> KpiRecord:
+        facts = {"answered": True, "talk": 60.0, "rating": float(rating)}
+        return KpiRecord("acd", external_id, SubjectRef("agent", "Ana"), when, version=version, facts=facts)
+
+    importer = Ingestor(app.engine, app.program, app.clock)
+    batch = importer.start_batch(source="acd", origin="file")
+    assert [o.status for o in importer.ingest([call("a", 1, 5)], batch_id=batch, create_unknown=True)] == [
+        "accepted"
+    ]
+    app.ingest([[call("x", 2, 1)]], source="acd", origin="webhook", create_unknown=True)
+    late = importer.ingest([call("x", 1, 5), call("b", 1, 4)], batch_id=batch, create_unknown=True)
+    assert [(o.status, o.reason) for o in late] == [
+        ("accepted", "older than current version 2: stored, no effect"),
+        ("accepted", None),
+    ]
+    with app.engine.connect() as connection:
+        current = connection.exec_driver_sql(
+            "SELECT external_id, version FROM kpi_records WHERE is_current ORDER BY external_id"
+        ).all()
+    assert [tuple(row) for row in current] == [("a", 1), ("b", 1), ("x", 2)]
+    app.close()
