@@ -45,13 +45,15 @@ class Floorboard:
         sha256: str | None = None,
         filtered: Callable[[], int] | None = None,
         keep_outcomes: bool = True,
+        columnar: bool = True,
     ) -> tuple[int, IngestCounts, list[ItemOutcome]]:
         """Ingest chunks as one batch, then score the touched days; returns batch id, counts, outcomes.
 
         `filtered`, asked once the chunks are consumed, counts rows a feed skipped on purpose (row filters).
         A file import of a million rows needs only the counts: `keep_outcomes=False` returns no outcomes.
+        `columnar=False` takes every record through the general per-record path (same results, slower).
         """
-        ingestor = self.ingestor
+        ingestor = Ingestor(self.engine, self.program, self.clock, columnar=columnar)
         batch_id = ingestor.start_batch(
             source=source, origin=origin, mapping=mapping, filename=filename, sha256=sha256
         )

@@ -59,9 +59,7 @@ def contributions(
     service_level_seconds: float,
 ) -> dict[str, Pair]:
     """One record's contribution to each metric, as scaled (numerator, denominator) pairs."""
-    pairs: dict[str, Pair] = {}
-    if facts:
-        pairs.update(_from_facts(facts, service_level_seconds))
+    pairs: dict[str, Pair] = _from_facts(facts, service_level_seconds) if facts else {}
     if metrics:
         for key, (num, den) in metrics.items():
             pairs[key] = (scaled(num), scaled(den))

@@ -268,11 +268,14 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
     sums: dict[DayKey, dict[str, tuple[int, int]]] = defaultdict(dict)
     # days come back as ISO text and are parsed once per distinct day: the Date type's per-row
     # conversion cost more than the query on a quarter of a thousand agents
-    rows = connection.execute(
+    # and the rows come straight from the DBAPI cursor: every column is an int or text already
+    result = connection.execute(
         select(
             Rollup.subject_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
         ).where(Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days)))
-    ).all()
+    )
+    rows = result.cursor.fetchall()
+    result.close()
     parsed: dict[str, date] = {}
     for subject_id, text, metric, num, den in rows:
         day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))

@@ -32,6 +32,31 @@ class RollupDeltas:
                 cell[0] += sign * num
                 cell[1] += sign * den
 
+    def add_many(
+        self,
+        subject_ids: list[int],
+        days: list[date],
+        facts: list[Mapping[str, Any] | None],
+        metrics: list[Mapping[str, Any] | None],
+    ) -> None:
+        """`add` for many records at once (sign +1), grouped as they come; the sums are the same."""
+        sl = self._sl
+        table = self._days
+        for key, record_facts, record_metrics in zip(
+            zip(subject_ids, days, strict=True), facts, metrics, strict=True
+        ):
+            cells = table.get(key)
+            if cells is None:
+                cells = table[key] = {}
+            pairs = contributions(record_facts, record_metrics, service_level_seconds=sl)
+            for metric, (num, den) in pairs.items():
+                cell = cells.get(metric)
+                if cell is None:
+                    cells[metric] = [num, den]
+                else:
+                    cell[0] += num
+                    cell[1] += den
+
     def days(self) -> list[DayKey]:
         return sorted(self._days)
 

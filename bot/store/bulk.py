@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from itertools import repeat
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
@@ -19,8 +22,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 Convert = Callable[[Any], Any]
+ConvertColumn = Callable[[Sequence[Any]], Sequence[Any]]
 Rows = Sequence[Sequence[Any]]
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_encoder = json.JSONEncoder(separators=(",", ":"))
+_dumps = _encoder.encode
 
 
 @contextmanager
@@ -39,6 +44,13 @@ def collector_paused() -> Iterator[None]:
 def insert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: Rows) -> None:
     if rows:
         _execute(connection, table, columns, rows, "")
+
+
+def insert_columns(connection: Connection, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
+    """INSERT rows given column by column (equal-length sequences), as a columnar import builds them."""
+    names = list(columns)
+    if names and len(columns[names[0]]):
+        _execute_columns(connection, table, names, list(columns.values()), "")
 
 
 def add_rows(
@@ -70,17 +82,26 @@ def _execute(connection: Connection, table: Table, columns: Sequence[str], rows:
     if connection.dialect.name != "sqlite":
         connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    converters = [_sqlite_converter(table.c[name].type) for name in columns]
-    values: Rows = rows
-    if any(converters):
-        # column by column: the transposition and map() run in C, only the converters run in Python
-        columns_in = zip(*rows, strict=True)
-        columns_out = [
-            column if convert is None else list(map(convert, column))
-            for column, convert in zip(columns_in, converters, strict=True)
-        ]
-        values = list(zip(*columns_out, strict=True))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){suffix}"
+    # column by column: the transposition runs in C, and so do most converters
+    _execute_columns(connection, table, columns, list(zip(*rows, strict=True)), suffix)
+
+
+def _execute_columns(
+    connection: Connection, table: Table, names: Sequence[str], columns: Sequence[Sequence[Any]], suffix: str
+) -> None:
+    if connection.dialect.name != "sqlite":
+        connection.execute(
+            table.insert(), [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        )
+        return
+    converted = [
+        column if convert is None else convert(column)
+        for column, convert in zip(
+            columns, [_sqlite_converter(table.c[name].type) for name in names], strict=True
+        )
+    ]
+    values = list(zip(*converted, strict=True))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){suffix}"
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(sql, values)
@@ -91,38 +112,59 @@ def _execute(connection: Connection, table: Table, columns: Sequence[str], rows:
         cursor.close()
 
 
-def _sqlite_converter(column_type: Any) -> Convert | None:
+def _sqlite_converter(column_type: Any) -> ConvertColumn | None:
     """None where sqlite3 stores the Python value as SQLAlchemy would (ints, strings, bools)."""
     if isinstance(column_type, DateTime):
-        return _Memo(_sqlite_datetime)
+        return _sqlite_datetimes
     if isinstance(column_type, Date):
-        return _Memo(_sqlite_date)
+        return _sqlite_dates
     if isinstance(column_type, JSON):
-        return _sqlite_json
+        return _sqlite_jsons
     return None
 
 
-class _Memo:
-    """A per-call cache: a batch has few distinct days, one receipt time and many shared timestamps."""
-
-    def __init__(self, convert: Convert) -> None:
-        self._convert = convert
-        self._seen: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        try:
-            return self._seen[value]
-        except KeyError:
-            result = self._seen[value] = self._convert(value)
-            return result
+_json_chunks = c_make_encoder(
+    None, _encoder.default, encode_basestring_ascii, None, ":", ",", False, False, True
+)
+_to_utc = methodcaller("astimezone", UTC)
+_iso_text = methodcaller("isoformat", " ", "microseconds")
+_without_offset = itemgetter(slice(None, 26))  # "YYYY-MM-DD HH:MM:SS.ffffff" of "...+00:00"
+_offset = methodcaller("utcoffset")
+_zone = attrgetter("tzinfo")
 
 
-def _sqlite_json(value: Any) -> str | None:
-    return None if value is None else _dumps(value)
+def _sqlite_jsons(column: Sequence[Any]) -> Sequence[Any]:
+    """The text _dumps gives, from the C encoder without its per-call set-up; None stays NULL."""
+    if None in column:
+        return [None if value is None else "".join(_json_chunks(value, 0)) for value in column]
+    return list(map("".join, map(_json_chunks, column, repeat(0))))
 
 
-def _sqlite_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+def _sqlite_dates(column: Sequence[Any]) -> Sequence[Any]:
+    return list(map(_DateTexts().__getitem__, column))
+
+
+def _sqlite_datetimes(column: Sequence[Any]) -> Sequence[Any]:
+    """Aware instants as naive UTC text, in C; naive ones and NULLs take the per-value path."""
+    first = column[0]
+    if column.count(first) == len(column):  # a receipt time: one value, compared by identity first
+        return [_sqlite_datetime(first)] * len(column)
+    if None in column:
+        return list(map(_sqlite_datetime, column))
+    zones = set(map(_zone, column))
+    if zones == {UTC}:
+        return list(map(_without_offset, map(_iso_text, column)))
+    if None in zones or None in map(_offset, column):
+        return list(map(_sqlite_datetime, column))
+    return list(map(_without_offset, map(_iso_text, map(_to_utc, column))))
+
+
+class _DateTexts(dict[Any, Any]):
+    """A per-call cache: a batch has few distinct days; lookups stay in C."""
+
+    def __missing__(self, value: date | None) -> str | None:
+        text = self[value] = None if value is None else value.isoformat()
+        return text
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:

@@ -29,7 +29,7 @@ def add_to_rollups(connection: Connection, rows: Sequence[tuple[int, date, str, 
         connection,
         table_of(Rollup),
         ROLLUP_COLUMNS,
-        rows,
+        sorted(rows),  # in key order, the inserts walk the primary key's index instead of jumping about
         keys=ROLLUP_COLUMNS[:3],
         added=ROLLUP_COLUMNS[3:],
     )
