@@ -13,7 +13,7 @@ from bot.program import LoadedProgram, Program, load_program
 from bot.services import points, programs, rewards
 from bot.services.ingest import IngestCounts, Ingestor, ItemOutcome
 from bot.settings import Settings
-from bot.store.database import ensure_migrated, make_engine
+from bot.store.database import add_test_delay, ensure_migrated, make_engine
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Floorboard:
 
 def build(settings: Settings, *, clock: Clock = utc_now, migrate_check: bool = True) -> Floorboard:
     """Build the app; refuses an unmigrated database (run `floorboard db upgrade`)."""
-    engine = make_engine(settings.database_url, delay_ms=settings.test_db_delay_ms)
+    engine = make_engine(settings.database_url)
     if migrate_check:
         ensure_migrated(engine)
     loaded = load_program(settings.program_file)
@@ -88,4 +88,7 @@ def build(settings: Settings, *, clock: Clock = utc_now, migrate_check: bool = T
     if loaded.program.rewards and migrate_check:
         with engine.begin() as connection:  # the program's store items; stock is only a starting stock
             rewards.sync_program_items(connection, loaded.program, now=clock())
-    return Floorboard(settings, engine, loaded, version, programs.history(engine), clock)
+    history = programs.history(engine)
+    if settings.test_db_delay_ms:  # after start-up, so a stalled database is played while serving
+        add_test_delay(engine, settings.test_db_delay_ms)
+    return Floorboard(settings, engine, loaded, version, history, clock)

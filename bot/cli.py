@@ -20,6 +20,7 @@ GROUPS = (
     "server",
     "posts",
     "store",
+    "slack",
 )
 
 

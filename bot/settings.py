@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 #: Settings whose values are secrets: an error names the variable but never echoes what it holds.
-SECRET_FIELDS = frozenset({"api_tokens", "discord_token"})
+SECRET_FIELDS = frozenset(
+    {"api_tokens", "discord_token", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
+)
 _JSON_FIELDS = {"api_tokens": '{"<token of 16+ characters>": "<source>"}'}
 _PASSWORD = re.compile(r"(?P<scheme>://[^:/@]*):[^@/]*@")
 _FIELD = re.compile(r'field "(?P<field>\w+)"')
@@ -44,6 +46,20 @@ class Settings(BaseSettings):
     # Scheduled posts (docs/program.md, "teams"): how often `floorboard run` ticks; 0 turns the scheduler off.
     schedule_tick_seconds: float = Field(default=30, ge=0, le=3600)
     test_db_delay_ms: int = Field(default=0, ge=0, description="test only: added to every database call")
+    # Slack (README "Connect to Slack"): a bot token plus the signing secret (HTTP mode on /slack/events)
+    # or an app token (Socket Mode).
+    slack_bot_token: str | None = Field(default=None, description="the bot token, xoxb-…")
+    slack_signing_secret: str | None = Field(default=None, description="verifies HTTP-mode requests")
+    slack_app_token: str | None = Field(
+        default=None, description="xapp-… with connections:write: Socket Mode"
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL (GovSlack, a recording server)"
+    )
+    slack_supervisor_group: str | None = Field(
+        default=None, description="a Slack user group id of supervisors"
+    )
+    slack_admin_group: str | None = Field(default=None, description="a Slack user group id of admins")
 
     # Discord (bot/adapters/discord): `floorboard run` starts the client when the token is set.
     discord_token: str | None = Field(default=None, description="the bot token (Developer Portal → Bot)")

@@ -174,12 +174,13 @@ class ConsoleAdapter:
 
 
 def resolve_mention(
-    connection: Connection, namespace: str, handle: str, locale: str = "en"
+    connection: Connection, namespace: str, handle: str, locale: str = "en", *, kind: str = PLATFORM
 ) -> PersonRef | None:
-    """`@Martha` or `@"Martha Jones"`: a console identity, the display name, or a unique first name."""
+    """`@Martha` or `@"Martha Jones"`: a chat identity of `kind` (a console name, a Slack user id), the
+    display name, or a unique first name."""
     try:
         person = (
-            people.by_identity(connection, "console", namespace, handle)
+            people.by_identity(connection, kind, namespace, handle)
             or people.by_display_name(connection, handle)
             or people.by_first_name(connection, handle)
         )

@@ -6,6 +6,7 @@ configured), so a platform's adapter plugs in without the dispatcher knowing it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,20 +42,26 @@ async def dispatch(
     limit: int = 20,
     max_attempts: int = outbox.MAX_ATTEMPTS,
 ) -> Dispatched:
-    """Send what is due now; every outcome is written back before the next message is claimed."""
+    """Send what is due now; every outcome is written back before the next message is claimed.
+
+    Database calls run on a worker thread: the dispatcher shares its event loop with the web server and
+    the chat adapters, which must keep acknowledging while the database is slow.
+    """
     result = Dispatched()
-    for item in outbox.claim(engine, clock(), limit=limit):
+    for item in await asyncio.to_thread(outbox.claim, engine, clock(), limit=limit):
         try:
             sent_id = await _send(item, notifiers)
         except Exception as error:  # a platform error of any kind is recorded and retried
             reason = f"{type(error).__name__}: {error}"
-            status = outbox.mark_failed(engine, item, clock(), reason, max_attempts=max_attempts)
+            status = await asyncio.to_thread(
+                outbox.mark_failed, engine, item, clock(), reason, max_attempts=max_attempts
+            )
             if status == "failed":
                 result.failed += 1
             else:
                 result.retrying += 1
             continue
-        if outbox.mark_sent(engine, item, clock()):
+        if await asyncio.to_thread(outbox.mark_sent, engine, item, clock()):
             result.sent += 1
             log.info("sent %s as %s", item.dedupe_key, sent_id)
         else:

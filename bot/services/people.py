@@ -150,6 +150,25 @@ def team_by_key(connection: Connection, key: str) -> TeamInfo | None:
     return None
 
 
+def team_channel(connection: Connection, team_id: int, platform: str) -> str | None:
+    """The channel a team posts to on a platform: its `channels` entry, e.g. {"slack": "C0123"}."""
+    channels = connection.scalar(select(Team.channels).where(Team.id == team_id)) or {}
+    value = channels.get(platform) if isinstance(channels, dict) else None
+    return str(value) if value else None
+
+
+def set_team_channel(connection: Connection, team_key: str, platform: str, channel: str | None) -> bool:
+    """Point a team's posts on a platform at `channel` (None removes it); False if no such team."""
+    row = connection.execute(select(Team.id, Team.channels).where(Team.key == team_key)).first()
+    if row is None:
+        return False
+    channels = {key: value for key, value in dict(row.channels or {}).items() if key != platform}
+    if channel:
+        channels[platform] = channel
+    connection.execute(update(Team).where(Team.id == row.id).values(channels=channels))
+    return True
+
+
 def team_keys(connection: Connection) -> list[str]:
     return list(connection.scalars(select(Team.key).order_by(Team.key)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,18 @@ def make_engine(url: str, *, delay_ms: int = 0) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if delay_ms:
-        event.listen(engine, "before_cursor_execute", _delay(delay_ms))
+        add_test_delay(engine, delay_ms)
     return engine
+
+
+def add_test_delay(engine: Engine, delay_ms: int) -> Callable[..., None]:
+    """Test only: sleep `delay_ms` before every statement, so a stalled database can be played.
+
+    Returns the listener, which `event.remove(engine, "before_cursor_execute", listener)` takes away.
+    """
+    listener = _delay(delay_ms)
+    event.listen(engine, "before_cursor_execute", listener)
+    return listener
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -87,7 +98,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _delay(delay_ms: int) -> Any:
+def _delay(delay_ms: int) -> Callable[..., None]:
     def sleep(*_args: Any) -> None:
         time.sleep(delay_ms / 1000)
 

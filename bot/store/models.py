@@ -516,3 +516,37 @@ class Redemption(Base):
         CheckConstraint("status IN ('pending', 'fulfilled', 'rejected')", name="status"),
         CheckConstraint("price > 0", name="price_positive"),
     )
+
+
+class ChatWorkspace(Base):
+    """The chat workspace (Slack team, Discord guild) this organisation is bound to, on first contact.
+
+    One per platform: the unique key decides which workspace wins when two make first contact at once.
+    """
+
+    __tablename__ = "chat_workspaces"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), unique=True)
+    workspace_id: Mapped[str] = mapped_column(String(200))
+    bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LinkRequest(Base):
+    """A chat account asking to be linked to a person by an agent key; a supervisor approves or denies."""
+
+    __tablename__ = "link_requests"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    namespace: Mapped[str] = mapped_column(String(200))
+    user_key: Mapped[str] = mapped_column(String(300))
+    display_name: Mapped[str] = mapped_column(String(200))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    agent_key: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    __table_args__ = (
+        UniqueConstraint("platform", "namespace", "user_key", "person_id"),
+        CheckConstraint("status IN ('pending', 'approved', 'denied')", name="status"),
+    )

@@ -14,6 +14,9 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from bot.adapters.console import ConsoleAdapter
+from bot.adapters.slack.app import SlackNotConfigured
+from bot.adapters.slack.serving import EVENTS_PATH
+from bot.adapters.slack.serving import attach as attach_slack
 from bot.app import Floorboard, build
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
@@ -77,10 +80,7 @@ def run(
                 'Set FLOORBOARD_API_TOKENS=\'{"<token>": "<source>"}\'.',
                 highlight=False,
             )
-        discord_bot = _start_discord(fb)
         notifier_of = notifiers(fb, sys.stdout)
-        if discord_bot is not None:
-            notifier_of["discord"] = discord_bot.notifier
         scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifier_of)
         tick = fb.settings.schedule_tick_seconds
         if fb.program.teams and tick > 0:
@@ -88,8 +88,20 @@ def run(
                 f"Scheduled posts for {len(fb.program.teams)} team(s), checked every {tick:g} s.",
                 highlight=False,
             )
+        web = create_web_app(fb, lifespan=lifespan_for(scheduler, tick))
         try:
-            serve(create_web_app(fb, lifespan=lifespan_for(scheduler, tick)), sock)
+            slack = attach_slack(fb, fb.settings, web, default_registry())
+        except SlackNotConfigured as error:
+            raise fail(str(error)) from None
+        if slack is not None:
+            where = f"(http mode): {url}{EVENTS_PATH}" if slack.mode == "http" else "over Socket Mode"
+            console.print(f"Slack connected {where}", highlight=False, soft_wrap=True)
+            notifier_of["slack"] = slack.notifier
+        discord_bot = _start_discord(fb)
+        if discord_bot is not None:
+            notifier_of["discord"] = discord_bot.notifier
+        try:
+            serve(web, sock)
         finally:
             if discord_bot is not None:
                 discord_bot.stop()

@@ -105,6 +105,7 @@ def test_help_lists_every_command_with_its_params(app: Floorboard) -> None:
         "kudos",
         "floorboard",
         "help",
+        "link",
     } | issue_7
     assert "full" in listing and "supervisors" in listing
     assert text(say(app, "Jim Park", "/floorboard help")[0]) == listing

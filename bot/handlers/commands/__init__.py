@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.handlers.commands import adjust, badges, challenge, kudos, leaderboard, me, points, privacy, rewards
+from bot.handlers.commands import (
+    adjust,
+    badges,
+    challenge,
+    kudos,
+    leaderboard,
+    link,
+    me,
+    points,
+    privacy,
+    rewards,
+)
 from bot.handlers.commands import help as help_
 from bot.handlers.registry import Registry
 
@@ -16,6 +27,7 @@ MODULES: tuple[ModuleType, ...] = (
     kudos,
     privacy,
     help_,
+    link,
     challenge,
     rewards,
     adjust,
