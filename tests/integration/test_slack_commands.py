@@ -128,12 +128,18 @@ def test_every_short_command_and_the_root_form_answer(served, fake):
         ("/help", "", True),
         ("/floorboard", "optout", True),
         ("/floorboard", "optin", True),
+        ("/badges", "", True),
+        ("/challenge", "list", True),
+        ("/floorboard", "challenge list", True),
+        ("/rewards", "", True),
+        ("/redemptions", "", True),
     ]:
         response, name = driver.command(command, text)
         assert response.status_code == 200, (command, text)
         replies = driver.replies(name)
         types = {reply["response_type"] for reply in replies}
         assert types == {"ephemeral"} if private else "ephemeral" in types or "in_channel" in types
+    assert not [c.args for c in fake.of("respond") if "There is no command" in text_of(c.args)]
     [hidden] = [c.args for c in fake.of("respond") if "no longer show you" in text_of(c.args)]
     assert hidden["response_type"] == "ephemeral"
 

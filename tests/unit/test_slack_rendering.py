@@ -87,6 +87,12 @@ def test_root_command_routes_to_registry_commands():
     assert route_command("/floorboard", "", registry) == ("floorboard", "help")
     assert route_command("/floorboard", "link pwc:Martha", registry) == ("link", "pwc:Martha")
     assert route_command("/leaderboard", "csat month", registry) == ("leaderboard", "csat month")
+    assert route_command("/challenge", "create aht improvement x", registry) == (
+        "challenge create",
+        "aht improvement x",
+    )
+    assert route_command("/floorboard", "challenge list", registry) == ("challenge list", "")
+    assert route_command("/challenge", "", registry) == ("challenge", "")
 
 
 def test_mode_follows_the_settings():
@@ -104,7 +110,10 @@ def test_the_manifest_in_the_repository_declares_every_command():
     registry = default_registry()
     assert stored == manifest(registry, url="https://floorboard.example.com")
     declared = {command["command"] for command in stored["features"]["slash_commands"]}
-    assert declared == {f"/{spec.name}" for spec in registry} - {"/me", "/help"}
+    assert declared == {f"/{spec.name.split(' ')[0]}" for spec in registry} - {"/me", "/help"}
+    assert all(" " not in command for command in declared)
+    challenge = next(c for c in stored["features"]["slash_commands"] if c["command"] == "/challenge")
+    assert set(challenge["usage_hint"].split(" | ")) == {"create", "list", "join", "status", "end", "cancel"}
     hint = stored["features"]["slash_commands"][0]["usage_hint"]
     assert {"me", "help", "optout", "optin", "link"} <= set(hint.split(" | "))
     assert all(len(command["description"]) <= 100 for command in stored["features"]["slash_commands"])

@@ -59,15 +59,17 @@ class Outgoing:
 
 def route_command(slash: str, text: str, registry: Registry) -> tuple[str, str]:
     """`/floorboard kudos @a thanks` → (`kudos`, `@a thanks`); `/floorboard optout` stays the root
-    command; `/leaderboard csat` → (`leaderboard`, `csat`); a bare `/floorboard` is its help."""
+    command; `/leaderboard csat` → (`leaderboard`, `csat`); `/challenge create …` and
+    `/floorboard challenge create …` → (`challenge create`, `…`); a bare `/floorboard` is its help."""
     name = slash.lstrip("/").lower()
     if name != ROOT:
-        return name, text
+        return registry.resolve(name, text)
     sub, _, rest = text.strip().partition(" ")
     if not sub:
         return ROOT, "help"
-    if sub.lower() != ROOT and registry.get(sub.lower()) is not None:
-        return sub.lower(), rest.strip()
+    group = sub.lower()
+    if group != ROOT and (registry.get(group) is not None or registry.subcommands(group)):
+        return registry.resolve(group, rest.strip())
     return ROOT, text.strip()
 
 

@@ -36,14 +36,22 @@ def manifest(registry: Registry, *, url: str | None, name: str = "Floorboard") -
     endpoint = f"{url.rstrip('/')}{EVENTS_PATH}" if url else None
     root = registry.get(ROOT)
     actions = [choice for param in (root.params if root else ()) for choice in param.choices]
-    subs = sorted({spec.name for spec in registry if spec.name != ROOT} | set(actions))
+    subs = sorted({_group(spec.name) for spec in registry if spec.name != ROOT} | set(actions))
     commands = [
         _command(
             f"/{ROOT}", "Floorboard: boards, points, kudos, linking and privacy", " | ".join(subs), endpoint
         )
     ]
+    groups_declared: set[str] = set()
     for spec in registry:
-        if spec.name not in NOT_SHORT:
+        group = _group(spec.name)
+        if group != spec.name:  # Slack commands are one word: `/challenge create …` is one command
+            if group not in groups_declared:
+                groups_declared.add(group)
+                names = [sub.name.split(" ", 1)[1] for sub in registry.subcommands(group)]
+                help_text = f"{group.capitalize()}s: {', '.join(names)}"
+                commands.append(_command(f"/{group}", help_text, " | ".join(names), endpoint))
+        elif spec.name not in NOT_SHORT:
             hint = usage(spec).removeprefix(f"/{spec.name}").strip()
             commands.append(_command(f"/{spec.name}", spec.help, hint, endpoint))
     settings: dict[str, Any] = {
@@ -81,6 +89,10 @@ def manifest(registry: Registry, *, url: str | None, name: str = "Floorboard") -
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": settings,
     }
+
+
+def _group(name: str) -> str:
+    return name.split(" ", 1)[0]
 
 
 def _command(command: str, help_text: str, hint: str, endpoint: str | None) -> dict[str, Any]:
