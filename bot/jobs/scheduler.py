@@ -266,7 +266,10 @@ class Scheduler:
                 for item in due(team.schedule, kind, now, ledger):
                     self._claim_one(team, kind, item, now, report)
         report.announced = self.announce_new(teams, now)
-        report.announced += self.post_challenges(teams, now)
+        try:
+            report.announced += self.post_challenges(teams, now)
+        except Exception:  # one bad challenge must not stop the outbox: logged, retried next tick
+            log.exception("could not end or announce challenges")
         return report
 
     def _claim_one(

@@ -208,3 +208,28 @@ def test_challenge_kickoff_reminders_and_results_post_once_each_from_two_schedul
     assert [row.status for row in rows(fb, Challenge)] == ["ended"]
     fb.close()
     replica.close()
+
+
+def test_a_challenge_whose_window_is_over_is_ended_even_where_no_team_takes_challenge_news(
+    sqlite_url, tmp_path
+):
+    fb = setup(sqlite_url, tmp_path, PROGRAM + "metrics:\n  handled: {min_samples: 1}\n")
+    with fb.engine.begin() as connection:
+        ann = connection.scalar(select(Person.id).where(Person.display_name == "Ann"))
+        challenges.create(
+            connection,
+            fb.program,
+            ChallengeSpec("Quiet cup", "handled", date(2021, 4, 5), date(2021, 4, 6), 1, teams=("blue",)),
+            by=Creator(ann, "Ann", admin=True),
+            now=local(2, 9, 0),
+            today=date(2021, 4, 2),
+        )
+    slack = Recording()
+    scheduler = Scheduler(fb.engine, fb.program, FrozenClock(local(6, 23, 59)), {"slack": slack})
+    asyncio.run(scheduler.tick())
+    assert [row.status for row in rows(fb, Challenge)] == ["open"]  # the last day is not over yet
+    scheduler.clock = FrozenClock(local(7, 0, 1))
+    asyncio.run(scheduler.tick())
+    assert [row.status for row in rows(fb, Challenge)] == ["ended"]
+    assert [row.kind for row in rows(fb, Post) if row.kind.startswith("challenge")] == []
+    fb.close()
