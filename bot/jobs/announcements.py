@@ -1,4 +1,4 @@
-"""Announcements in near real time: level-ups now, badges and challenges through the same hook.
+"""Announcements in near real time: level-ups and badge awards as sources, challenges through the hook.
 
 An announcement source is a function the scheduler calls on every tick with the window since the last
 look; it returns what happened in it. Each announcement is claimed in the post ledger per team, so a
@@ -18,10 +18,11 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from bot.handlers.contract import Destination, DestinationKind, Mention, Message, Segment
 from bot.handlers.replies import segments
+from bot.messages.explain import badge_label
 from bot.program import Program
 from bot.scoring.periods import business_day
 from bot.scoring.progression import level_of
-from bot.store.models import Person, PointsEntry, TeamMembership
+from bot.store.models import BadgeAward, Person, PointsEntry, TeamMembership
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,53 @@ def level_ups(connection: Connection, program: Program, since: datetime, now: da
     return out
 
 
-DEFAULT_SOURCES: tuple[AnnouncementSource, ...] = (level_ups,)
+def badge_awards(
+    connection: Connection, program: Program, since: datetime, now: datetime
+) -> list[Announcement]:
+    """Badges awarded in (since, now] and still current, to the teams the agent was on the day they earned it.
+
+    The ledger key is the award's row, which a revoked award that comes back keeps: announced once.
+    """
+    rows = connection.execute(
+        select(BadgeAward.id, BadgeAward.person_id, Person.display_name, BadgeAward.badge, BadgeAward.tier)
+        .add_columns(BadgeAward.business_day, BadgeAward.inputs)
+        .join(Person, Person.id == BadgeAward.person_id)
+        .where(
+            BadgeAward.awarded_at > since,
+            BadgeAward.awarded_at <= now,
+            BadgeAward.revoked_at.is_(None),
+            Person.public_boards.is_(True),
+        )
+        .order_by(BadgeAward.awarded_at, BadgeAward.id)
+    ).all()
+    names = {spec.id: spec.name or spec.id for spec in program.badges}
+    today = business_day(now, program.zone, program.day_start_minutes)
+    out = []
+    for award_id, person_id, person, badge, tier, day, inputs in rows:
+        teams = _teams_on(connection, int(person_id), day) or _teams_on(connection, int(person_id), today)
+        if not teams:
+            continue
+        name = names.get(badge) or str((inputs or {}).get("name") or badge)
+        out.append(
+            Announcement(
+                topic="badge",
+                kind="badge",
+                key=str(award_id),
+                team_ids=teams,
+                segments=segments(
+                    "posts.badge",
+                    "en",
+                    person=Mention(int(person_id), person),
+                    badge=badge_label(name, tier),
+                    day=day.isoformat(),
+                ),
+                person_id=int(person_id),
+            )
+        )
+    return out
+
+
+DEFAULT_SOURCES: tuple[AnnouncementSource, ...] = (level_ups, badge_awards)
 
 
 def collect(

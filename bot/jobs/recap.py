@@ -15,7 +15,7 @@ from bot.handlers.contract import Destination, DestinationKind, Fields, Table, T
 from bot.handlers.replies import message
 from bot.jobs.chart import Mover, Series, render_png
 from bot.jobs.content import PostContent, TeamRef, Upload
-from bot.jobs.standings import figure_field, figure_metrics, team_figures, top_table
+from bot.jobs.standings import figure_field, figure_metrics, freshness, team_figures, top_table
 from bot.messages import formats, render
 from bot.program import Program, WeeklyRecap
 from bot.scoring.metrics import CATALOGUE
@@ -110,16 +110,7 @@ def build(
         parts.append(Text(render("posts.recap.movers", locale, movers=names) + "\n"))
     if figures:
         parts.append(Fields(tuple(figure_field(figure, locale) for figure in figures)))
-    parts.append(
-        Text(
-            render(
-                "posts.freshness",
-                locale,
-                as_of=formats.stamp(now, zone, locale),
-                data=formats.stamp(this_week.as_of, zone, locale),
-            )
-        )
-    )
+    parts.append(Text(freshness(now, this_week.as_of, zone, locale)))
     public = message(Destination(DestinationKind.TEAM_CHANNEL, team_id=team.id), *parts, title=title)
     filename = f"recap-{team.key}-{start.isoformat()}.png"
     upload = Upload(filename, chart, render("posts.recap.chart_title", locale, team=team.name, week=week))

@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.handlers.contract import Notifier
 from bot.jobs import kudos_digest, recap, standings
 from bot.jobs.announcements import DEFAULT_SOURCES, Announcement, AnnouncementSource, collect, message_for
+from bot.jobs.challenge_posts import REMINDER_AT, ChallengePosts
 from bot.jobs.codec import encode_bytes, encode_message
 from bot.jobs.content import PostContent, TeamRef
 from bot.jobs.dispatcher import Dispatched, dispatch
@@ -31,7 +32,7 @@ from bot.messages import render
 from bot.program import Program, TeamPosts
 from bot.scoring.periods import Period
 from bot.scoring.schedule import Due, PostKind, Slot, TeamClock, TeamSchedule, due
-from bot.services import outbox, people, post_ledger
+from bot.services import outbox, people, post_ledger, programs
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
@@ -228,8 +229,10 @@ class Scheduler:
         *,
         sources: Sequence[AnnouncementSource] = DEFAULT_SOURCES,
         locale: str = "en",
+        program_version: int | None = None,
     ) -> None:
         self.engine = engine
+        self.program_version = program_version
         self.program = program
         self.clock = clock
         self.notifiers = notifiers
@@ -263,6 +266,10 @@ class Scheduler:
                 for item in due(team.schedule, kind, now, ledger):
                     self._claim_one(team, kind, item, now, report)
         report.announced = self.announce_new(teams, now)
+        try:
+            report.announced += self.post_challenges(teams, now)
+        except Exception:  # one bad challenge must not stop the outbox: logged, retried next tick
+            log.exception("could not end or announce challenges")
         return report
 
     def _claim_one(
@@ -326,6 +333,25 @@ class Scheduler:
         self._announced_until = now
         return posted
 
+    def post_challenges(self, teams: list[PlannedTeam], now: datetime) -> int:
+        """End challenges whose window is over (always) and post kickoffs, reminders and results to the
+        teams that take `challenge` announcements (bot/jobs/challenge_posts.py)."""
+        taking = {team.ref.id: team for team in teams if "challenge" in team.posts.announcements}
+        version = self.program_version
+        if version is None:
+            version = programs.history(self.engine).in_force(now.date()).version
+        posts = ChallengePosts(self.engine, self.program, version, self.locale)
+        posted = posts.end_due(
+            now, frozenset(taking), lambda connection, news: announce(connection, news, taking, now)
+        )
+        if not taking:
+            return posted
+        reminding = frozenset(team_id for team_id, team in taking.items() if _reminder_passed(team, now))
+        with self.engine.begin() as connection:
+            for news in posts.kickoffs_and_reminders(connection, now, frozenset(taking), reminding):
+                posted += announce(connection, news, taking, now)
+        return posted
+
     def start(self, interval_seconds: float = TICK_SECONDS) -> AsyncIOScheduler:
         """An APScheduler running `tick` every `interval_seconds` on the current event loop."""
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -354,6 +380,13 @@ def _claim(
         late=item.late,
         **extra,
     )
+
+
+def _reminder_passed(team: PlannedTeam, now: datetime) -> bool:
+    """A challenge reminder goes out with the team's daily standings time (REMINDER_AT without one)."""
+    standings_at = team.posts.daily_standings.at if team.posts.daily_standings else None
+    at = time.fromisoformat(standings_at) if standings_at else REMINDER_AT
+    return now.astimezone(team.zone).time() >= at
 
 
 def _marked_late(content: PostContent, late: bool, locale: str) -> PostContent:

@@ -161,17 +161,20 @@ def _public(
         )
     if figures:
         parts.append(Fields(tuple(figure_field(figure, locale) for figure in figures)))
-    parts.append(
-        Text(
-            render(
-                "posts.freshness",
-                locale,
-                as_of=formats.stamp(now, zone, locale),
-                data=formats.stamp(today.as_of, zone, locale),
-            )
-        )
-    )
+    parts.append(Text(freshness(now, today.as_of, zone, locale)))
     return message(Destination(DestinationKind.TEAM_CHANNEL, team_id=team.id), *parts, title=title)
+
+
+def freshness(now: datetime, data_as_of: datetime | None, zone: ZoneInfo, locale: str) -> str:
+    """`As of <posting time>; latest data import <time>.` in the team's zone."""
+    if data_as_of is None:
+        return render("posts.freshness_no_data", locale, as_of=formats.stamp(now, zone, locale))
+    return render(
+        "posts.freshness",
+        locale,
+        as_of=formats.stamp(now, zone, locale),
+        data=formats.stamp(data_as_of, zone, locale),
+    )
 
 
 def top_table(shown: Board, top: list[Entry], locale: str) -> Table | Text:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -319,12 +319,43 @@ def due_to_end(connection: Connection, today: date) -> list[ChallengeInfo]:
     return [info for info in listed(connection) if info.end_day < today]
 
 
+def team_ids(connection: Connection, program: Program, info: ChallengeInfo) -> frozenset[int]:
+    """The teams a challenge concerns (whose channels hear of it): the teams in scope, else the teams its
+    entrants belong to during the window, and the teams its creator supervises."""
+    if info.scope == "team":
+        return frozenset(
+            team.id for key in info.scope_ref if (team := people.team_by_key(connection, key)) is not None
+        )
+    entrants = {
+        pid
+        for members in _groups(connection, program, info, info.start_day, info.end_day).values()
+        for pid in members
+    }
+    rows = connection.scalars(
+        select(TeamMembership.team_id).where(
+            TeamMembership.person_id.in_(sorted(entrants)),
+            TeamMembership.valid_from <= info.end_day,
+            or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > info.start_day),
+        )
+    )
+    created = people.supervised_teams(connection, info.created_by) if info.created_by else frozenset()
+    return frozenset(int(team_id) for team_id in rows) | created
+
+
 def end_due(
-    engine: Engine, program: Program, *, today: date, now: datetime, program_version: int
+    engine: Engine,
+    program: Program,
+    *,
+    today: date,
+    now: datetime,
+    program_version: int,
+    on_end: Callable[[Connection, ChallengeInfo, list[ResultRow]], None] | None = None,
 ) -> list[tuple[ChallengeInfo, list[ResultRow]]]:
     """End every open challenge whose window is over, each in its own transaction (for the scheduler).
 
     A challenge that another replica ends first is skipped, so each is ended, and rewarded, once.
+    `on_end` runs in the ending transaction (the scheduler posts the results there), so the results and
+    their post commit together.
     """
     with engine.connect() as connection:
         due = due_to_end(connection, today)
@@ -342,6 +373,8 @@ def end_due(
                     now=now,
                     program_version=program_version,
                 )
+                if on_end is not None:
+                    on_end(connection, info, rows)
         except ChallengeRefused:
             continue
         ended.append((info, rows))

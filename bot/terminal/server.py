@@ -81,7 +81,7 @@ def run(
                 highlight=False,
             )
         notifier_of = notifiers(fb, sys.stdout)
-        scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifier_of)
+        scheduler = Scheduler(fb.engine, fb.program, fb.clock, notifier_of, program_version=fb.version)
         tick = fb.settings.schedule_tick_seconds
         if fb.program.teams and tick > 0:
             console.print(

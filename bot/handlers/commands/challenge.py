@@ -202,7 +202,7 @@ def status(command: Command, ctx: HandlerContext) -> list[Message]:
         or (line.standing.rank is not None and line.standing.rank <= size)
         or me.person_id in (line.members or (line.standing.key,))
     ]
-    parts: list[Segment] = [_standings_table(info, shown, locale)]
+    parts: list[Segment] = [standings_table(info, shown, locale)]
     mine = next(
         (line for line in progress.lines if me.person_id in (line.members or (line.standing.key,))), None
     )
@@ -382,7 +382,7 @@ def describe(info: ChallengeInfo, ctx: HandlerContext, locale: str) -> str:
     )
 
 
-def _standings_table(info: ChallengeInfo, lines: list[Line], locale: str) -> Table:
+def standings_table(info: ChallengeInfo, lines: list[Line], locale: str) -> Table:
     improvement = info.goal == "improvement"
     columns = ["rank", "who", "value"] + (["baseline", "change"] if improvement else []) + ["samples", "note"]
     rows = []
