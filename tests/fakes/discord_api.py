@@ -92,6 +92,7 @@ class FakeDiscord:
         self.identify: list[dict[str, Any]] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
         self.failures: list[Failure] = []
         self._ids = itertools.count(1300000000000000001)
         self._sequence = itertools.count(1)
@@ -128,6 +129,11 @@ class FakeDiscord:
 
     def fail(self, path_regex: str, *outcomes: int | str) -> None:
         self.failures.append(Failure(re.compile(path_regex), list(outcomes)))
+
+    def dms(self, user_id: str) -> list[dict[str, Any]]:
+        """The messages sent to a user's DM channel, oldest first."""
+        channel = self.dm_channels.get(user_id)
+        return list(self.messages.get(channel, [])) if channel else []
 
     def calls_to(self, template: str, method: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.template == template and (method is None or c.method == method)]
@@ -240,7 +246,10 @@ class FakeDiscord:
         if template == "/interactions/{interaction_id}/{interaction_token}/callback":
             return self._callback(parts[1], body)
         if template == "/users/@me/channels":
-            return {"id": str(next(self._ids)), "type": 1, "recipients": [user(body["recipient_id"])]}
+            # Discord keeps one DM channel per user: opening it again answers the same channel.
+            recipient = str(body["recipient_id"])
+            channel_id = self.dm_channels.setdefault(recipient, str(next(self._ids)))
+            return {"id": channel_id, "type": 1, "recipients": [user(recipient)]}
         if template == "/channels/{channel_id}/messages" and method == "POST":
             return self._post(parts[1], body)
         if template.startswith("/webhooks/{webhook_id}/{webhook_token}"):
@@ -431,11 +440,15 @@ def interaction(
     *,
     user_id: str,
     name: str,
-    guild_id: str,
+    guild_id: str | None,
     roles: tuple[str, ...] = (),
     message: dict[str, Any] | None = None,
+    channel_id: str = CHANNEL_ID,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload as Discord sends it from a guild text channel."""
+    """An INTERACTION_CREATE payload as Discord sends it from a guild text channel, or from a direct
+    message when `guild_id` is None (a `user` instead of a `member`, no guild, no roles)."""
+    if guild_id is None:
+        return _dm_interaction(kind, data, user_id=user_id, name=name, message=message, channel_id=channel_id)
     interaction_id = str(next(_interaction_ids))
     payload: dict[str, Any] = {
         "id": interaction_id,
@@ -444,7 +457,7 @@ def interaction(
         "data": data,
         "guild_id": guild_id,
         "channel": {
-            "id": CHANNEL_ID,
+            "id": channel_id,
             "type": 0,
             "name": "floor",
             "guild_id": guild_id,
@@ -457,7 +470,7 @@ def interaction(
             "rate_limit_per_user": 0,
             "flags": 0,
         },
-        "channel_id": CHANNEL_ID,
+        "channel_id": channel_id,
         "member": member(user_id, name, roles),
         "token": f"token-{interaction_id}",
         "version": 1,
@@ -467,6 +480,38 @@ def interaction(
         "entitlements": [],
         "authorizing_integration_owners": {"0": guild_id},
         "context": 0,
+        "attachment_size_limit": 10485760,
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+def _dm_interaction(
+    kind: int,
+    data: dict[str, Any],
+    *,
+    user_id: str,
+    name: str,
+    message: dict[str, Any] | None,
+    channel_id: str,
+) -> dict[str, Any]:
+    interaction_id = str(next(_interaction_ids))
+    payload: dict[str, Any] = {
+        "id": interaction_id,
+        "application_id": APPLICATION_ID,
+        "type": kind,
+        "data": data,
+        "channel": {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0, "recipients": []},
+        "channel_id": channel_id,
+        "user": user(user_id, name),
+        "token": f"token-{interaction_id}",
+        "version": 1,
+        "locale": "en-US",
+        "app_permissions": "2147483647",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": "1"},
+        "context": 1,
         "attachment_size_limit": 10485760,
     }
     if message is not None:

@@ -16,6 +16,7 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
+from bot.adapters.discord.actions import ActionButton
 from bot.adapters.discord.commands import AutocompleteSource, app_commands_for, default_sources
 from bot.adapters.discord.interactions import DiscordAdapter, Roles
 from bot.adapters.discord.notifier import DiscordNotifier, RetryLog
@@ -64,7 +65,7 @@ class FloorboardClient(discord.Client):
         self.synced: list[app_commands.AppCommand] = []
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(PageButton)
+        self.add_dynamic_items(PageButton, ActionButton)
         self.synced = await sync_commands(self.tree, self.floorboard_commands, self.dev_guild_ids)
 
 
