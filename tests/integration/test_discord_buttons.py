@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.models import Identity, LinkRequest, Person, Redemption
-from tests.discord_support import ANN, GREG, JIM, MARTHA, SAM, build_teams_db, copy_of
+from tests.discord_support import ANN, GREG, JIM, MARTHA, SAM, build_teams_db, copy_of, program_of
 from tests.fakes.discord_harness import (
     EPHEMERAL,
     GUILD,
@@ -37,10 +37,6 @@ def url(teams_db: Path, tmp_path: Path) -> str:
     return copy_of(teams_db, tmp_path)
 
 
-def program(url: str) -> dict[str, Any]:
-    return {"program_file": Path(url.removeprefix("sqlite:///")).with_name("program.yaml")}
-
-
 def answer(exchange: Exchange) -> str:
     """The presser's private answer: the deferred response, edited."""
     [edit] = exchange.original
@@ -52,7 +48,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_link_request_is_approved_from_the_supervisors_dm(url):
-    async with running_client(url, **program(url)) as harness:
+    async with running_client(url, **program_of(url)) as harness:
         asked = await harness.command("link", [{"name": "key", "type": 3, "value": "pwc:Greg"}], user=GREG)
         [ask] = harness.fake.dms(SAM[0])  # Sam supervises east, Greg's team
         assert harness.fake.dms(ANN[0]) == []  # Ann supervises north only
@@ -104,7 +100,7 @@ async def test_link_request_is_approved_from_the_supervisors_dm(url):
 
 
 async def test_an_agent_cannot_approve_by_typing_the_decision_either(url):
-    async with running_client(url, **program(url)) as harness:
+    async with running_client(url, **program_of(url)) as harness:
         await harness.command("link", [{"name": "key", "type": 3, "value": "pwc:Greg"}], user=GREG)
         typed = await harness.command(
             "link",
@@ -122,7 +118,7 @@ async def test_an_agent_cannot_approve_by_typing_the_decision_either(url):
 
 
 async def test_a_redemption_is_approved_from_the_supervisors_dm_after_a_restart(url):
-    async with running_client(url, **program(url)) as harness:
+    async with running_client(url, **program_of(url)) as harness:
         console_before = console_says(harness, "/rewards", "Martha")
         redeemed = await harness.command("redeem", [{"name": "item", "type": 3, "value": "mug"}], user=MARTHA)
         [ask] = harness.fake.dms(SAM[0])
@@ -135,7 +131,7 @@ async def test_a_redemption_is_approved_from_the_supervisors_dm_after_a_restart(
     reserved = embed_text(private_bodies(redeemed)[0])
     assert f"Wallet: {coins_before - 5:.2f} coins." in reserved  # the console's wallet less the price
     assert f"<@{MARTHA[0]}> asked for Floorboard mug (5.00 coins), redemption #1." in embed_text(ask)
-    async with running_client(url, **program(url)) as restarted:  # no view of the first process remains
+    async with running_client(url, **program_of(url)) as restarted:  # no view of the first process remains
         approved = await restarted.click(approve["custom_id"], ask, user=SAM)
         again = await restarted.click(reject["custom_id"], ask, user=SAM)
         told = restarted.fake.dms(MARTHA[0])
