@@ -149,7 +149,8 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         for socket in self._sockets:
-            await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
+            if not socket.closed:  # a client that stopped; the next one has its own socket
+                await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()

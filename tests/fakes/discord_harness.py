@@ -177,9 +177,14 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_client(url: str, **settings: Any) -> AsyncIterator[Harness]:
-    """A fake Discord on port 0 and the real client connected to it through its gateway."""
-    fake = await FakeDiscord((GUILD,)).start()
+async def running_client(
+    url: str, *, fake: FakeDiscord | None = None, **settings: Any
+) -> AsyncIterator[Harness]:
+    """A fake Discord on port 0 and the real client connected to it through its gateway; pass a running
+    `fake` to keep what it holds (registered commands, messages) across clients, as across restarts."""
+    own_fake = fake is None
+    if fake is None:
+        fake = await FakeDiscord((GUILD,)).start()
     saved = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     options: dict[str, Any] = {
         "discord_token": "fake-token",
@@ -204,7 +209,8 @@ async def running_client(url: str, **settings: Any) -> AsyncIterator[Harness]:
     finally:
         await client.close()
         await asyncio.gather(task, return_exceptions=True)
-        await fake.close()
+        if own_fake:
+            await fake.close()
         fb.close()
         discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
     assert fake.invalid == [], [(c.method, c.path, c.errors) for c in fake.invalid]

@@ -360,3 +360,35 @@ async def test_a_failing_handler_still_answers_once_and_privately(floor_url, cap
     assert answer.body["content"].startswith("Something went wrong on my side")
     assert exchange.followups == [] and exchange.posts == []
     assert any("disk on fire" in (record.exc_text or "") for record in caplog.records)
+
+
+def visible_in_guild(fake: FakeDiscord) -> list[str]:
+    """What a member of the guild sees: the global commands and the guild's own, together."""
+    return [c["name"] for c in fake.commands.get("global", []) + fake.commands.get(GUILD, [])]
+
+
+async def test_switching_between_development_and_production_never_lists_a_command_twice(floor_url):
+    names = sorted({spec.name.partition(" ")[0] for spec in default_registry()})
+    fake = await FakeDiscord((GUILD,)).start()
+    try:
+        async with running_client(floor_url, fake=fake):
+            pass
+        development = sorted(visible_in_guild(fake))
+        assert fake.commands["global"] == [] and sorted(c["name"] for c in fake.commands[GUILD]) == names
+        start = len(fake.calls)
+        # Production, with the development guild still configured: global, and that guild's list emptied.
+        async with running_client(floor_url, fake=fake, discord_global_commands=True):
+            pass
+        production = sorted(visible_in_guild(fake))
+        puts = [(c.path, len(c.body)) for c in fake.calls[start:] if c.method == "PUT"]
+        async with running_client(floor_url, fake=fake):  # and back to development
+            pass
+        back = sorted(visible_in_guild(fake))
+    finally:
+        await fake.close()
+    assert development == production == back == names  # each command once, whichever way it synced
+    assert sorted(c["name"] for c in fake.commands[GUILD]) == names and fake.commands["global"] == []
+    assert puts == [
+        (f"/applications/{APPLICATION_ID}/commands", len(names)),
+        (f"/applications/{APPLICATION_ID}/guilds/{GUILD}/commands", 0),
+    ]
