@@ -11,7 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.models import Identity, LinkRequest, Person, Redemption
-from tests.discord_support import ANN, GREG, JIM, MARTHA, SAM, build_teams_db, copy_of, program_of
+from tests.discord_support import (
+    ANN,
+    GREG,
+    JIM,
+    MARTHA,
+    SAM,
+    build_teams_db,
+    copy_of,
+    option,
+    program_of,
+    sub,
+)
 from tests.fakes.discord_harness import (
     EPHEMERAL,
     GUILD,
@@ -49,7 +60,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def test_link_request_is_approved_from_the_supervisors_dm(url):
     async with running_client(url, **program_of(url)) as harness:
-        asked = await harness.command("link", [{"name": "key", "type": 3, "value": "pwc:Greg"}], user=GREG)
+        asked = await harness.command("floorboard", sub("link", option("key", "pwc:Greg")), user=GREG)
         [ask] = harness.fake.dms(SAM[0])  # Sam supervises east, Greg's team
         assert harness.fake.dms(ANN[0]) == []  # Ann supervises north only
         approve, deny = buttons(ask)
@@ -101,15 +112,11 @@ async def test_link_request_is_approved_from_the_supervisors_dm(url):
 
 async def test_an_agent_cannot_approve_by_typing_the_decision_either(url):
     async with running_client(url, **program_of(url)) as harness:
-        await harness.command("link", [{"name": "key", "type": 3, "value": "pwc:Greg"}], user=GREG)
+        await harness.command("floorboard", sub("link", option("key", "pwc:Greg")), user=GREG)
         typed = await harness.command(
-            "link",
-            [{"name": "decision", "type": 3, "value": "approve"}, {"name": "key", "type": 3, "value": "1"}],
-            user=MARTHA,
+            "floorboard", sub("link", option("decision", "approve"), option("key", "1")), user=MARTHA
         )
-        unknown = await harness.command(
-            "link", [{"name": "key", "type": 3, "value": "pwc:Nobody"}], user=GREG
-        )
+        unknown = await harness.command("floorboard", sub("link", option("key", "pwc:Nobody")), user=GREG)
         with harness.fb.engine.connect() as connection:
             linked = connection.scalar(select(Identity.id).where(Identity.key == GREG[0]))
     assert "Only supervisors" in embed_text(private_bodies(typed)[0])
