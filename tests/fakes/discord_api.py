@@ -448,76 +448,56 @@ def interaction(
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload as Discord sends it from a guild text channel, or from a direct
     message when `guild_id` is None (a `user` instead of a `member`, no guild, no roles)."""
+    interaction_id = str(next(_interaction_ids))
+    payload: dict[str, Any] = {
+        "id": interaction_id,
+        "application_id": APPLICATION_ID,
+        "type": kind,
+        "data": data,
+        "channel_id": channel_id,
+        "token": f"token-{interaction_id}",
+        "version": 1,
+        "locale": "en-US",
+        "app_permissions": "2147483647",
+        "entitlements": [],
+        "attachment_size_limit": 10485760,
+    }
     if guild_id is None:
-        return _dm_interaction(kind, data, user_id=user_id, name=name, message=message, channel_id=channel_id)
-    interaction_id = str(next(_interaction_ids))
-    payload: dict[str, Any] = {
-        "id": interaction_id,
-        "application_id": APPLICATION_ID,
-        "type": kind,
-        "data": data,
-        "guild_id": guild_id,
-        "channel": {
-            "id": channel_id,
-            "type": 0,
-            "name": "floor",
+        payload |= {
+            "channel": {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0, "recipients": []},
+            "user": user(user_id, name),
+            "authorizing_integration_owners": {"0": "1"},
+            "context": 1,
+        }
+    else:
+        payload |= {
             "guild_id": guild_id,
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-            "flags": 0,
-        },
-        "channel_id": channel_id,
-        "member": member(user_id, name, roles),
-        "token": f"token-{interaction_id}",
-        "version": 1,
-        "locale": "en-US",
-        "guild_locale": "en-US",
-        "app_permissions": "2147483647",
-        "entitlements": [],
-        "authorizing_integration_owners": {"0": guild_id},
-        "context": 0,
-        "attachment_size_limit": 10485760,
-    }
+            "channel": _guild_channel(channel_id, guild_id),
+            "member": member(user_id, name, roles),
+            "guild_locale": "en-US",
+            "authorizing_integration_owners": {"0": guild_id},
+            "context": 0,
+        }
     if message is not None:
         payload["message"] = message
     return payload
 
 
-def _dm_interaction(
-    kind: int,
-    data: dict[str, Any],
-    *,
-    user_id: str,
-    name: str,
-    message: dict[str, Any] | None,
-    channel_id: str,
-) -> dict[str, Any]:
-    interaction_id = str(next(_interaction_ids))
-    payload: dict[str, Any] = {
-        "id": interaction_id,
-        "application_id": APPLICATION_ID,
-        "type": kind,
-        "data": data,
-        "channel": {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0, "recipients": []},
-        "channel_id": channel_id,
-        "user": user(user_id, name),
-        "token": f"token-{interaction_id}",
-        "version": 1,
-        "locale": "en-US",
-        "app_permissions": "2147483647",
-        "entitlements": [],
-        "authorizing_integration_owners": {"0": "1"},
-        "context": 1,
-        "attachment_size_limit": 10485760,
+def _guild_channel(channel_id: str, guild_id: str) -> dict[str, Any]:
+    return {
+        "id": channel_id,
+        "type": 0,
+        "name": "floor",
+        "guild_id": guild_id,
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
     }
-    if message is not None:
-        payload["message"] = message
-    return payload
 
 
 def command_data(
