@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="JSON list of guild ids: commands sync to these guilds only (development); empty: global",
     )
+    discord_global_commands: bool = Field(
+        default=False,
+        description=(
+            "sync commands globally even though discord_dev_guild_ids is set, and empty those guilds' own"
+            " lists (switching a development server to production without listing commands twice)"
+        ),
+    )
     discord_supervisor_role_ids: list[int] = Field(
         default_factory=list, description="JSON list of Discord role ids whose members are supervisors"
     )

@@ -114,8 +114,13 @@ def _start_discord(fb: Floorboard) -> DiscordRunner | None:
         return None
     from bot.adapters.discord.runner import DiscordRunner  # discord.py loads only when it is used
 
-    guilds = fb.settings.discord_dev_guild_ids
-    where = f"guilds {', '.join(map(str, guilds))} (development)" if guilds else "all guilds (global)"
+    guilds = ", ".join(map(str, fb.settings.discord_dev_guild_ids))
+    if not guilds:
+        where = "all guilds (global)"
+    elif fb.settings.discord_global_commands:
+        where = f"all guilds (global); the lists of guilds {guilds} are emptied"
+    else:
+        where = f"guilds {guilds} (development)"
     console.print(f"Discord: connecting; commands sync to {where}.", highlight=False)
     return DiscordRunner(fb, default_registry()).start()
 

@@ -92,6 +92,7 @@ class FakeDiscord:
         self.identify: list[dict[str, Any]] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
         self.failures: list[Failure] = []
         self._ids = itertools.count(1300000000000000001)
         self._sequence = itertools.count(1)
@@ -129,6 +130,11 @@ class FakeDiscord:
     def fail(self, path_regex: str, *outcomes: int | str) -> None:
         self.failures.append(Failure(re.compile(path_regex), list(outcomes)))
 
+    def dms(self, user_id: str) -> list[dict[str, Any]]:
+        """The messages sent to a user's DM channel, oldest first."""
+        channel = self.dm_channels.get(user_id)
+        return list(self.messages.get(channel, [])) if channel else []
+
     def calls_to(self, template: str, method: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.template == template and (method is None or c.method == method)]
 
@@ -143,7 +149,8 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         for socket in self._sockets:
-            await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
+            if not socket.closed:  # a client that stopped; the next one has its own socket
+                await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -240,7 +247,10 @@ class FakeDiscord:
         if template == "/interactions/{interaction_id}/{interaction_token}/callback":
             return self._callback(parts[1], body)
         if template == "/users/@me/channels":
-            return {"id": str(next(self._ids)), "type": 1, "recipients": [user(body["recipient_id"])]}
+            # Discord keeps one DM channel per user: opening it again answers the same channel.
+            recipient = str(body["recipient_id"])
+            channel_id = self.dm_channels.setdefault(recipient, str(next(self._ids)))
+            return {"id": channel_id, "type": 1, "recipients": [user(recipient)]}
         if template == "/channels/{channel_id}/messages" and method == "POST":
             return self._post(parts[1], body)
         if template.startswith("/webhooks/{webhook_id}/{webhook_token}"):
@@ -431,47 +441,63 @@ def interaction(
     *,
     user_id: str,
     name: str,
-    guild_id: str,
+    guild_id: str | None,
     roles: tuple[str, ...] = (),
     message: dict[str, Any] | None = None,
+    channel_id: str = CHANNEL_ID,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload as Discord sends it from a guild text channel."""
+    """An INTERACTION_CREATE payload as Discord sends it from a guild text channel, or from a direct
+    message when `guild_id` is None (a `user` instead of a `member`, no guild, no roles)."""
     interaction_id = str(next(_interaction_ids))
     payload: dict[str, Any] = {
         "id": interaction_id,
         "application_id": APPLICATION_ID,
         "type": kind,
         "data": data,
-        "guild_id": guild_id,
-        "channel": {
-            "id": CHANNEL_ID,
-            "type": 0,
-            "name": "floor",
-            "guild_id": guild_id,
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-            "flags": 0,
-        },
-        "channel_id": CHANNEL_ID,
-        "member": member(user_id, name, roles),
+        "channel_id": channel_id,
         "token": f"token-{interaction_id}",
         "version": 1,
         "locale": "en-US",
-        "guild_locale": "en-US",
         "app_permissions": "2147483647",
         "entitlements": [],
-        "authorizing_integration_owners": {"0": guild_id},
-        "context": 0,
         "attachment_size_limit": 10485760,
     }
+    if guild_id is None:
+        payload |= {
+            "channel": {"id": channel_id, "type": 1, "last_message_id": None, "flags": 0, "recipients": []},
+            "user": user(user_id, name),
+            "authorizing_integration_owners": {"0": "1"},
+            "context": 1,
+        }
+    else:
+        payload |= {
+            "guild_id": guild_id,
+            "channel": _guild_channel(channel_id, guild_id),
+            "member": member(user_id, name, roles),
+            "guild_locale": "en-US",
+            "authorizing_integration_owners": {"0": guild_id},
+            "context": 0,
+        }
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def _guild_channel(channel_id: str, guild_id: str) -> dict[str, Any]:
+    return {
+        "id": channel_id,
+        "type": 0,
+        "name": "floor",
+        "guild_id": guild_id,
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+    }
 
 
 def command_data(

@@ -124,6 +124,38 @@ class Harness:
 
         return await self._exchange(payload, asyncio.ensure_future(self.fake.wait_for(answered, 20)))
 
+    async def click(
+        self,
+        custom_id: str,
+        message: dict[str, Any],
+        *,
+        user: tuple[str, str],
+        roles: tuple[str, ...] = (),
+        in_dm: bool = True,
+    ) -> Exchange:
+        """Press a handler's button (by default in the DM it was sent to); returns once fully handled."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = interaction(
+            3,
+            data,
+            user_id=user[0],
+            name=user[1],
+            guild_id=None if in_dm else GUILD,
+            roles=roles,
+            message=message,
+            channel_id=message["channel_id"],
+        )
+        return await self.deliver_click(payload)
+
+    async def deliver_click(self, payload: dict[str, Any]) -> Exchange:
+        """Send a button press (again, to replay it); returns once its command has answered."""
+        done = asyncio.ensure_future(
+            self.client.wait_for(
+                "floorboard_action_completion", check=lambda i, _p: str(i.id) == payload["id"], timeout=20
+            )
+        )
+        return await self._exchange(payload, done)
+
     async def autocomplete(
         self, name: str, options: list[dict[str, Any]], *, user: tuple[str, str]
     ) -> Exchange:
@@ -145,9 +177,14 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_client(url: str, **settings: Any) -> AsyncIterator[Harness]:
-    """A fake Discord on port 0 and the real client connected to it through its gateway."""
-    fake = await FakeDiscord((GUILD,)).start()
+async def running_client(
+    url: str, *, fake: FakeDiscord | None = None, **settings: Any
+) -> AsyncIterator[Harness]:
+    """A fake Discord on port 0 and the real client connected to it through its gateway; pass a running
+    `fake` to keep what it holds (registered commands, messages) across clients, as across restarts."""
+    own_fake = fake is None
+    if fake is None:
+        fake = await FakeDiscord((GUILD,)).start()
     saved = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     options: dict[str, Any] = {
         "discord_token": "fake-token",
@@ -172,7 +209,8 @@ async def running_client(url: str, **settings: Any) -> AsyncIterator[Harness]:
     finally:
         await client.close()
         await asyncio.gather(task, return_exceptions=True)
-        await fake.close()
+        if own_fake:
+            await fake.close()
         fb.close()
         discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
     assert fake.invalid == [], [(c.method, c.path, c.errors) for c in fake.invalid]

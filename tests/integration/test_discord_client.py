@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, insert, select, update
 
 from bot.adapters.discord import DeliveryFailed
+from bot.adapters.discord.commands import UNDER_ROOT
 from bot.app import Floorboard
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
@@ -42,6 +43,11 @@ ADA = ("1800000000000000005", "ada.discord")
 MEMBERS = 1 << 1
 PRESENCES = 1 << 8
 MESSAGE_CONTENT = 1 << 15
+
+
+def top_level_names() -> list[str]:
+    """The registry's commands as Discord lists them: groups by their first word, /link under /floorboard."""
+    return sorted({spec.name.partition(" ")[0] for spec in default_registry()} - UNDER_ROOT)
 
 
 def big_floor() -> dict[str, list[int]]:
@@ -76,7 +82,16 @@ async def test_development_sync_registers_every_command_once_per_guild(floor_url
     assert guild_put.path == f"/applications/{APPLICATION_ID}/guilds/{GUILD}/commands"
     assert global_put.body == []  # nothing global, so no guild ever lists a command twice
     commands = {command["name"]: command for command in guild_put.body}
-    assert sorted(commands) == sorted({spec.name.partition(" ")[0] for spec in default_registry()})
+    assert sorted(commands) == top_level_names()
+    # /floorboard is a group, as the catalogue writes it: its actions and /floorboard link.
+    assert sorted(sub["name"] for sub in commands["floorboard"]["options"]) == [
+        "help",
+        "link",
+        "optin",
+        "optout",
+    ]
+    link_options = {o["name"]: o for o in commands["floorboard"]["options"]}["link"]["options"]
+    assert [(o["name"], o["required"]) for o in link_options] == [("key", True), ("decision", False)]
     challenge = commands["challenge"]["options"]  # `challenge create` and the rest: subcommands (type 1)
     assert sorted(sub["name"] for sub in challenge) == ["cancel", "create", "end", "join", "list", "status"]
     assert {sub["type"] for sub in challenge} == {1}
@@ -108,9 +123,7 @@ async def test_production_sync_is_one_global_list(floor_url):
     async with running_client(floor_url, discord_dev_guild_ids=[]) as harness:
         fake = harness.fake
     [global_put] = fake.calls_to("/applications/{application_id}/commands", "PUT")
-    assert sorted(command["name"] for command in global_put.body) == sorted(
-        {s.name.partition(" ")[0] for s in default_registry()}
-    )
+    assert sorted(command["name"] for command in global_put.body) == top_level_names()
     assert fake.calls_to("/applications/{application_id}/guilds/{guild_id}/commands", "PUT") == []
     # A restart overwrites the same list (PUT), it never adds a second copy.
     async with running_client(floor_url, discord_dev_guild_ids=[]) as harness:
@@ -360,3 +373,35 @@ async def test_a_failing_handler_still_answers_once_and_privately(floor_url, cap
     assert answer.body["content"].startswith("Something went wrong on my side")
     assert exchange.followups == [] and exchange.posts == []
     assert any("disk on fire" in (record.exc_text or "") for record in caplog.records)
+
+
+def visible_in_guild(fake: FakeDiscord) -> list[str]:
+    """What a member of the guild sees: the global commands and the guild's own, together."""
+    return [c["name"] for c in fake.commands.get("global", []) + fake.commands.get(GUILD, [])]
+
+
+async def test_switching_between_development_and_production_never_lists_a_command_twice(floor_url):
+    names = top_level_names()
+    fake = await FakeDiscord((GUILD,)).start()
+    try:
+        async with running_client(floor_url, fake=fake):
+            pass
+        development = sorted(visible_in_guild(fake))
+        assert fake.commands["global"] == [] and sorted(c["name"] for c in fake.commands[GUILD]) == names
+        start = len(fake.calls)
+        # Production, with the development guild still configured: global, and that guild's list emptied.
+        async with running_client(floor_url, fake=fake, discord_global_commands=True):
+            pass
+        production = sorted(visible_in_guild(fake))
+        puts = [(c.path, len(c.body)) for c in fake.calls[start:] if c.method == "PUT"]
+        async with running_client(floor_url, fake=fake):  # and back to development
+            pass
+        back = sorted(visible_in_guild(fake))
+    finally:
+        await fake.close()
+    assert development == production == back == names  # each command once, whichever way it synced
+    assert sorted(c["name"] for c in fake.commands[GUILD]) == names and fake.commands["global"] == []
+    assert puts == [
+        (f"/applications/{APPLICATION_ID}/commands", len(names)),
+        (f"/applications/{APPLICATION_ID}/guilds/{GUILD}/commands", 0),
+    ]

@@ -203,7 +203,7 @@ async def test_kudos_replayed_delivery_counts_once(pwc_url):
 async def test_optout_and_unlinked_users(pwc_url):
     async with running_client(pwc_url) as harness:
         optout = await harness.command(
-            "floorboard", [{"name": "action", "type": 3, "value": "optout"}], user=BECKY
+            "floorboard", [{"name": "optout", "type": 1, "options": []}], user=BECKY
         )
         stranger = await harness.command("me", [], user=STRANGER)
         helped = await harness.command("help", [], user=STRANGER)

@@ -24,6 +24,7 @@ from bot.scoring.periods import Period
 from bot.services import chat_accounts
 
 PLATFORM = "discord"
+DM_NAMESPACE = "@me"
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _SNOWFLAKE = re.compile(r"\d{15,21}")
 
@@ -34,12 +35,17 @@ def actor(
     *,
     supervisor_roles: frozenset[int],
     admin_roles: frozenset[int],
+    guild_id: int | None = None,
 ) -> Actor:
-    """The caller: the person linked to this Discord user, with roles from the roster and from Discord."""
+    """The caller: the person linked to this Discord user, with roles from the roster and from Discord.
+
+    Its account is `GUILD/USER`, as roster keys write it (`@me/USER` in a direct message), which is what
+    /link binds."""
+    account = f"{guild_id if guild_id is not None else DM_NAMESPACE}/{user.id}"
     person = chat_accounts.person_of(connection, PLATFORM, str(user.id))
     if person is None:
-        return unlinked_actor(user.display_name, platform=PLATFORM, platform_user_id=str(user.id))
-    found = actor_for(connection, person, platform=PLATFORM, platform_user_id=str(user.id))
+        return unlinked_actor(user.display_name, platform=PLATFORM, platform_user_id=account)
+    found = actor_for(connection, person, platform=PLATFORM, platform_user_id=account)
     roles = set(found.roles)
     # Member._roles holds the role ids sent with the interaction; Member.roles would need the guild cache.
     member_roles = {int(role) for role in getattr(user, "_roles", ())}
@@ -70,6 +76,8 @@ def _value(connection: Connection, param: Param, value: Any, locale: str) -> Any
         return Period(str(value))
     if param.kind is ParamKind.INTEGER:
         return int(value)
+    if param.kind is ParamKind.NUMBER:
+        return float(value)
     return str(value)
 
 

@@ -1,8 +1,10 @@
 """The discord.py client, built from settings: it owns the command tree and syncs it on start-up.
 
 Development (guild ids set): the commands are registered in those guilds only, where changes show at once,
-and the global list is emptied, so no command appears twice. Production (no guild ids): one global list.
-Both syncs are bulk overwrites (PUT), so a restart replaces the commands instead of adding copies.
+and the global list is emptied, so no command appears twice. Production (no guild ids, or
+`discord_global_commands`): one global list, and the configured development guilds' own lists are
+emptied, so a server that was used for development does not show every command twice after the switch.
+Every sync is a bulk overwrite (PUT), so a restart replaces the commands instead of adding copies.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
+from bot.adapters.discord.actions import ActionButton
 from bot.adapters.discord.commands import AutocompleteSource, app_commands_for, default_sources
 from bot.adapters.discord.interactions import DiscordAdapter, Roles
 from bot.adapters.discord.notifier import DiscordNotifier, RetryLog
@@ -53,6 +56,7 @@ class FloorboardClient(discord.Client):
             **options,
         )
         self.dev_guild_ids: tuple[int, ...] = tuple(settings.discord_dev_guild_ids)
+        self.global_commands = settings.discord_global_commands or not self.dev_guild_ids
         self.tree: app_commands.CommandTree[FloorboardClient] = app_commands.CommandTree(self)
         self.notifier = DiscordNotifier(self, fb.engine, self.retry_log)
         roles = Roles(
@@ -64,24 +68,32 @@ class FloorboardClient(discord.Client):
         self.synced: list[app_commands.AppCommand] = []
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(PageButton)
-        self.synced = await sync_commands(self.tree, self.floorboard_commands, self.dev_guild_ids)
+        self.add_dynamic_items(PageButton, ActionButton)
+        self.synced = await sync_commands(
+            self.tree, self.floorboard_commands, self.dev_guild_ids, global_commands=self.global_commands
+        )
 
 
 async def sync_commands(
     tree: app_commands.CommandTree[Any],
     commands: Sequence[app_commands.Command[Any, ..., None] | app_commands.Group],
     guild_ids: Sequence[int],
+    *,
+    global_commands: bool = False,
 ) -> list[app_commands.AppCommand]:
-    """Register `commands` per guild (development) or globally (production); returns what Discord holds."""
+    """Register `commands` in `guild_ids` (development) or globally (production, or no guild ids), never
+    in both; returns what Discord holds."""
     tree.clear_commands(guild=None)
-    if not guild_ids:
+    guilds = [discord.Object(guild_id) for guild_id in guild_ids]
+    if global_commands or not guilds:
         for command in commands:
             tree.add_command(command)
         synced = await tree.sync()
-        log.info("synced %d global Discord commands", len(synced))
+        for guild in guilds:
+            tree.clear_commands(guild=guild)
+            await tree.sync(guild=guild)  # empties the development list left in that guild
+        log.info("synced %d global Discord commands; emptied guilds %s", len(synced), list(guild_ids))
         return synced
-    guilds = [discord.Object(guild_id) for guild_id in guild_ids]
     synced = []
     for command in commands:
         tree.add_command(command, guilds=guilds)

@@ -3,6 +3,9 @@
 Metric, period and fixed choices become option choices; teams and leagues (and any param naming an
 `autocomplete` key, such as challenges or rewards) get autocomplete from a pluggable source; a person is a
 user option, several people a text option where Discord writes mentions as <@id>.
+
+`/floorboard` is a group, as the catalogue writes it (`/floorboard link pwc:Martha`): its `action`
+choices (optout, optin, help) are subcommands, and so is `link`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import Connection
 from bot.adapters.discord.interactions import DiscordAdapter
 from bot.handlers.contract import Param, ParamKind
 from bot.handlers.registry import CommandSpec
+from bot.messages import render
 from bot.messages.formats import metric_label
 from bot.program import Program
 from bot.scoring.periods import Period
@@ -31,6 +35,10 @@ log = logging.getLogger(__name__)
 AutocompleteSource = Callable[[Connection, Program], Sequence[str]]
 DESCRIPTION_LIMIT = 100
 CHOICE_LIMIT = 25
+ROOT = "floorboard"
+ROOT_ACTION = "action"
+#: Registry commands that Discord shows as subcommands of /floorboard.
+UNDER_ROOT = frozenset({"link"})
 
 _OPTION_TYPES: dict[ParamKind, type] = {
     ParamKind.PERSON: discord.User,
@@ -56,17 +64,34 @@ def app_commands_for(
     group, since Discord names are single words."""
     top: list[app_commands.Command[Any, ..., None] | app_commands.Group] = []
     groups: dict[str, app_commands.Group] = {}
+
+    def group_of(name: str) -> app_commands.Group:
+        group = groups.get(name)
+        if group is None:
+            group = groups[name] = app_commands.Group(name=name, description=name.title())
+            top.append(group)
+        return group
+
     for spec in specs:
         group_name, _, sub = spec.name.partition(" ")
-        if not sub:
+        if spec.name == ROOT:
+            for action in _root_actions(spec):
+                bound = {ROOT_ACTION: action}
+                described = render(f"discord.root.{action}", adapter.locale)
+                group_of(ROOT).add_command(
+                    app_command(spec, adapter, sources, name=action, bound=bound, description=described)
+                )
+        elif spec.name in UNDER_ROOT:
+            group_of(ROOT).add_command(app_command(spec, adapter, sources))
+        elif not sub:
             top.append(app_command(spec, adapter, sources))
-            continue
-        group = groups.get(group_name)
-        if group is None:
-            group = groups[group_name] = app_commands.Group(name=group_name, description=group_name.title())
-            top.append(group)
-        group.add_command(app_command(spec, adapter, sources, name=sub))
+        else:
+            group_of(group_name).add_command(app_command(spec, adapter, sources, name=sub))
     return top
+
+
+def _root_actions(spec: CommandSpec) -> tuple[str, ...]:
+    return next((param.choices for param in spec.params if param.name == ROOT_ACTION), ())
 
 
 def app_command(
@@ -75,9 +100,14 @@ def app_command(
     sources: dict[str, AutocompleteSource],
     *,
     name: str | None = None,
+    bound: dict[str, Any] | None = None,
+    description: str | None = None,
 ) -> app_commands.Command[Any, ..., None]:
+    """The app command of `spec`; `bound` fixes some of its params, which then are no options."""
+    fixed_values = bound or {}
+
     async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
-        await adapter.run(interaction, spec, values)
+        await adapter.run(interaction, spec, {**values, **fixed_values})
 
     parameters = [
         inspect.Parameter(
@@ -88,6 +118,8 @@ def app_command(
     choices: dict[str, list[app_commands.Choice[str]]] = {}
     completers: dict[str, Any] = {}
     for param in spec.params:
+        if param.name in fixed_values:
+            continue
         option_type = _OPTION_TYPES.get(param.kind, str)
         parameters.append(
             inspect.Parameter(
@@ -120,7 +152,9 @@ def app_command(
         decorated = app_commands.choices(**choices)(decorated)
     if completers:
         decorated = app_commands.autocomplete(**completers)(decorated)
-    return app_commands.Command(name=name or spec.name, description=short(spec.help), callback=decorated)
+    return app_commands.Command(
+        name=name or spec.name, description=short(description or spec.help), callback=decorated
+    )
 
 
 def short(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Running an app command or a paging button: acknowledge first, then the database, then the answers.
+"""Running an app command, a handler's button or a paging button: acknowledge first, then the database,
+then the answers.
 
 Every interaction is deferred before anything touches the database (Discord allows 3 seconds for the
 first response, a slow database may take longer), ephemerally, so the "thinking" note only the caller
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +19,12 @@ import discord
 from sqlalchemy import Connection
 
 from bot.adapters.discord import arguments
+from bot.adapters.discord.actions import Pressed, action_view
 from bot.adapters.discord.embeds import NO_PINGS, Page, Rendered, mentioned_people, render_message
 from bot.adapters.discord.notifier import DeliveryFailed, DiscordNotifier
 from bot.adapters.discord.paging import PageState, decode_args, encode_args, pager, person_ids
 from bot.handlers.context import HandlerContext
-from bot.handlers.contract import Actor, Command, DestinationKind, Message
+from bot.handlers.contract import Action, Actor, Command, DestinationKind, Message
 from bot.handlers.dispatch import dispatch
 from bot.handlers.parsing import ParseError
 from bot.handlers.registry import CommandSpec, Registry
@@ -41,6 +44,7 @@ class Outgoing:
     state: PageState | None  # for paging buttons; None when the command cannot be redrawn
     channel: str | None = None  # a team's Discord channel id
     user: str | None = None  # a DM's Discord user id
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +74,23 @@ class DiscordAdapter:
         self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any]
     ) -> None:
         """An app command: defer (ephemeral), dispatch in a worker thread, then deliver every reply."""
+        await self._answer(interaction, spec.name, lambda: self._command_replies(interaction, spec, values))
+
+    async def run_action(self, interaction: discord.Interaction[Any], pressed: Pressed) -> None:
+        """A handler's button: its command runs as the presser, answered like a command (privately)."""
+        await self._answer(interaction, pressed.command, lambda: self._action_replies(interaction, pressed))
+        # Listeners (and tests) learn that a press was fully handled, as app_command_completion says so
+        # for commands.
+        interaction.client.dispatch("floorboard_action_completion", interaction, pressed)
+
+    async def _answer(
+        self, interaction: discord.Interaction[Any], name: str, work: Callable[[], list[Outgoing]]
+    ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            outgoing = await asyncio.to_thread(self._command_replies, interaction, spec, values)
+            outgoing = await asyncio.to_thread(work)
         except Exception:
-            log.exception("/%s failed for Discord user %s", spec.name, interaction.user.id)
+            log.exception("/%s failed for Discord user %s", name, interaction.user.id)
             await interaction.edit_original_response(
                 content=render("discord.failed", self.locale), allowed_mentions=NO_PINGS
             )
@@ -98,7 +114,7 @@ class DiscordAdapter:
             await interaction.followup.send(**_page_kwargs(page, None, content=content), ephemeral=True)
             return
         page = board.rendered.pages[state.page]
-        view = self._pager(state, len(board.rendered.pages))
+        view = action_view(board.actions, self._pager(state, len(board.rendered.pages)))
         await interaction.edit_original_response(
             embed=page.embed, attachments=page.files(), view=view, allowed_mentions=NO_PINGS
         )
@@ -120,6 +136,28 @@ class DiscordAdapter:
         with self.ctx.engine.connect() as connection:
             return self._outgoing(connection, replies, spec, args)
 
+    def _action_replies(self, interaction: discord.Interaction[Any], pressed: Pressed) -> list[Outgoing]:
+        spec = self.registry.get(pressed.command)
+        with self.ctx.engine.connect() as connection:
+            caller = self._actor(connection, interaction)
+            if spec is None:
+                args: dict[str, Any] = {}
+            else:
+                args = pressed.decode(spec, people.names(connection, pressed.person_ids(spec)))
+        replies = self._dispatch(interaction, pressed.command, caller, args)
+        if spec is None:
+            return self._plain_outgoing(replies)
+        with self.ctx.engine.connect() as connection:
+            return self._outgoing(connection, replies, spec, args)
+
+    def _plain_outgoing(self, replies: list[Message]) -> list[Outgoing]:
+        """Replies to a button whose command is gone: the refusal, privately."""
+        return [
+            Outgoing(DestinationKind.CALLER, render_message(reply, {}, self.locale), None)
+            for reply in replies
+            if reply.destination.kind is DestinationKind.CALLER
+        ]
+
     def _page_replies(
         self, interaction: discord.Interaction[Any], spec: CommandSpec, state: PageState
     ) -> list[Outgoing]:
@@ -133,7 +171,11 @@ class DiscordAdapter:
 
     def _actor(self, connection: Connection, interaction: discord.Interaction[Any]) -> Actor:
         return arguments.actor(
-            connection, interaction.user, supervisor_roles=self.roles.supervisor, admin_roles=self.roles.admin
+            connection,
+            interaction.user,
+            supervisor_roles=self.roles.supervisor,
+            admin_roles=self.roles.admin,
+            guild_id=interaction.guild_id,
         )
 
     def _dispatch(
@@ -167,15 +209,15 @@ class DiscordAdapter:
             if destination.kind is DestinationKind.TEAM_CHANNEL and destination.team_id is not None:
                 channel = chat_accounts.team_channel(connection, destination.team_id, arguments.PLATFORM)
                 kind = DestinationKind.TEAM_CHANNEL if channel else DestinationKind.ORIGIN
-                out.append(Outgoing(kind, rendered, state, channel=channel))
+                out.append(Outgoing(kind, rendered, state, channel=channel, actions=reply.actions))
             elif destination.kind is DestinationKind.DM:
                 user = users.get(destination.person_id) if destination.person_id is not None else None
                 if user is None:
                     log.info("no Discord account for person %s: DM not sent", destination.person_id)
                     continue
-                out.append(Outgoing(DestinationKind.DM, rendered, state, user=user))
+                out.append(Outgoing(DestinationKind.DM, rendered, state, user=user, actions=reply.actions))
             else:
-                out.append(Outgoing(destination.kind, rendered, state))
+                out.append(Outgoing(destination.kind, rendered, state, actions=reply.actions))
         return out
 
     async def _deliver(self, interaction: discord.Interaction[Any], outgoing: list[Outgoing]) -> None:
@@ -195,9 +237,9 @@ class DiscordAdapter:
         for out in outgoing:
             try:
                 if out.kind is DestinationKind.TEAM_CHANNEL and out.channel is not None:
-                    await self.notifier.send_pages(out.channel, out.rendered.pages)
+                    await self.notifier.send_pages(out.channel, out.rendered.pages, out.actions)
                 elif out.kind is DestinationKind.DM and out.user is not None:
-                    await self.notifier.dm_user(out.user, out.rendered.pages)
+                    await self.notifier.dm_user(out.user, out.rendered.pages, out.actions)
             except DeliveryFailed:
                 # The command itself succeeded and answered; a notice that could not be delivered is
                 # logged with its cause (the notifier has already retried what can be retried).
@@ -214,7 +256,7 @@ class DiscordAdapter:
 
     def _edit_kwargs(self, out: Outgoing) -> dict[str, Any]:
         page = out.rendered.pages[0]
-        view = self._pager(out.state, len(out.rendered.pages))
+        view = action_view(out.actions, self._pager(out.state, len(out.rendered.pages)))
         kwargs: dict[str, Any] = {"embed": page.embed, "allowed_mentions": NO_PINGS}
         if page.images:
             kwargs["attachments"] = page.files()
@@ -223,7 +265,8 @@ class DiscordAdapter:
         return kwargs
 
     def _send_kwargs(self, out: Outgoing) -> dict[str, Any]:
-        return _page_kwargs(out.rendered.pages[0], self._pager(out.state, len(out.rendered.pages)))
+        pager = self._pager(out.state, len(out.rendered.pages))
+        return _page_kwargs(out.rendered.pages[0], action_view(out.actions, pager))
 
 
 def _page_kwargs(

@@ -17,15 +17,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import discord
 from sqlalchemy import Engine
 
+from bot.adapters.discord.actions import action_view
 from bot.adapters.discord.arguments import PLATFORM
 from bot.adapters.discord.embeds import NO_PINGS, Page, escape, file_of, mentioned_people, render_message
-from bot.handlers.contract import Message, Notifier
+from bot.handlers.contract import Action, Message, Notifier
 from bot.services import chat_accounts
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,14 @@ class DiscordNotifier:
         self.locale = locale
 
     async def post(self, channel: str, message: Message) -> str:
-        return await self.send_pages(channel, await self._pages(message))
+        return await self.send_pages(channel, await self._pages(message), message.actions)
 
     async def dm(self, person_id: int, message: Message) -> str:
         users = await asyncio.to_thread(self._user_ids, {person_id})
         user = users.get(person_id)
         if user is None:
             raise DeliveryFailed(f"DM to person {person_id}", 0, LookupError("no linked Discord account"))
-        return await self.dm_user(user, await self._pages(message))
+        return await self.dm_user(user, await self._pages(message), message.actions)
 
     async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str:
         target = self.client.get_partial_messageable(int(channel))
@@ -126,28 +127,41 @@ class DiscordNotifier:
         sent = await self._retrying(f"upload {filename} to channel {channel}", send)
         return str(sent.id)
 
-    async def send_pages(self, channel: str, pages: Sequence[Page]) -> str:
-        """Each page as its own message (one embed each keeps every message within 6000 characters)."""
+    async def send_pages(self, channel: str, pages: Sequence[Page], actions: Sequence[Action] = ()) -> str:
+        """Each page as its own message (one embed each keeps every message within 6000 characters);
+        the buttons of `actions` go under the last one."""
         target = self.client.get_partial_messageable(int(channel))
-        ids = [await self._send(target, page, f"post to channel {channel}") for page in pages]
-        return ids[0]
+        return await self._send_all(target, pages, actions, f"post to channel {channel}")
 
-    async def dm_user(self, user_id: str, pages: Sequence[Page]) -> str:
+    async def dm_user(self, user_id: str, pages: Sequence[Page], actions: Sequence[Action] = ()) -> str:
         # Discord's spec types recipient_id as a snowflake string; discord.py's create_dm would send an int.
         opened = await self._retrying(
             f"open DM with user {user_id}",
             lambda: self.client.http.start_private_message(user_id),
         )
         dm_channel = self.client.get_partial_messageable(int(opened["id"]), type=discord.ChannelType.private)
-        ids = [await self._send(dm_channel, page, f"DM to user {user_id}") for page in pages]
+        return await self._send_all(dm_channel, pages, actions, f"DM to user {user_id}")
+
+    async def _send_all(
+        self, target: discord.abc.Messageable, pages: Sequence[Page], actions: Sequence[Action], what: str
+    ) -> str:
+        last = len(pages) - 1
+        ids = [
+            await self._send(target, page, what, actions if number == last else ())
+            for number, page in enumerate(pages)
+        ]
         return ids[0]
 
-    async def _send(self, target: discord.abc.Messageable, page: Page, what: str) -> str:
+    async def _send(
+        self, target: discord.abc.Messageable, page: Page, what: str, actions: Sequence[Action] = ()
+    ) -> str:
         nonce = new_nonce()
+        view = action_view(actions)
+        buttons: dict[str, Any] = {"view": view} if view is not None else {}
 
         async def send() -> discord.Message:
             return await target.send(
-                embed=page.embed, files=page.files(), nonce=nonce, allowed_mentions=NO_PINGS
+                embed=page.embed, files=page.files(), nonce=nonce, allowed_mentions=NO_PINGS, **buttons
             )
 
         sent = await self._retrying(what, send)

@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote
 
 import discord
 
-from bot.handlers.contract import ParamKind, PersonRef
+from bot.handlers.contract import Param, ParamKind, PersonRef
 from bot.handlers.registry import CommandSpec
 from bot.scoring.periods import Period
 
@@ -47,7 +47,7 @@ class PageState:
 
 
 def encode_args(spec: CommandSpec, args: dict[str, Any]) -> str:
-    return ",".join(_encode(args.get(param.name)) for param in spec.params)
+    return ",".join(encode_value(args.get(param.name)) for param in spec.params)
 
 
 def decode_args(spec: CommandSpec, encoded: str, names: dict[int, str]) -> dict[str, Any]:
@@ -55,24 +55,29 @@ def decode_args(spec: CommandSpec, encoded: str, names: dict[int, str]) -> dict[
     values = encoded.split(",") if spec.params else []
     if len(values) != len(spec.params):
         raise ValueError(f"custom id holds {len(values)} arguments, /{spec.name} takes {len(spec.params)}")
-    args: dict[str, Any] = {}
-    for param, raw in zip(spec.params, values, strict=True):
-        text = unquote(raw)
-        if param.kind is ParamKind.PEOPLE:
-            args[param.name] = tuple(_person(part, names) for part in text.split("+") if part)
-        elif not text:
-            args[param.name] = None
-        elif param.kind is ParamKind.PERSON:
-            args[param.name] = _person(text, names)
-        elif param.kind is ParamKind.DATE:
-            args[param.name] = date.fromisoformat(text)
-        elif param.kind is ParamKind.PERIOD:
-            args[param.name] = Period(text)
-        elif param.kind is ParamKind.INTEGER:
-            args[param.name] = int(text)
-        else:
-            args[param.name] = text
-    return args
+    return {
+        param.name: decode_value(param, unquote(raw), names)
+        for param, raw in zip(spec.params, values, strict=True)
+    }
+
+
+def decode_value(param: Param, text: str, names: dict[int, str]) -> Any:
+    """One argument back from `encode_value` (already unquoted), typed by its param's kind."""
+    if param.kind is ParamKind.PEOPLE:
+        return tuple(_person(part, names) for part in text.split("+") if part)
+    if not text:
+        return None
+    if param.kind is ParamKind.PERSON:
+        return _person(text, names)
+    if param.kind is ParamKind.DATE:
+        return date.fromisoformat(text)
+    if param.kind is ParamKind.PERIOD:
+        return Period(text)
+    if param.kind is ParamKind.INTEGER:
+        return int(text)
+    if param.kind is ParamKind.NUMBER:
+        return float(text)
+    return text
 
 
 def person_ids(spec: CommandSpec, encoded: str) -> set[int]:
@@ -85,13 +90,14 @@ def person_ids(spec: CommandSpec, encoded: str) -> set[int]:
     return found
 
 
-def _encode(value: Any) -> str:
+def encode_value(value: Any) -> str:
+    """A value as custom_id text: people by id, several joined by +, percent-encoded."""
     if value is None:
         return ""
     if isinstance(value, PersonRef):
         return str(value.person_id)
     if isinstance(value, tuple | list):
-        return quote("+".join(_encode(item) for item in value), safe=_SAFE)
+        return quote("+".join(encode_value(item) for item in value), safe=_SAFE)
     if isinstance(value, Enum):
         return quote(str(value.value), safe=_SAFE)
     if isinstance(value, date):
