@@ -190,12 +190,9 @@ def create(
 ) -> ChallengeInfo:
     """Validate and store a challenge; raises ChallengeRefused naming what is wrong."""
     key = slug(spec.name)
-    if not key or _UNSAFE_NAME.search(spec.name):
-        raise ChallengeRefused("name")
+    _check_name(spec)
     scope, scope_ref = _scope(connection, program, spec, by)
-    _check(spec, scope)
-    if spec.end < today:
-        raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
+    _check(spec, scope, today)
     inserted = connection.execute(
         conflict_insert(connection, Challenge)
         .values(
@@ -545,7 +542,24 @@ def _scope(
     return "opt-in", []
 
 
-def _check(spec: ChallengeSpec, scope: str) -> None:
+def validate(spec: ChallengeSpec, *, today: date) -> None:
+    """The checks that need no database (name, metric, type, goal, window, gate, reward, who in form):
+    a form can show them on its fields before anything is sent; `create` runs them all again."""
+    _check_name(spec)
+    given = {"team": bool(spec.teams), "league": spec.league is not None, "agents": bool(spec.agents)}
+    given["opt-in"] = spec.opt_in
+    scopes = [scope for scope, present in given.items() if present]
+    if len(scopes) != 1:
+        raise ChallengeRefused("scope")
+    _check(spec, scopes[0], today)
+
+
+def _check_name(spec: ChallengeSpec) -> None:
+    if not slug(spec.name) or _UNSAFE_NAME.search(spec.name):
+        raise ChallengeRefused("name")
+
+
+def _check(spec: ChallengeSpec, scope: str, today: date) -> None:
     if spec.metric != POINTS and spec.metric not in CATALOGUE:
         raise ChallengeRefused("metric", metric=spec.metric, metrics=", ".join([POINTS, *CATALOGUE]))
     if spec.kind not in KINDS:
@@ -571,6 +585,8 @@ def _check(spec: ChallengeSpec, scope: str) -> None:
         raise ChallengeRefused("gate_metric")
     if spec.reward_points < 0 or spec.reward_coins < 0:
         raise ChallengeRefused("reward")
+    if spec.end < today:
+        raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
 
 
 def _rules(program: Program, info: ChallengeInfo) -> arithmetic.Rules:
