@@ -20,7 +20,7 @@ from bot.program import Program
 from bot.scoring import challenges as arithmetic
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
 from bot.scoring.zones import hundredths
-from bot.services import audit, leagues, people, wallet
+from bot.services import audit, badges, leagues, people, wallet
 from bot.services.refusals import Refused
 from bot.store.models import (
     Challenge,
@@ -137,17 +137,6 @@ class ResultRow:
     badge: str | None
     points: int
     coins: int
-
-
-@dataclass(frozen=True, slots=True)
-class ChallengeBadge:
-    """A challenge-won badge, for the badge engine to route into its own table."""
-
-    person_id: int
-    badge: str
-    challenge_key: str
-    challenge_name: str
-    awarded_on: date
 
 
 _COLUMNS = (
@@ -396,12 +385,14 @@ def end(
                     "badge": badge if won else None,
                     "points": info.reward_points if won and team_points else 0,
                     "coins": info.reward_coins if won else 0,
+                    "business_day": day,
                     "created_at": now,
                 }
             )
     if rows:
         connection.execute(conflict_insert(connection, ChallengeResult).on_conflict_do_nothing(), rows)
     _grant(connection, info, rows, day=day, now=now, program_version=program_version)
+    _award_badges(connection, program, info, rows, badge, day=day, now=now, program_version=program_version)
     audit.record(
         connection,
         at=now,
@@ -460,29 +451,6 @@ def results(connection: Connection, challenge_id: int) -> list[ResultRow]:
     )
     out = [ResultRow(*row) for row in rows]
     return sorted(out, key=lambda r: (r.rank is None, r.rank or 0, r.name))
-
-
-def won_badges(connection: Connection, person_id: int | None = None) -> list[ChallengeBadge]:
-    """Challenge-won badges (one per person per challenge, by the results' unique key)."""
-    query = (
-        select(
-            ChallengeResult.person_id,
-            ChallengeResult.badge,
-            Challenge.key,
-            Challenge.name,
-            Challenge.closed_at,
-            Challenge.end_day,
-        )
-        .join(Challenge, Challenge.id == ChallengeResult.challenge_id)
-        .where(ChallengeResult.badge.is_not(None))
-        .order_by(ChallengeResult.id)
-    )
-    if person_id is not None:
-        query = query.where(ChallengeResult.person_id == person_id)
-    return [
-        ChallengeBadge(int(pid), str(badge), key, name, min(end_day, closed.date()) if closed else end_day)
-        for pid, badge, key, name, closed, end_day in connection.execute(query)
-    ]
 
 
 def wins(connection: Connection, person_id: int) -> int:
@@ -857,6 +825,50 @@ def _grant(
                 inputs=inputs,
                 now=now,
             )
+
+
+def _award_badges(
+    connection: Connection,
+    program: Program,
+    info: ChallengeInfo,
+    rows: list[dict[str, Any]],
+    badge: str | None,
+    *,
+    day: date,
+    now: datetime,
+    program_version: int,
+) -> None:
+    """The challenge's own badge to each winner (once: keyed by the challenge), then the winners'
+    challenges-won count badges, which now count this win."""
+    winners = sorted({row["person_id"] for row in rows if row["outcome"] == "won"})
+    if not winners:
+        return
+    if badge is not None:
+        ranks = {row["person_id"]: row["rank"] for row in rows}
+        for person_id in winners:
+            badges.award(
+                connection,
+                person_id=person_id,
+                badge=badge,
+                tier="",
+                period_key=f"{badges.CHALLENGE_KEY}{info.id}",
+                business_day=day,
+                template="badge.challenge",
+                inputs={
+                    "badge": badge,
+                    "name": badge,
+                    "tier": "",
+                    "version": program_version,
+                    "challenge": info.key,
+                    "challenge_name": info.name,
+                    "rank": ranks[person_id],
+                    "start": info.start_day.isoformat(),
+                    "end": day.isoformat(),
+                },
+                program_version=program_version,
+                now=now,
+            )
+    badges.refresh_under(connection, winners, program, program_version, now, of="challenges_won")
 
 
 def _details(info: ChallengeInfo) -> dict[str, Any]:

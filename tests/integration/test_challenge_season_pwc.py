@@ -23,6 +23,7 @@ from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import DestinationKind, Message
 from bot.services import audit, challenges, wallet
+from bot.services import badges as badge_awards
 from bot.settings import load_settings
 from bot.store.database import upgrade
 from bot.store.models import (
@@ -258,7 +259,11 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
             .join(Person, Person.id == CoinEntry.person_id)
             .where(CoinEntry.kind == "challenge")
         ).all()
-        badges = {(b.person_id, b.challenge_key) for b in challenges.won_badges(connection)}
+        badges = {
+            (b.person_id, b.inputs["challenge"], b.period_key, b.business_day)
+            for b in badge_awards.earned(connection)
+            if b.badge == "challenge-won"
+        }
         results_count = connection.scalar(select(func.count()).select_from(ChallengeResult))
         actions = [line.action for line in audit.entries(connection, action_prefix="challenge.")]
     assert {n: (r.rank, r.outcome) for n, r in cup_results.items()} == {
@@ -270,7 +275,11 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
         [("Dan", 3000, FEBRUARY[1])] + [(a, 5000, MARCH[1]) for a in WEST]
     )  # team wins feed each member's XP
     assert sorted(coins) == sorted([("Dan", 500)] + [(a, 1000) for a in WEST])
-    assert badges == {(ids["Dan"], "talk-time-sprint")} | {(ids[a], "fcr-cup") for a in WEST}
+    # the challenge's own badge is in the badge table, once per challenge, on the last day counted
+    sprint_key, cup_key = f"challenge:{info.id}", f"challenge:{cup_info.id}"
+    assert badges == {(ids["Dan"], "talk-time-sprint", sprint_key, FEBRUARY[1])} | {
+        (ids[a], "fcr-cup", cup_key, MARCH[1]) for a in WEST
+    }
     assert results_count == 16
     assert actions == [
         "challenge.create",

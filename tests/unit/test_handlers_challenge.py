@@ -14,6 +14,7 @@ from bot.handlers.commands import default_registry
 from bot.handlers.commands.challenge import AUTOCOMPLETE, autocomplete_challenges
 from bot.handlers.contract import DestinationKind, ParamKind
 from bot.services import audit, challenges
+from bot.services import badges as badge_awards
 from bot.store.models import Challenge, ChallengeResult, PointsEntry
 from tests.conftest import fixed_clock
 from tests.unit.test_handlers_world import (
@@ -183,7 +184,7 @@ def test_two_racing_ends_grant_rewards_once(postgres_url: str) -> None:
         points = connection.execute(
             select(PointsEntry.person_id).where(PointsEntry.rule == "challenge")
         ).all()
-        badges = challenges.won_badges(connection)
+        badges = badge_awards.earned(connection)
     assert sorted(p for (p,) in points) == sorted([ids["Martha Jones"], ids["Jim Park"]])
     assert sorted((b.person_id, b.badge) for b in badges) == sorted(
         [(ids["Martha Jones"], "challenge-won"), (ids["Jim Park"], "challenge-won")]
