@@ -522,6 +522,16 @@ def validate(spec: ChallengeSpec, *, today: date) -> None:
     _check(spec, scopes[0], today)
 
 
+def check_references(connection: Connection, spec: ChallengeSpec) -> None:
+    """Read-only checks a form can show on its fields: the name is free and the teams exist (whether the
+    caller may set them a challenge is `create`'s to say)."""
+    if connection.scalar(select(Challenge.id).where(Challenge.key == slug(spec.name))) is not None:
+        raise ChallengeRefused("taken", name=spec.name.strip())
+    for key in spec.teams:
+        if people.team_by_key(connection, key) is None:
+            raise ChallengeRefused("unknown_team", team=key)
+
+
 def _check_name(spec: ChallengeSpec) -> None:
     if not slug(spec.name) or _UNSAFE_NAME.search(spec.name):
         raise ChallengeRefused("name")

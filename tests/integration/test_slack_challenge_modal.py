@@ -4,6 +4,7 @@ once (keyed by the view id), refuses agents, and puts form errors on the right b
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 from typing import Any
@@ -215,3 +216,50 @@ def test_form_errors_come_back_on_their_block_and_nothing_is_written(served, fak
     assert list(answer["errors"]) == [block]
     assert words in answer["errors"][block]
     assert _challenges(fb) == []
+
+
+def test_a_taken_name_and_an_unknown_team_come_back_on_their_blocks(served, fake):
+    fb, driver = served
+    driver.interaction(_submission("V600", AHT_SPRINT))
+    fake.wait_calls("chat.postMessage")
+    taken = driver.interaction(_submission("V601", AHT_SPRINT)).json()
+    assert taken == {
+        "response_action": "errors",
+        "errors": {
+            "name": "There is already a challenge called AHT sprint; pick another name. Nothing was created."
+        },
+    }
+    unknown = driver.interaction(
+        _submission("V602", AHT_SPRINT | {"name": _text("Purple"), "team": _text("purple")})
+    )
+    assert unknown.json() == {
+        "response_action": "errors",
+        "errors": {"team": "There is no team purple. Nothing was created."},
+    }
+    assert [row.name for row in _challenges(fb)] == ["AHT sprint"]
+
+
+def test_a_stalled_database_still_gets_the_submission_its_ack_in_3_seconds(served, fake):
+    fb, driver = served
+    _warm, name = driver.command("/me", "", user="U9")  # the first contact happens before the stall
+    driver.replies(name)
+    released = threading.Event()
+
+    def stall(*_args: Any) -> None:  # released rather than removed: statements are waiting in it
+        released.wait(20)
+
+    event.listen(fb.engine, "before_cursor_execute", stall)
+    try:
+        started = time.monotonic()
+        response = driver.interaction(_submission("V603", AHT_SPRINT))
+        assert time.monotonic() - started < 3.0
+        assert response.status_code == 200
+        assert not response.content or "errors" not in response.json()
+        assert not fake.of("chat.postMessage")
+        released.set()
+        [announced] = fake.wait_calls("chat.postMessage", timeout=60)
+    finally:
+        released.set()
+        event.remove(fb.engine, "before_cursor_execute", stall)
+    assert "AHT sprint" in text_of(announced.args)
+    assert [row.name for row in _challenges(fb)] == ["AHT sprint"]

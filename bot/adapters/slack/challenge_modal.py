@@ -1,13 +1,16 @@
 """The `/challenge create` modal: opened by a bare `/challenge create`, one input per typed option of the
 registry's `challenge create`, and a submission that runs that same command keyed by the view id.
 
-Slack wants a submission answered within 3 seconds, errors included, so only the checks that need no
-database (types, window, goal, gate, who in form) come back on their fields; the handler's own refusals
-(the caller's role, a taken name, a team they do not supervise) arrive as a private reply, nothing written.
+Slack wants a submission answered within 3 seconds, errors included. The checks that need no database
+(types, window, goal, gate, who in form) come back on their fields, and so do a taken name or an unknown
+team when the database answers within `REFERENCE_BUDGET`; the handler's own refusals (the caller's role,
+a team they do not supervise, and the rest when the database was slow) arrive as a private reply, with
+nothing written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -32,12 +35,13 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.bridge import Bridge, Origin
+from bot.adapters.slack.identity import PLATFORM
 from bot.handlers.commands.challenge import challenge_spec, refusal_text
 from bot.handlers.contract import Param, ParamKind
 from bot.handlers.replies import private
 from bot.messages import formats, has, render
 from bot.program import Program
-from bot.services import challenges
+from bot.services import challenges, deliveries
 from bot.services.challenges import ChallengeRefused, ChallengeSpec
 from bot.services.leaderboard import metric_names
 
@@ -46,6 +50,7 @@ log = logging.getLogger(__name__)
 COMMAND = "challenge create"
 CALLBACK = "fb_challenge_create"
 ACTION = "value"
+REFERENCE_BUDGET = 1.5  # seconds of the 3 Slack gives a submission's answer, for the database's checks
 _FIRST = ("name",)  # typed last on a command line (it is free text), asked first in a form
 # Which field a refusal of the service is about, by its code (challenge.refused.<code>).
 _FIELD_OF = {
@@ -151,9 +156,25 @@ def field_of(refused: ChallengeRefused, gate_metric: str | None) -> str:
     return _FIELD_OF.get(refused.code, "name")
 
 
+def check_references(bridge: Bridge, form: Form, delivery_id: str) -> dict[str, str]:
+    """A taken name or an unknown team, on its field (a read, on a worker thread). A resubmitted view
+    passes: the command answers it as the replay it is."""
+    shape = challenge_spec(form.args)
+    try:
+        with bridge.ctx.engine.connect() as connection:
+            if deliveries.seen(connection, platform=PLATFORM, key=delivery_id):
+                return {}
+            challenges.check_references(connection, shape)
+    except ChallengeRefused as refused:
+        return {field_of(refused, shape.gate_metric): refusal_text(refused, bridge.locale)}
+    return {}
+
+
 def register(app: AsyncApp, bridge: Bridge) -> None:
     async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         form = read_form(bridge, body["view"]["state"]["values"], today=bridge.ctx.today())
+        if not form.errors:
+            form = await _with_reference_errors(bridge, form, _delivery_id(body))
         if form.errors:
             await ack(response_action="errors", errors=form.errors)
             return
@@ -164,6 +185,22 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
             log.exception("the challenge modal failed after its ack")
 
     app.view(CALLBACK)(submitted)
+
+
+def _delivery_id(body: dict[str, Any]) -> str:
+    return f"view:{body['view']['id']}"
+
+
+async def _with_reference_errors(bridge: Bridge, form: Form, delivery_id: str) -> Form:
+    """The form with its reference errors, when the database answers within the budget; else as it is
+    (the command itself refuses them after the ack)."""
+    checking = asyncio.to_thread(check_references, bridge, form, delivery_id)
+    try:
+        errors = await asyncio.wait_for(checking, REFERENCE_BUDGET)
+    except TimeoutError:
+        log.info("the challenge form's checks waited over %.1f s; the command will check", REFERENCE_BUDGET)
+        return form
+    return replace(form, errors=errors) if errors else form
 
 
 async def create(bridge: Bridge, body: dict[str, Any], client: AsyncWebClient, form: Form) -> None:
@@ -181,7 +218,7 @@ async def create(bridge: Bridge, body: dict[str, Any], client: AsyncWebClient, f
             await bridge.send(client, origin, [private(found)])
             return
         args["agents"] = tuple(found)
-    await bridge.run_args(client, origin, actor, COMMAND, args, f"view:{view['id']}")
+    await bridge.run_args(client, origin, actor, COMMAND, args, _delivery_id(body))
 
 
 def _element(param: Param, program: Program, locale: str) -> InputInteractiveElement | None:
