@@ -10,35 +10,23 @@ silver 2, gold 3.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
-from pathlib import Path
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from bot.adapters.console import ConsoleAdapter
-from bot.app import Floorboard, build
-from bot.handlers.commands import default_registry
-from bot.handlers.context import HandlerContext
-from bot.handlers.contract import Message
+from bot.app import Floorboard
 from bot.messages.explain import explain
 from bot.program import parse_program
 from bot.services import badges, challenges
-from bot.settings import load_settings
-from bot.store.database import upgrade
-from bot.store.models import BadgeAward, Person, Supervision, Team, TeamMembership
-from tests.cli_support import cli
+from bot.store.models import BadgeAward, Person
 from tests.conftest import shared_file
+from tests.integration.test_challenge_season_pwc import EAST, SUPERVISOR, WEST, XLSX, Clock, pwc_floor, say
 from tests.unit.test_handlers_world import text
 
-XLSX = "tabular/pwc_call_center_original.xlsx"
-EAST = ("Becky", "Dan", "Diane", "Greg")
-WEST = ("Jim", "Joe", "Martha", "Stewart")
-SUPERVISOR = "Sam Reed"
 MARCH_CALLS = 155
 PROGRAM = """
 timezone: UTC
@@ -49,17 +37,6 @@ badges:
   - {id: champion, name: Challenge champion, kind: count, of: challenges_won,
      count: {bronze: 1, silver: 2, gold: 3}, period: all}
 """
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2021, 1, 29, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, day: date) -> None:
-        self.now = datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def answered_calls() -> Counter[tuple[str, str]]:
@@ -79,44 +56,12 @@ def answered_calls() -> Counter[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboard, Clock, dict[str, int]]]:
     folder = tmp_path_factory.mktemp("champions")
-    url = f"sqlite:///{folder / 'fb.db'}"
-    program = Path(folder / "program.yaml")
+    program = folder / "program.yaml"
     program.write_text(PROGRAM, encoding="utf-8")
-    upgrade(url)
-    cli(url, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
     clock = Clock()
-    app = build(load_settings(database_url=url, program_file=program), clock=clock)
-    with app.engine.begin() as connection:
-        connection.execute(
-            insert(Person).values(
-                display_name=SUPERVISOR,
-                role="supervisor",
-                skills=[],
-                attributes={},
-                public_boards=True,
-                created_at=clock(),
-            )
-        )
-        ids = {name: int(pid) for name, pid in connection.execute(select(Person.display_name, Person.id))}
-        for key, members in (("east", EAST), ("west", WEST)):
-            team = connection.execute(
-                insert(Team).values(key=key, name=key.title(), channels={}).returning(Team.id)
-            ).scalar_one()
-            connection.execute(
-                insert(TeamMembership),
-                [
-                    {"person_id": ids[n], "team_id": team, "valid_from": date(2021, 1, 1), "valid_to": None}
-                    for n in members
-                ],
-            )
-            connection.execute(insert(Supervision).values(supervisor_id=ids[SUPERVISOR], team_id=team))
+    app, ids = pwc_floor(f"sqlite:///{folder / 'fb.db'}", clock, program)
     yield app, clock, ids
     app.close()
-
-
-def say(app: Floorboard, name: str, line: str) -> list[Message]:
-    console = ConsoleAdapter(HandlerContext.of(app), default_registry(), io.StringIO())
-    return console.handle(line, actor=console.actor(name))
 
 
 def champion_awards(app: Floorboard) -> set[tuple[str, str, date]]:

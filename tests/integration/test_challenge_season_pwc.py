@@ -12,6 +12,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -102,13 +103,11 @@ def mean(sums: dict, window: str, metric: str, agents: tuple[str, ...]) -> float
     return total / count
 
 
-@pytest.fixture(scope="module")
-def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboard, Clock, dict[str, int]]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('season') / 'fb.db'}"
+def pwc_floor(url: str, clock: Clock, program_file: Path | None = None) -> tuple[Floorboard, dict[str, int]]:
+    """The workbook imported, teams East and West from 2021-01-01 and their supervisor: the app and ids."""
     upgrade(url)
     cli(url, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
-    clock = Clock()
-    app = build(load_settings(database_url=url), clock=clock)
+    app = build(load_settings(database_url=url, program_file=program_file), clock=clock)
     with app.engine.begin() as connection:
         connection.execute(
             insert(Person).values(
@@ -138,6 +137,13 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboar
                 ],
             )
             connection.execute(insert(Supervision).values(supervisor_id=ids[SUPERVISOR], team_id=team))
+    return app, ids
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboard, Clock, dict[str, int]]]:
+    clock = Clock()
+    app, ids = pwc_floor(f"sqlite:///{tmp_path_factory.mktemp('season') / 'fb.db'}", clock)
     yield app, clock, ids
     app.close()
 
