@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -370,10 +371,11 @@ class StreakBadge(_Badge):
 
 
 class CountBadge(_Badge):
-    """A count within a period reaches `count`: kudos received, or working days the metric is in a zone."""
+    """A count within a period reaches `count`: kudos received, challenges won, or working days the metric
+    is in a zone."""
 
     kind: Literal["count"]
-    of: Literal["kudos_received", "days_in_zone"]
+    of: Literal["kudos_received", "challenges_won", "days_in_zone"]
     metric: MetricKey | None = None
     at_least: float | None = None
     at_most: float | None = None
@@ -388,7 +390,7 @@ class CountBadge(_Badge):
                 raise ValueError("days_in_zone needs a metric")
             _one_bound(self.at_least, self.at_most)
         elif self.metric is not None or self.at_least is not None or self.at_most is not None:
-            raise ValueError("kudos_received takes no metric, at_least or at_most")
+            raise ValueError(f"{self.of} takes no metric, at_least or at_most")
         return self
 
     @field_validator("count")
@@ -453,6 +455,19 @@ class Program(_Strict):
         repeated = sorted({badge for badge in ids if ids.count(badge) > 1})
         if repeated:
             raise ValueError(f"badge ids must be unique; repeated: {repeated}")
+        return badges
+
+    @field_validator("badges")
+    @classmethod
+    def _not_the_win_badge(cls, badges: list[BadgeSpec], info: ValidationInfo) -> list[BadgeSpec]:
+        # the per-challenge win badge is awarded by challenges, not evaluated: one id cannot be both
+        policy = info.data.get("challenges")
+        win_badge = policy.win_badge if isinstance(policy, ChallengePolicy) else None
+        if win_badge in {badge.id for badge in badges}:
+            raise ValueError(
+                f"{win_badge!r} is challenges.win_badge (given to each challenge's winners); "
+                "give this badge another id"
+            )
         return badges
 
     @field_validator("timezone")

@@ -11,7 +11,14 @@ from bot.messages.catalogue import DEFAULT_LOCALE, has, render
 #: Templates whose sentence carries text a user typed (adapters must escape it).
 USER_TEXT_TEMPLATES = frozenset({"points.kudos"})
 BADGE_TEMPLATES = frozenset(
-    {"badge.threshold", "badge.streak", "badge.count", "badge.personal_best", "badge.most_improved"}
+    {
+        "badge.threshold",
+        "badge.streak",
+        "badge.count",
+        "badge.personal_best",
+        "badge.most_improved",
+        "badge.challenge",
+    }
 )
 USER_TEXT_TEMPLATES = frozenset({"points.kudos", "points.adjustment", "points.kudos_revoked"})
 
@@ -244,11 +251,17 @@ def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
             "badges.explain.count_subject", locale, metric=fields["metric"], value=fields.get("value", "")
         )
     if kind == "count":
-        kind = "count_kudos" if inputs.get("of") == "kudos_received" else "count_days"
+        of = inputs.get("of")
+        kind = {"kudos_received": "count_kudos", "challenges_won": "count_wins"}.get(str(of), "count_days")
         fields["period"] = inputs.get("period")
+        fields["within"] = (
+            render("badges.explain.within_all", locale)
+            if inputs.get("period") == "all"
+            else render("badges.explain.within", locale, period=inputs.get("period"))
+        )
     fields |= {
         key: inputs[key]
-        for key in ("days", "first", "last", "count", "previous_day", "contenders")
+        for key in ("days", "first", "last", "count", "previous_day", "contenders", "challenge_name", "rank")
         if key in inputs
     }
     if kind == "most_improved":

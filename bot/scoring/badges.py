@@ -54,10 +54,12 @@ class BadgeRule:
 
 @dataclass(frozen=True, slots=True)
 class AgentDays:
-    """One agent's history: metric sums per working day, and kudos received per business day."""
+    """One agent's history: metric sums per working day, kudos received and challenges won per business
+    day (a challenge is won on the last day its results counted)."""
 
     days: Mapping[date, Mapping[str, Pair]]
     kudos: Mapping[date, int] = field(default_factory=dict)
+    wins: Mapping[date, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +318,8 @@ def _current_run(rule: BadgeRule, agent: AgentDays, today: date) -> int:
 def _daily_counts(rule: BadgeRule, agent: AgentDays) -> list[tuple[date, int]]:
     if rule.of == "kudos_received":
         return sorted((day, count) for day, count in agent.kudos.items() if count > 0)
+    if rule.of == "challenges_won":
+        return sorted((day, count) for day, count in agent.wins.items() if count > 0)
     return [(day, 1) for day, held, _ in _qualifying_days(rule, agent) if held]
 
 

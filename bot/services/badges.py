@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, cast, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, String, cast, func, insert, select, update
 
 from bot.clock import Clock
 from bot.program import TIERS, CountBadge, Program, StreakBadge, ThresholdBadge
@@ -23,7 +23,10 @@ from bot.scoring.badges import AgentDays, BadgeAward, BadgeRule, Pair
 from bot.scoring.periods import Period, business_day, window
 from bot.services.programs import ProgramHistory, VersionedProgram
 from bot.store.models import BadgeAward as BadgeAwardRow
-from bot.store.models import Kudos, PeriodClose, Person, Rollup, Subject, table_of
+from bot.store.models import Challenge, ChallengeResult, Kudos, PeriodClose, Person, Rollup, Subject, table_of
+
+# The period key of a badge won in a challenge (`challenge:12`): once per challenge, never evaluated.
+CHALLENGE_KEY = "challenge:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +178,30 @@ def agent_days(
             counts = counts.where(Kudos.receiver_id.in_(sorted(person_ids)))
         for receiver, day, count in connection.execute(counts):
             kudos[receiver][day] = int(count)
-    people = set(days) | set(kudos)
-    return {person: AgentDays(days.get(person, {}), kudos.get(person, {})) for person in people}
+    wins: dict[int, dict[date, int]] = defaultdict(dict)
+    if any(rule.of == "challenges_won" for rule in rules):
+        for winner, day, count in connection.execute(_wins_by_day(person_ids)):
+            wins[int(winner)][day] = int(count)
+    people = set(days) | set(kudos) | set(wins)
+    return {
+        person: AgentDays(days.get(person, {}), kudos.get(person, {}), wins.get(person, {}))
+        for person in people
+    }
+
+
+def _wins_by_day(person_ids: Collection[int] | None) -> Select[int, date, int]:
+    """(person, business day, challenges won that day); a result from before the day was kept counts on
+    the challenge's last day."""
+    day = func.coalesce(ChallengeResult.business_day, Challenge.end_day)
+    query = (
+        select(ChallengeResult.person_id, day, func.count())
+        .join(Challenge, Challenge.id == ChallengeResult.challenge_id)
+        .where(ChallengeResult.outcome == "won")
+        .group_by(ChallengeResult.person_id, day)
+    )
+    if person_ids is not None:
+        query = query.where(ChallengeResult.person_id.in_(sorted(person_ids)))
+    return query
 
 
 def closed_periods(connection: Connection) -> set[str]:
@@ -197,19 +222,28 @@ def refresh(
     connection: Connection, person_ids: Collection[int], history: ProgramHistory, clock: Clock
 ) -> int:
     """Re-evaluate the day badges of these agents over every open period; returns awards changed."""
-    now = clock()
     _, versioned = _today(history, clock)
-    rules = [rule for rule in badge_rules(versioned.program) if not rule.at_close]
+    return refresh_under(connection, person_ids, versioned.program, versioned.version, clock())
+
+
+def refresh_under(
+    connection: Connection,
+    person_ids: Collection[int],
+    program: Program,
+    version: int,
+    now: datetime,
+    *,
+    of: str | None = None,
+) -> int:
+    """`refresh` under a given program version; with `of`, only the count badges of that count (a
+    challenge's end re-evaluates `challenges_won` for its winners)."""
+    rules = [rule for rule in badge_rules(program) if not rule.at_close and (of is None or rule.of == of)]
     if not rules or not person_ids:
         return 0
     agents = agent_days(connection, person_ids, rules)
-    week_start = versioned.program.week_starts_on
+    week_start = program.week_starts_on
     desired = {
-        person: [
-            award
-            for rule in rules
-            for award in scoring.day_awards(rule, agent, versioned.version, week_start)
-        ]
+        person: [award for rule in rules for award in scoring.day_awards(rule, agent, version, week_start)]
         for person, agent in agents.items()
     }
     closed = closed_periods(connection)
@@ -219,7 +253,7 @@ def refresh(
         [rule.id for rule in rules],
         desired,
         lambda key: key not in closed,
-        versioned.version,
+        version,
         now,
     )
 
@@ -324,6 +358,9 @@ def _data_days(connection: Connection, since: date | None, until: date, rules: l
         if since is not None:
             kudos_days = kudos_days.where(Kudos.business_day >= since)
         days |= set(connection.scalars(kudos_days.distinct()))
+    if any(rule.of == "challenges_won" for rule in rules):
+        days |= {day for _, day, _ in connection.execute(_wins_by_day(None)) if since is None or day >= since}
+        days = {day for day in days if day <= until}
     return sorted(day for day in days if isinstance(day, date))
 
 

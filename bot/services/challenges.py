@@ -20,7 +20,7 @@ from bot.program import Program
 from bot.scoring import challenges as arithmetic
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
 from bot.scoring.zones import hundredths
-from bot.services import audit, leagues, people, wallet
+from bot.services import audit, badges, leagues, people, wallet
 from bot.services.refusals import Refused
 from bot.store.models import (
     Challenge,
@@ -139,17 +139,6 @@ class ResultRow:
     coins: int
 
 
-@dataclass(frozen=True, slots=True)
-class ChallengeBadge:
-    """A challenge-won badge, for the badge engine to route into its own table."""
-
-    person_id: int
-    badge: str
-    challenge_key: str
-    challenge_name: str
-    awarded_on: date
-
-
 _COLUMNS = (
     Challenge.id,
     Challenge.key,
@@ -190,12 +179,9 @@ def create(
 ) -> ChallengeInfo:
     """Validate and store a challenge; raises ChallengeRefused naming what is wrong."""
     key = slug(spec.name)
-    if not key or _UNSAFE_NAME.search(spec.name):
-        raise ChallengeRefused("name")
+    _check_name(spec)
     scope, scope_ref = _scope(connection, program, spec, by)
-    _check(spec, scope)
-    if spec.end < today:
-        raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
+    _check(spec, scope, today)
     inserted = connection.execute(
         conflict_insert(connection, Challenge)
         .values(
@@ -432,12 +418,14 @@ def end(
                     "badge": badge if won else None,
                     "points": info.reward_points if won and team_points else 0,
                     "coins": info.reward_coins if won else 0,
+                    "business_day": day,
                     "created_at": now,
                 }
             )
     if rows:
         connection.execute(conflict_insert(connection, ChallengeResult).on_conflict_do_nothing(), rows)
     _grant(connection, info, rows, day=day, now=now, program_version=program_version)
+    _award_badges(connection, program, info, rows, badge, day=day, now=now, program_version=program_version)
     audit.record(
         connection,
         at=now,
@@ -498,29 +486,6 @@ def results(connection: Connection, challenge_id: int) -> list[ResultRow]:
     return sorted(out, key=lambda r: (r.rank is None, r.rank or 0, r.name))
 
 
-def won_badges(connection: Connection, person_id: int | None = None) -> list[ChallengeBadge]:
-    """Challenge-won badges (one per person per challenge, by the results' unique key)."""
-    query = (
-        select(
-            ChallengeResult.person_id,
-            ChallengeResult.badge,
-            Challenge.key,
-            Challenge.name,
-            Challenge.closed_at,
-            Challenge.end_day,
-        )
-        .join(Challenge, Challenge.id == ChallengeResult.challenge_id)
-        .where(ChallengeResult.badge.is_not(None))
-        .order_by(ChallengeResult.id)
-    )
-    if person_id is not None:
-        query = query.where(ChallengeResult.person_id == person_id)
-    return [
-        ChallengeBadge(int(pid), str(badge), key, name, min(end_day, closed.date()) if closed else end_day)
-        for pid, badge, key, name, closed, end_day in connection.execute(query)
-    ]
-
-
 def wins(connection: Connection, person_id: int) -> int:
     """How many challenges the person has won (alone or with their team)."""
     return int(
@@ -578,7 +543,34 @@ def _scope(
     return "opt-in", []
 
 
-def _check(spec: ChallengeSpec, scope: str) -> None:
+def validate(spec: ChallengeSpec, *, today: date) -> None:
+    """The checks that need no database (name, metric, type, goal, window, gate, reward, who in form):
+    a form can show them on its fields before anything is sent; `create` runs them all again."""
+    _check_name(spec)
+    given = {"team": bool(spec.teams), "league": spec.league is not None, "agents": bool(spec.agents)}
+    given["opt-in"] = spec.opt_in
+    scopes = [scope for scope, present in given.items() if present]
+    if len(scopes) != 1:
+        raise ChallengeRefused("scope")
+    _check(spec, scopes[0], today)
+
+
+def check_references(connection: Connection, spec: ChallengeSpec) -> None:
+    """Read-only checks a form can show on its fields: the name is free and the teams exist (whether the
+    caller may set them a challenge is `create`'s to say)."""
+    if connection.scalar(select(Challenge.id).where(Challenge.key == slug(spec.name))) is not None:
+        raise ChallengeRefused("taken", name=spec.name.strip())
+    for key in spec.teams:
+        if people.team_by_key(connection, key) is None:
+            raise ChallengeRefused("unknown_team", team=key)
+
+
+def _check_name(spec: ChallengeSpec) -> None:
+    if not slug(spec.name) or _UNSAFE_NAME.search(spec.name):
+        raise ChallengeRefused("name")
+
+
+def _check(spec: ChallengeSpec, scope: str, today: date) -> None:
     if spec.metric != POINTS and spec.metric not in CATALOGUE:
         raise ChallengeRefused("metric", metric=spec.metric, metrics=", ".join([POINTS, *CATALOGUE]))
     if spec.kind not in KINDS:
@@ -604,6 +596,8 @@ def _check(spec: ChallengeSpec, scope: str) -> None:
         raise ChallengeRefused("gate_metric")
     if spec.reward_points < 0 or spec.reward_coins < 0:
         raise ChallengeRefused("reward")
+    if spec.end < today:
+        raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
 
 
 def _rules(program: Program, info: ChallengeInfo) -> arithmetic.Rules:
@@ -874,6 +868,50 @@ def _grant(
                 inputs=inputs,
                 now=now,
             )
+
+
+def _award_badges(
+    connection: Connection,
+    program: Program,
+    info: ChallengeInfo,
+    rows: list[dict[str, Any]],
+    badge: str | None,
+    *,
+    day: date,
+    now: datetime,
+    program_version: int,
+) -> None:
+    """The challenge's own badge to each winner (once: keyed by the challenge), then the winners'
+    challenges-won count badges, which now count this win."""
+    winners = sorted({row["person_id"] for row in rows if row["outcome"] == "won"})
+    if not winners:
+        return
+    if badge is not None:
+        ranks = {row["person_id"]: row["rank"] for row in rows}
+        for person_id in winners:
+            badges.award(
+                connection,
+                person_id=person_id,
+                badge=badge,
+                tier="",
+                period_key=f"{badges.CHALLENGE_KEY}{info.id}",
+                business_day=day,
+                template="badge.challenge",
+                inputs={
+                    "badge": badge,
+                    "name": badge,
+                    "tier": "",
+                    "version": program_version,
+                    "challenge": info.key,
+                    "challenge_name": info.name,
+                    "rank": ranks[person_id],
+                    "start": info.start_day.isoformat(),
+                    "end": day.isoformat(),
+                },
+                program_version=program_version,
+                now=now,
+            )
+    badges.refresh_under(connection, winners, program, program_version, now, of="challenges_won")
 
 
 def _details(info: ChallengeInfo) -> dict[str, Any]:

@@ -32,3 +32,9 @@ def claim(connection: Connection, *, platform: str, key: str, fingerprint: str, 
         select(Delivery.fingerprint).where(Delivery.platform == platform, Delivery.key == key)
     )
     return "reused" if stored is not None and stored != fingerprint else "replayed"
+
+
+def seen(connection: Connection, *, platform: str, key: str) -> bool:
+    """Whether (platform, key) was claimed already: a hint for a form's checks, never the guard."""
+    found = connection.scalar(select(Delivery.id).where(Delivery.platform == platform, Delivery.key == key))
+    return found is not None

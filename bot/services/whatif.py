@@ -90,8 +90,8 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
                 persons[subject_id] = subject_person
                 sums[(subject_id, date.fromisoformat(day))][metric] = (num, den)
         held: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
-        for item in badges.earned(connection):
-            if start <= item.business_day <= end:
+        for item in badges.earned(connection):  # a challenge's own badge is no program rule's to change
+            if start <= item.business_day <= end and not item.period_key.startswith(badges.CHALLENGE_KEY):
                 held[item.person_id].add((item.badge, item.tier, item.period_key))
         proposed_badges = badges.would_award(
             proposed,

@@ -439,6 +439,8 @@ class ChallengeResult(Base):
     badge: Mapped[str | None] = mapped_column(String(100))
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     coins: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the last business day counted, on which the rewards are booked (None: ended before 0007)
+    business_day: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("challenge_id", "person_id"),

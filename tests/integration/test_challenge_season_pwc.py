@@ -12,6 +12,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -23,6 +24,7 @@ from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import DestinationKind, Message
 from bot.services import audit, challenges, wallet
+from bot.services import badges as badge_awards
 from bot.settings import load_settings
 from bot.store.database import upgrade
 from bot.store.models import (
@@ -101,13 +103,11 @@ def mean(sums: dict, window: str, metric: str, agents: tuple[str, ...]) -> float
     return total / count
 
 
-@pytest.fixture(scope="module")
-def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboard, Clock, dict[str, int]]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('season') / 'fb.db'}"
+def pwc_floor(url: str, clock: Clock, program_file: Path | None = None) -> tuple[Floorboard, dict[str, int]]:
+    """The workbook imported, teams East and West from 2021-01-01 and their supervisor: the app and ids."""
     upgrade(url)
     cli(url, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
-    clock = Clock()
-    app = build(load_settings(database_url=url), clock=clock)
+    app = build(load_settings(database_url=url, program_file=program_file), clock=clock)
     with app.engine.begin() as connection:
         connection.execute(
             insert(Person).values(
@@ -137,6 +137,13 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboar
                 ],
             )
             connection.execute(insert(Supervision).values(supervisor_id=ids[SUPERVISOR], team_id=team))
+    return app, ids
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Floorboard, Clock, dict[str, int]]]:
+    clock = Clock()
+    app, ids = pwc_floor(f"sqlite:///{tmp_path_factory.mktemp('season') / 'fb.db'}", clock)
     yield app, clock, ids
     app.close()
 
@@ -258,7 +265,11 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
             .join(Person, Person.id == CoinEntry.person_id)
             .where(CoinEntry.kind == "challenge")
         ).all()
-        badges = {(b.person_id, b.challenge_key) for b in challenges.won_badges(connection)}
+        badges = {
+            (b.person_id, b.inputs["challenge"], b.period_key, b.business_day)
+            for b in badge_awards.earned(connection)
+            if b.badge == "challenge-won"
+        }
         results_count = connection.scalar(select(func.count()).select_from(ChallengeResult))
         actions = [line.action for line in audit.entries(connection, action_prefix="challenge.")]
     assert {n: (r.rank, r.outcome) for n, r in cup_results.items()} == {
@@ -270,7 +281,11 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
         [("Dan", 3000, FEBRUARY[1])] + [(a, 5000, MARCH[1]) for a in WEST]
     )  # team wins feed each member's XP
     assert sorted(coins) == sorted([("Dan", 500)] + [(a, 1000) for a in WEST])
-    assert badges == {(ids["Dan"], "talk-time-sprint")} | {(ids[a], "fcr-cup") for a in WEST}
+    # the challenge's own badge is in the badge table, once per challenge, on the last day counted
+    sprint_key, cup_key = f"challenge:{info.id}", f"challenge:{cup_info.id}"
+    assert badges == {(ids["Dan"], "talk-time-sprint", sprint_key, FEBRUARY[1])} | {
+        (ids[a], "fcr-cup", cup_key, MARCH[1]) for a in WEST
+    }
     assert results_count == 16
     assert actions == [
         "challenge.create",

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bot.adapters.slack.app import create_slack
+from bot.adapters.slack.home import HOME_COMMANDS
 from bot.handlers.commands import default_registry
 from bot.handlers.contract import Destination, DestinationKind, Mention, Message, Text, UserText
 from bot.handlers.registry import CommandSpec
@@ -76,6 +77,34 @@ def test_app_home_shows_rank_points_and_level(served, fake):
     assert "Martha Jones" in home
     for field in ("Rank", "Level", "Coins"):
         assert field in home, field
+
+
+def test_app_home_shows_the_open_challenges(served, fake):
+    _fb, driver = served
+    created, name = driver.command(
+        "/challenge", 'create csat absolute 4.5 2021-04-01 2021-04-09 blue points=10 "Blue stars"', user="U9"
+    )
+    assert created.status_code == 200
+    driver.replies(name)
+    _cancelled, name = driver.command(
+        "/challenge", 'create fcr top 1 2021-04-01 2021-04-09 red "Red cup"', user="U9"
+    )
+    driver.replies(name)
+    _done, name = driver.command("/challenge", "cancel reason=typo Red cup", user="U9")
+    driver.replies(name)
+    driver.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+    [published] = fake.wait_calls("views.publish")
+    home = text_of(published.args["view"])
+    assert "Open challenges" in home
+    assert (
+        "• Blue stars: individual challenge on CSAT, reach 4.50, 2021-04-01 to 2021-04-09; team blue" in home
+    )
+    assert "Red cup" not in home  # cancelled: no longer open
+
+
+def test_every_app_home_section_is_a_registered_command():
+    registry = default_registry()
+    assert [name for name, _text in HOME_COMMANDS if registry.get(name) is None] == []
 
 
 def test_app_home_of_an_unlinked_user_explains_linking(served, fake):

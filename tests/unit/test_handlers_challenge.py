@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from bot.handlers.commands import default_registry
 from bot.handlers.commands.challenge import AUTOCOMPLETE, autocomplete_challenges
 from bot.handlers.contract import DestinationKind, ParamKind
 from bot.services import audit, challenges
+from bot.services import badges as badge_awards
 from bot.store.models import Challenge, ChallengeResult, PointsEntry
 from tests.conftest import fixed_clock
 from tests.unit.test_handlers_world import (
@@ -183,7 +185,7 @@ def test_two_racing_ends_grant_rewards_once(postgres_url: str) -> None:
         points = connection.execute(
             select(PointsEntry.person_id).where(PointsEntry.rule == "challenge")
         ).all()
-        badges = challenges.won_badges(connection)
+        badges = badge_awards.earned(connection)
     assert sorted(p for (p,) in points) == sorted([ids["Martha Jones"], ids["Jim Park"]])
     assert sorted((b.person_id, b.badge) for b in badges) == sorted(
         [(ids["Martha Jones"], "challenge-won"), (ids["Jim Park"], "challenge-won")]
@@ -280,3 +282,45 @@ def test_the_scheduler_ends_challenges_whose_window_is_over_once(app: Floorboard
     assert (line.actor, line.actor_id) == ("scheduler", None)
     assert paid == [(ids["Martha Jones"],)]
     assert still_open == ["Next week"]
+
+
+def test_two_racing_ends_award_the_champion_badge_once(postgres_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL: the challenges-won count badge and the challenge's own badge, once per winner."""
+    from tests.conftest import make_app
+
+    program = tmp_path / "program.yaml"
+    default = (Path(__file__).parents[2] / "bot" / "programs" / "default.yaml").read_text(encoding="utf-8")
+    program.write_text(
+        default
+        + "badges:\n  - {id: champion, name: Champion, kind: count, of: challenges_won,"
+        + " count: {bronze: 1, silver: 2}, period: month}\n",
+        encoding="utf-8",
+    )
+    app = make_app(postgres_url, program_file=program)
+    ids = seed(app)
+    say(app, SUPERVISOR, '/challenge create csat top 2 2021-04-01 2021-04-01 blue badge "Race"')
+    barrier = threading.Barrier(3)
+
+    def end() -> None:
+        barrier.wait()
+        say(app, SUPERVISOR, "/challenge end Race")
+
+    threads = [threading.Thread(target=end) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.engine.connect() as connection:
+        awarded = sorted(
+            (item.person_id, item.badge, item.tier, item.period_key, item.business_day)
+            for item in badge_awards.earned(connection)
+        )
+        race = challenges.get(connection, "Race")
+    assert race is not None
+    # the top 2 of Blue by CSAT on the day, as test_two_racing_ends_grant_rewards_once works out
+    winners = sorted([ids["Martha Jones"], ids["Jim Park"]])
+    assert awarded == sorted(
+        [(pid, "champion", "bronze", "month:2021-04-01", DAY) for pid in winners]
+        + [(pid, "challenge-won", "", f"challenge:{race.id}", DAY) for pid in winners]
+    )
+    app.close()

@@ -261,3 +261,30 @@ def test_every_kind_of_award_explains_itself():
         "Most improved: CSAT went from 3.50 to 4.50 in 2021-02-01 to 2021-02-28, the only agent with both "
         "periods, program v2"
     )
+
+
+def test_challenges_won_count_per_period_with_tiers():
+    champion = BadgeRule(
+        id="champion",
+        kind="count",
+        name="Champion",
+        period=Period.MONTH,
+        direction="higher",
+        goals=(("bronze", 1.0), ("silver", 2.0)),
+        of="challenges_won",
+    )
+    jan_a, jan_b, feb = date(2021, 1, 15), date(2021, 1, 29), date(2021, 2, 26)
+    history = AgentDays({}, wins={jan_a: 1, jan_b: 1, feb: 1})  # no KPI days needed
+    awards = [(a.tier, a.period_key, a.day) for a in day_awards(champion, history, 3, "monday")]
+    # two January wins: bronze then silver; February starts again from nothing
+    assert awards == [
+        ("bronze", "month:2021-01-01", jan_a),
+        ("silver", "month:2021-01-01", jan_b),
+        ("bronze", "month:2021-02-01", feb),
+    ]
+    now = progress(champion, history, date(2021, 2, 27), ["bronze"], "monday")
+    assert (now.current, now.tier, now.goal) == (1.0, "silver", 2.0)
+    silver = day_awards(champion, history, 3, "monday")[1]
+    assert explain(silver.template, silver.inputs) == (
+        "Silver Champion: 2 challenges won in the month, program v3"
+    )

@@ -9,7 +9,7 @@ from typing import Literal
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import actions, commands, home, modals
+from bot.adapters.slack import actions, challenge_modal, commands, home, modals
 from bot.adapters.slack.bridge import Bridge
 from bot.adapters.slack.identity import Groups, Identities
 from bot.adapters.slack.notifier import SlackNotifier
@@ -70,7 +70,7 @@ def create_slack(fb: AppParts, settings: Settings, registry: Registry, *, locale
     ctx = HandlerContext.of(fb)
     groups = Groups(settings.slack_supervisor_group, settings.slack_admin_group)
     bridge = Bridge(ctx, registry, Identities(ctx.engine, ctx.clock, groups), locale)
-    for listeners in (commands, modals, actions, home):
+    for listeners in (commands, modals, challenge_modal, actions, home):
         listeners.register(app, bridge)
     notifier = SlackNotifier(client, ctx.engine, locale)
     return Slack(app, mode, bridge, notifier, settings.slack_app_token if mode == "socket" else None)

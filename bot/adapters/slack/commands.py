@@ -10,6 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.bridge import Bridge, Origin, route_command
+from bot.adapters.slack.challenge_modal import COMMAND as CHALLENGE_CREATE
+from bot.adapters.slack.challenge_modal import challenge_modal
 from bot.adapters.slack.modals import kudos_modal
 from bot.messages import render
 
@@ -40,6 +42,10 @@ async def run_slash(
     try:
         if name == "kudos" and not text.strip():
             modal = kudos_modal(origin.channel, None, bridge.locale)
+            await client.views_open(trigger_id=body["trigger_id"], view=modal)
+            return
+        if name == CHALLENGE_CREATE and not text.strip():
+            modal = challenge_modal(bridge, origin.channel)
             await client.views_open(trigger_id=body["trigger_id"], view=modal)
             return
         await bridge.run_text(client, origin, name, text, body["trigger_id"], body.get("user_name") or "")

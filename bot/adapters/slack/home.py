@@ -27,7 +27,8 @@ from bot.services import links
 
 log = logging.getLogger(__name__)
 
-HOME_COMMANDS: tuple[tuple[str, str], ...] = (("me", ""), ("badges", ""), ("challenge", "list"))
+# registry names: a subcommand is its two-word entry ("challenge list"), not the group
+HOME_COMMANDS: tuple[tuple[str, str], ...] = (("me", ""), ("badges", ""), ("challenge list", ""))
 MAX_BLOCKS = 100
 
 

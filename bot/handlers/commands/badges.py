@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.handlers.access import caller
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import Command, Message, Segment, Table, Text
@@ -12,7 +15,7 @@ from bot.messages.explain import badge_label
 from bot.scoring.badges import Progress, parse_period_key, period_end
 from bot.scoring.periods import Period
 from bot.services import badges
-from bot.services.badges import EarnedBadge
+from bot.services.badges import CHALLENGE_KEY, EarnedBadge
 
 
 def register(registry: Registry, locale: str = "en") -> None:
@@ -23,9 +26,9 @@ def badges_command(command: Command, ctx: HandlerContext) -> list[Message]:
     locale = command.locale
     you = caller(command)
     title = render("badges.title", locale, name=you.display_name)
-    if not ctx.program.badges:
+    earned = badges.earned(ctx.db, you.person_id)  # challenge-won badges may come without program badges
+    if not ctx.program.badges and not earned:
         return [private(render("badges.none_defined", locale), title=title)]
-    earned = badges.earned(ctx.db, you.person_id)
     parts: list[Segment] = [Text(render("badges.earned_heading", locale))]
     if earned:
         parts.append(
@@ -37,15 +40,16 @@ def badges_command(command: Command, ctx: HandlerContext) -> list[Message]:
         )
     else:
         parts.append(Text(render("badges.none_earned", locale)))
-    parts.append(Text(render("badges.progress_heading", locale)))
     standings = badges.standings(ctx.db, ctx.program, you.person_id, ctx.today())
-    parts.append(
-        Table(
-            tuple(render(f"badges.column.{c}", locale) for c in ("badge", "now")),
-            tuple((_next_label(item, locale), progress_text(item, locale)) for item in standings),
-            ("left", "left"),
+    if standings:
+        parts.append(Text(render("badges.progress_heading", locale)))
+        parts.append(
+            Table(
+                tuple(render(f"badges.column.{c}", locale) for c in ("badge", "now")),
+                tuple((_next_label(item, locale), progress_text(item, locale)) for item in standings),
+                ("left", "left"),
+            )
         )
-    )
     return [private(*parts, title=title)]
 
 
@@ -53,12 +57,16 @@ def _earned_row(item: EarnedBadge, locale: str) -> tuple[str, str, str]:
     name = str(item.inputs.get("name") or item.badge)
     return (
         badge_label(name, item.tier, locale),
-        period_text(item.period_key, locale),
+        period_text(item.period_key, locale, item.inputs),
         item.business_day.isoformat(),
     )
 
 
-def period_text(key: str, locale: str) -> str:
+def period_text(key: str, locale: str, inputs: Mapping[str, Any] | None = None) -> str:
+    """What an award is for: a period (`2021-01`, `all time`), or the challenge it was won in."""
+    if key.startswith(CHALLENGE_KEY):
+        name = (inputs or {}).get("challenge_name") or key.removeprefix(CHALLENGE_KEY)
+        return render("badges.period_challenge", locale, name=name)
     period, start = parse_period_key(key)
     if start is None:
         return render("badges.period_all", locale)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -108,11 +109,10 @@ def register(registry: Registry, locale: str = "en") -> None:
     )
 
 
-def create(command: Command, ctx: HandlerContext) -> list[Message]:
-    args = command.args
-    me = caller(command)
+def challenge_spec(args: dict[str, Any]) -> ChallengeSpec:
+    """The typed arguments of `challenge create` as the service's spec (the Slack modal builds them too)."""
     teams = tuple(key for key in (args.get("team"), args.get("versus")) if key)
-    spec = ChallengeSpec(
+    return ChallengeSpec(
         name=_unquote(args["name"]),
         metric=args["metric"],
         start=args["start"],
@@ -132,6 +132,11 @@ def create(command: Command, ctx: HandlerContext) -> list[Message]:
         reward_badge=bool(args.get("badge")),
         baseline_days=args.get("baseline"),
     )
+
+
+def create(command: Command, ctx: HandlerContext) -> list[Message]:
+    me = caller(command)
+    spec = challenge_spec(command.args)
     creator = Creator(
         me.person_id,
         me.display_name,
@@ -141,7 +146,7 @@ def create(command: Command, ctx: HandlerContext) -> list[Message]:
     try:
         info = challenges.create(ctx.db, ctx.program, spec, by=creator, now=ctx.clock(), today=ctx.today())
     except ChallengeRefused as refused:
-        raise HandlerError(_refusal(refused, command.locale)) from None
+        raise HandlerError(refusal_text(refused, command.locale)) from None
     locale = command.locale
     announce = Message(
         ORIGIN,
@@ -175,7 +180,7 @@ def join(command: Command, ctx: HandlerContext) -> list[Message]:
             now=ctx.clock(),
         )
     except ChallengeRefused as refused:
-        raise HandlerError(_refusal(refused, command.locale)) from None
+        raise HandlerError(refusal_text(refused, command.locale)) from None
     return [private(render("challenge.joined", command.locale, name=info.name))]
 
 
@@ -239,7 +244,7 @@ def end(command: Command, ctx: HandlerContext) -> list[Message]:
             program_version=ctx.program_version,
         )
     except ChallengeRefused as refused:
-        raise HandlerError(_refusal(refused, locale)) from None
+        raise HandlerError(refusal_text(refused, locale)) from None
     through = min(ctx.today(), info.end_day)
     return results_messages(ctx, info, rows, through, locale)
 
@@ -255,7 +260,7 @@ def cancel(command: Command, ctx: HandlerContext) -> list[Message]:
             ctx.db, info.key, by_id=me.person_id, by_name=me.display_name, reason=reason, now=ctx.clock()
         )
     except ChallengeRefused as refused:
-        raise HandlerError(_refusal(refused, locale)) from None
+        raise HandlerError(refusal_text(refused, locale)) from None
     shown: Segment = UserText(reason) if reason else Text(render("challenge.no_reason", locale))
     return [Message(ORIGIN, segments("challenge.cancelled", locale, name=info.name, reason=shown))]
 
@@ -459,5 +464,5 @@ def _unquote(text: str) -> str:
     return stripped
 
 
-def _refusal(refused: ChallengeRefused, locale: str) -> str:
+def refusal_text(refused: ChallengeRefused, locale: str) -> str:
     return render(f"challenge.refused.{refused.code}", locale, **refused.inputs)

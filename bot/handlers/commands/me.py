@@ -12,9 +12,13 @@ from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import formats, render
 from bot.messages.explain import badge_label
+from bot.program import CountBadge
+from bot.scoring.badges import Progress
 from bot.scoring.periods import Period
 from bot.scoring.progression import coins_earned, level_of
-from bot.services import badges, people, profiles
+from bot.services import badges, challenges, people, profiles
+
+WINS = "challenges_won"
 
 
 def register(registry: Registry, locale: str = "en") -> None:
@@ -114,10 +118,11 @@ def _kpi_row(kpi: profiles.KpiStanding, locale: str) -> tuple[str, ...]:
 
 
 def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) -> list[tuple[str, str]]:
-    """Badges earned (with the latest) and every streak under way, when the program has badges."""
-    if not ctx.program.badges:
-        return []
+    """Badges earned (with the latest), every streak under way and challenges won, when there are any."""
     earned = badges.earned(ctx.db, person_id)
+    wins = challenges.wins(ctx.db, person_id)
+    if not ctx.program.badges and not earned and not wins:
+        return []
     if earned:
         latest = earned[-1]
         label = badge_label(str(latest.inputs.get("name") or latest.badge), latest.tier, locale)
@@ -125,7 +130,9 @@ def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) ->
     else:
         summary = render("badges.me.none", locale)
     items = [(render("badges.me.field", locale), summary)]
-    streaks = [item for item in badges.standings(ctx.db, ctx.program, person_id, at) if item.kind == "streak"]
+    standings = badges.standings(ctx.db, ctx.program, person_id, at)
+    items += _wins_field(ctx, standings, wins, locale)
+    streaks = [item for item in standings if item.kind == "streak"]
     if streaks:
         running = [
             render(
@@ -141,3 +148,26 @@ def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) ->
         text = render("common.comma", locale).join(running) or render("badges.me.no_streaks", locale)
         items.append((render("badges.me.streaks", locale), text))
     return items
+
+
+def _wins_field(
+    ctx: HandlerContext, standings: list[Progress], wins: int, locale: str
+) -> list[tuple[str, str]]:
+    """Challenges won: all time, or as the program's challenges-won badges count them, with the next tier."""
+    counted = {spec.id for spec in ctx.program.badges if isinstance(spec, CountBadge) and spec.of == WINS}
+    toward = [item for item in standings if item.badge in counted]
+    if not toward and not wins:
+        return []
+    texts = [
+        render(
+            "badges.me.wins_next",
+            locale,
+            count=int(item.current or 0),
+            name=badge_label(item.name, item.tier or "", locale),
+            goal=int(item.goal),
+        )
+        for item in toward
+        if item.goal is not None
+    ]
+    shown = render("common.comma", locale).join(texts) or str(wins)
+    return [(render("badges.me.wins", locale), shown)]
