@@ -1,6 +1,6 @@
 """challenge results keep the business day they were decided on (challenges-won badges count by it)
 
-Revision ID: 0007_issue7
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 12:00:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_issue7"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
