@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from bot.messages import formats
 from bot.messages.catalogue import DEFAULT_LOCALE, has, render
+from bot.scoring.periods import Period
 
 #: Templates whose sentence carries text a user typed (adapters must escape it).
 USER_TEXT_TEMPLATES = frozenset({"points.kudos"})
@@ -78,6 +80,14 @@ def _zone(inputs: Mapping[str, Any], locale: str) -> str:
     else:
         shape = "outside"
     subject = _subject(metric, unit, inputs, locale)
+    if inputs.get("period"):
+        span = formats.window(
+            Period(inputs["period"]),
+            date.fromisoformat(inputs["start"]),
+            date.fromisoformat(inputs["end"]),
+            locale,
+        )
+        subject = render("explain.points.zone.over_period", locale, subject=subject, window=span)
     sentence = render(
         f"explain.points.zone.{shape}",
         locale,
