@@ -3,6 +3,7 @@ their league's, the CLI's full view stays everyone, and most improved is contest
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date
 
 import openpyxl
@@ -45,7 +46,7 @@ def _monthly_ratings() -> dict[tuple[str, str], list[int]]:
 
 
 @pytest.fixture(scope="module")
-def league_app(tmp_path_factory) -> Floorboard:
+def league_app(tmp_path_factory) -> Iterator[Floorboard]:
     home = tmp_path_factory.mktemp("leagues")
     program = home / "program.yaml"
     program.write_text(PROGRAM, encoding="utf-8")
@@ -66,7 +67,8 @@ def league_app(tmp_path_factory) -> Floorboard:
         assert result.exit_code == 0, result.output
     app = make_app(url, program_file=program)
     app.env = env  # type: ignore[attr-defined]
-    return app
+    yield app
+    app.close()
 
 
 def test_most_improved_is_one_per_league(league_app):

@@ -1,6 +1,7 @@
 """Zone rules over a week, month or quarter on the PwC workbook; expected points computed from its cells."""
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -119,10 +120,11 @@ def _period_ledger(app: Floorboard) -> dict[tuple[str, date, str], int]:
 
 
 @pytest.fixture(scope="module")
-def after_q1(tmp_path_factory) -> Floorboard:
+def after_q1(tmp_path_factory) -> Iterator[Floorboard]:
     app = _app(tmp_path_factory.mktemp("periods"), "after", AFTER_Q1)
     _import(app)
-    return app
+    yield app
+    app.close()
 
 
 def test_period_points_are_the_pooled_period_values_of_the_workbook(after_q1):
