@@ -88,10 +88,10 @@ class GateSpec(_Strict):
 class ZoneRule(_Strict):
     id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     metric: MetricKey
-    period: Literal["day"] = "day"
+    period: Literal["day", "week", "month", "quarter"] = "day"
     zones: list[tuple[float, float]] = Field(min_length=2)
     gate: dict[MetricKey, GateSpec] = Field(default_factory=dict)
-    cap: float | None = Field(default=None, gt=0, description="most points this rule pays per day")
+    cap: float | None = Field(default=None, gt=0, description="most points this rule pays per day or period")
 
     @field_validator("zones")
     @classmethod
@@ -437,6 +437,10 @@ class Program(_Strict):
     points: list[PointsRule] = Field(default_factory=list)
     daily_cap: float | None = Field(default=None, gt=0, description="most rule points per agent-day")
     leagues: list[LeagueSpec] = Field(default_factory=list)
+    within_leagues: bool = Field(
+        default=False,
+        description="an agent's chat boards, /points rank and most-improved badges within a league",
+    )
     levels: LevelPolicy = LevelPolicy()
     coins: CoinPolicy = CoinPolicy()
     kudos: KudosPolicy = KudosPolicy()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from bot.messages import formats
 from bot.messages.catalogue import DEFAULT_LOCALE, has, render
+from bot.scoring.periods import Period
 
-#: Templates whose sentence carries text a user typed (adapters must escape it).
-USER_TEXT_TEMPLATES = frozenset({"points.kudos"})
 BADGE_TEMPLATES = frozenset(
     {
         "badge.threshold",
@@ -20,7 +20,20 @@ BADGE_TEMPLATES = frozenset(
         "badge.challenge",
     }
 )
-USER_TEXT_TEMPLATES = frozenset({"points.kudos", "points.adjustment", "points.kudos_revoked"})
+#: Templates whose sentence carries text a user typed (adapters must escape it).
+USER_TEXT_TEMPLATES = frozenset(
+    {
+        "points.kudos",
+        "points.adjustment",
+        "points.kudos_revoked",
+        "coins.challenge",
+        "coins.redeem",
+        "coins.refund",
+    }
+)
+COIN_TEMPLATES = frozenset(
+    {"coins.earned", "coins.kudos", "coins.kudos_revoked", "coins.challenge", "coins.redeem", "coins.refund"}
+)
 
 
 def explain(
@@ -46,6 +59,8 @@ def explain(
         return _kudos(inputs, locale, names or {})
     if template in BADGE_TEMPLATES:
         return _badge(template, inputs, locale)
+    if template in COIN_TEMPLATES:
+        return _coins(template, inputs, locale, names or {})
     if template in ("points.adjustment", "points.kudos_revoked"):
         by = inputs.get("by")
         name = inputs.get("by_name") or ((names or {}).get(int(by)) if isinstance(by, int) else None)
@@ -73,6 +88,31 @@ def explain(
     )
 
 
+def _coins(template: str, inputs: Mapping[str, Any], locale: str, names: Mapping[int, str]) -> str:
+    """ "coins from points: 118 pts all time at 0.1 coins per point make 11.8 coins earned …"."""
+    someone = render("explain.points.kudos.someone", locale)
+    person = {
+        key: names.get(int(inputs[key]), someone) if isinstance(inputs.get(key), int) else someone
+        for key in ("giver", "by")
+    }
+    kind = template.removeprefix("coins.")
+    if kind == "refund" and inputs.get("note"):
+        kind = "refund_note"
+    return render(
+        f"explain.coins.{kind}",
+        locale,
+        points=formats.trim(float(inputs.get("points", 0))),
+        per_point=formats.trim(float(inputs.get("per_point", 0))),
+        earned=formats.trim(float(inputs.get("earned", 0))),
+        kudos_id=inputs.get("kudos_id", ""),
+        name=inputs.get("name", ""),
+        rank=inputs.get("rank", ""),
+        redemption=inputs.get("redemption", ""),
+        note=inputs.get("note", ""),
+        **person,
+    )
+
+
 def _zone(inputs: Mapping[str, Any], locale: str) -> str:
     metric, unit = str(inputs["metric"]), str(inputs["unit"])
     lower, upper = inputs.get("lower"), inputs.get("upper")
@@ -85,6 +125,14 @@ def _zone(inputs: Mapping[str, Any], locale: str) -> str:
     else:
         shape = "outside"
     subject = _subject(metric, unit, inputs, locale)
+    if inputs.get("period"):
+        span = formats.window(
+            Period(inputs["period"]),
+            date.fromisoformat(inputs["start"]),
+            date.fromisoformat(inputs["end"]),
+            locale,
+        )
+        subject = render("explain.points.zone.over_period", locale, subject=subject, window=span)
     sentence = render(
         f"explain.points.zone.{shape}",
         locale,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.scoring.gates import Gate
@@ -17,7 +18,7 @@ from bot.scoring.improvement import Baseline, ImprovementSpec, improvement_award
 from bot.scoring.metrics import CATALOGUE, SCALE, samples_of
 from bot.scoring.zones import hundredths, zone_points
 
-__all__ = ["Award", "Baseline", "Gate", "ImprovementSpec", "RuleSpec", "day_awards"]
+__all__ = ["Award", "Baseline", "Gate", "ImprovementSpec", "RuleSpec", "day_awards", "period_awards"]
 
 #: Baselines of one agent-day, keyed by (metric, window key).
 Baselines = Mapping[tuple[str, str], Baseline]
@@ -74,6 +75,24 @@ def day_awards(
             budget -= award.amount
         awards.append(award)
     return awards
+
+
+def period_awards(
+    rules: Sequence[RuleSpec],
+    sums: Mapping[str, tuple[int, int]],
+    version: int,
+    period: str,
+    start: date,
+    end: date,
+) -> list[Award]:
+    """Awards of zone rules over a whole period, from the period's pooled sums; zeros omitted.
+
+    The value is Σnum / Σden over the period (a total: its sum); `min_samples` and gates apply to the
+    period's sums and a rule's cap to the period. There is no daily cap: the points belong to no one day.
+    """
+    span = {"period": period, "start": start.isoformat(), "end": end.isoformat()}
+    awards = [_award(rule, sums, version) for rule in rules]
+    return [Award(a.rule_id, a.amount, a.template, a.inputs | span) for a in awards if a is not None]
 
 
 def _award(rule: RuleSpec, sums: Mapping[str, tuple[int, int]], version: int) -> Award | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,14 @@ def business_day(instant: datetime, zone: ZoneInfo, day_start_minutes: int = 0) 
     if day_start_minutes == 0:
         return local.date()
     return (local - timedelta(minutes=day_start_minutes)).date()
+
+
+def day_span(day: date, zone: ZoneInfo, day_start_minutes: int = 0) -> tuple[datetime, datetime]:
+    """The instants [start, end) of a business day, in UTC: the inverse of `business_day`."""
+    start = datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=day_start_minutes)
+    following = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    end = following + timedelta(minutes=day_start_minutes)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def window(period: Period, at: date, week_starts_on: str = "monday") -> tuple[date, date]:

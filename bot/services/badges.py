@@ -21,6 +21,7 @@ from bot.program import TIERS, CountBadge, Program, StreakBadge, ThresholdBadge
 from bot.scoring import badges as scoring
 from bot.scoring.badges import AgentDays, BadgeAward, BadgeRule, Pair
 from bot.scoring.periods import Period, business_day, window
+from bot.services import leagues, period_points
 from bot.services.programs import ProgramHistory, VersionedProgram
 from bot.store.models import BadgeAward as BadgeAwardRow
 from bot.store.models import Challenge, ChallengeResult, Kudos, PeriodClose, Person, Rollup, Subject, table_of
@@ -278,13 +279,15 @@ def close_periods(
     today, versioned = _today(history, clock)
     program = versioned.program
     rules = badge_rules(program)
-    if not rules:
+    scored_kinds = period_points.kinds(history)
+    if not rules and not scored_kinds:
         return []
     closed = closed_periods(connection)
     last_closable = today - timedelta(days=program.correction_window_days + 1)
-    kinds = sorted({rule.period for rule in rules if rule.period is not Period.ALL})
+    kinds = sorted({rule.period for rule in rules if rule.period is not Period.ALL} | scored_kinds)
     since = None if touched is None else _horizon(closed, kinds)
-    days = set(_data_days(connection, since, last_closable, rules))
+    zone_metrics = {m for v in history.versions for m in period_points.metrics(v.program)}
+    days = set(_data_days(connection, since, last_closable, rules, zone_metrics))
     days |= {day for day in touched or () if day <= last_closable}
     due: dict[str, tuple[Period, date, date]] = {}
     for day in sorted(days):
@@ -295,6 +298,12 @@ def close_periods(
                 due[key] = (kind, start, end)
     if not due:
         return []
+    period_points.score(
+        connection,
+        {(kind, start): None for kind, start, _ in due.values() if kind in scored_kinds},
+        history,
+        now,
+    )
     agents = agent_days(connection, None, rules)
     desired: dict[int, list[BadgeAward]] = defaultdict(list)
     for rule in rules:
@@ -304,7 +313,9 @@ def close_periods(
                 in_force = history.in_force(end)
                 then = next((r for r in badge_rules(in_force.program) if r.id == rule.id), None)
                 if period is rule.period and then is not None and then.period is period:
-                    by_agent = scoring.close_awards(then, agents, start, end, in_force.version, week_start)
+                    by_agent = league_close_awards(
+                        connection, in_force.program, then, agents, start, end, in_force.version
+                    )
                     for person, awards in by_agent.items():
                         desired[person] += awards
         else:
@@ -327,6 +338,28 @@ def close_periods(
     return sorted(due)
 
 
+def league_close_awards(
+    connection: Connection,
+    program: Program,
+    rule: BadgeRule,
+    agents: Mapping[int, AgentDays],
+    start: date,
+    end: date,
+    version: int,
+) -> dict[int, list[BadgeAward]]:
+    """A whole-period badge's awards; a most-improved badge is contested within each league (on the
+    period's last day) when the program competes `within_leagues`, agents in no league among themselves."""
+    week_start = program.week_starts_on
+    if rule.kind != "most_improved" or not program.within_leagues or not program.leagues:
+        return scoring.close_awards(rule, agents, start, end, version, week_start)
+    placed = leagues.assignments(connection, program, end, agents)
+    out: dict[int, list[BadgeAward]] = {}
+    for league in {placed.get(person) for person in agents}:
+        contenders = {person: agent for person, agent in agents.items() if placed.get(person) == league}
+        out |= scoring.close_awards(rule, contenders, start, end, version, week_start)
+    return out
+
+
 def _horizon(closed: Collection[str], kinds: Collection[Period]) -> date | None:
     """The first day of the earliest among each kind's latest closed period: before it, every period
     with data has closed (data arriving there later is in the touched days). None: search everything."""
@@ -340,11 +373,17 @@ def _horizon(closed: Collection[str], kinds: Collection[Period]) -> date | None:
     return min((latest[kind] for kind in kinds), default=None)
 
 
-def _data_days(connection: Connection, since: date | None, until: date, rules: list[BadgeRule]) -> list[date]:
-    """Business days in [since, until] with data for the badges (their metrics, or kudos): only a period
-    with something in it closes, so history imported long after the fact still earns its badges at its
-    first close. (Reads the rollups' metric-and-day index, not every row.)"""
-    metrics = sorted({rule.metric for rule in rules if rule.metric})
+def _data_days(
+    connection: Connection,
+    since: date | None,
+    until: date,
+    rules: list[BadgeRule],
+    zone_metrics: Collection[str] = (),
+) -> list[date]:
+    """Business days in [since, until] with data for the badges (their metrics, or kudos) or for period
+    zone rules: only a period with something in it closes, so history imported long after the fact still
+    earns its badges and points at its first close. (Reads the rollups' metric-and-day index.)"""
+    metrics = sorted({rule.metric for rule in rules if rule.metric} | set(zone_metrics))
     days: set[date] = set()
     if metrics:
         rollup_days = select(Rollup.business_day).where(
@@ -485,7 +524,12 @@ def standings(
 
 
 def would_award(
-    program: Program, agents: Mapping[int, AgentDays], start: date, end: date, version: int
+    connection: Connection,
+    program: Program,
+    agents: Mapping[int, AgentDays],
+    start: date,
+    end: date,
+    version: int,
 ) -> dict[int, set[tuple[str, str, str]]]:
     """Each agent's (badge, tier, period) under `program`, for days and periods ending in [start, end]."""
     out: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
@@ -495,8 +539,8 @@ def would_award(
             first, last = window(rule.period, start, week_start)
             while first <= end:
                 if start <= last <= end:
-                    for person, awards in scoring.close_awards(
-                        rule, agents, first, last, version, week_start
+                    for person, awards in league_close_awards(
+                        connection, program, rule, agents, first, last, version
                     ).items():
                         out[person] |= {item.key for item in awards}
                 first, last = window(rule.period, last + timedelta(days=1), week_start)

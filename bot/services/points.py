@@ -6,7 +6,6 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, cast, delete, func, select
@@ -14,10 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.program import ImprovementRule, Program
-from bot.scoring.daily_points import Award, Gate, ImprovementSpec, RuleSpec, day_awards
+from bot.scoring.daily_points import ImprovementSpec, RuleSpec, day_awards
 from bot.scoring.improvement import Window
-from bot.services import badges
+from bot.services import badges, period_points
 from bot.services.baselines import DayBaselines, day_baselines, forward_days
+from bot.services.ledger_rows import LEDGER_COLUMNS, reconciled
+from bot.services.period_points import gates_of, zone_spec
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
 from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
@@ -27,33 +28,17 @@ _MAX_CONFLICTS = 20
 
 
 def rule_specs(program: Program) -> list[RuleSpec | ImprovementSpec]:
+    """The rules scored per business day, in program order: day zone rules and improvement rules."""
     specs: list[RuleSpec | ImprovementSpec] = []
     for rule in program.points:
-        policy = program.policy(rule.metric)
-        gates = tuple(
-            Gate(metric, program.policy(metric).min_samples, gate.gte, gate.lte)
-            for metric, gate in rule.gate.items()
-        )
         if isinstance(rule, ImprovementRule):
-            specs.append(_improvement_spec(program, rule, gates))
-            continue
-        specs.append(
-            RuleSpec(
-                rule.rule_id,
-                rule.metric,
-                tuple(sorted((float(v), float(p)) for v, p in rule.zones)),
-                policy.min_samples,
-                policy.floor,
-                policy.ceiling,
-                policy.weight,
-                gates,
-                rule.cap,
-            )
-        )
+            specs.append(_improvement_spec(program, rule, gates_of(program, rule.gate)))
+        elif rule.period == "day":
+            specs.append(zone_spec(program, rule))
     return specs
 
 
-def _improvement_spec(program: Program, rule: ImprovementRule, gates: tuple[Gate, ...]) -> ImprovementSpec:
+def _improvement_spec(program: Program, rule: ImprovementRule, gates: tuple[Any, ...]) -> ImprovementSpec:
     policy, spec = program.policy(rule.metric), rule.improvement
     return ImprovementSpec(
         rule.rule_id,
@@ -137,6 +122,9 @@ def _score_pass(
         for subject_id, day in forward:
             agents.setdefault((subject_id, day), agents_of[subject_id])
         _score(connection, agents, programs, clock, forward)
+        period_points.rescore_touched(
+            connection, {(p, day) for (_, day), p in agents.items()}, programs, clock()
+        )
         touched.update(day for _, day in agents)
         badges.refresh(connection, set(agents.values()), programs, clock)
         ids = [row.id for row in queued]
@@ -155,7 +143,7 @@ def _score(
     if not agents:
         return
     sums = _rollups(connection, agents)
-    ledger = _ledger(connection, agents, programs.rule_ids)
+    ledger = _ledger(connection, agents, programs.daily_rule_keys)
     specs: dict[int, list[RuleSpec | ImprovementSpec]] = {}
     for day in {day for _, day in agents}:
         versioned = programs.in_force(day)
@@ -177,20 +165,8 @@ def _score(
             )
         }
         held = ledger.get((person_id, day))
-        if not held:
-            rows.extend(_correction(person_id, day, key, 1, award, now) for key, award in desired.items())
-            continue
-        for key in sorted(set(desired) | set(held)):
-            net, revision = held.get(key, (0, 0))
-            award = desired.get(key)
-            amount = award.amount if award else 0
-            if amount == net:
-                continue
-            if net:
-                rows.append(_reversal(person_id, day, key, revision + 1, net, now))
-            if award is not None:
-                rows.append(_correction(person_id, day, key, revision + 1, award, now))
-    insert_rows(connection, table_of(PointsEntry), _LEDGER_COLUMNS, rows)
+        rows.extend(reconciled(person_id, day, desired, held, now))
+    insert_rows(connection, table_of(PointsEntry), LEDGER_COLUMNS, rows)
 
 
 def _baselines(
@@ -228,40 +204,6 @@ def _baselines(
     return day_baselines(connection, needed, recompute)
 
 
-_LEDGER_COLUMNS = (
-    "person_id", "business_day", "rule", "program_version", "revision", "created_at",
-    "entry", "amount", "template", "inputs", "idempotency_key",
-)  # fmt: skip
-
-
-def _correction(
-    person_id: int, day: date, key: tuple[str, int], revision: int, award: Award, now: Any
-) -> tuple[Any, ...]:
-    rule, version = key
-    stem = f"{person_id}:{_iso(day)}:{rule}:v{version}:r{revision}"
-    return (
-        person_id, day, rule, version, revision, now,
-        "award", award.amount, award.template, award.inputs, f"{stem}:award",
-    )  # fmt: skip
-
-
-def _reversal(
-    person_id: int, day: date, key: tuple[str, int], revision: int, net: int, now: Any
-) -> tuple[Any, ...]:
-    rule, version = key
-    stem = f"{person_id}:{_iso(day)}:{rule}:v{version}:r{revision}"
-    inputs = {"rule": rule, "version": version, "reversed": net / 100}
-    return (
-        person_id, day, rule, version, revision, now,
-        "reversal", -net, "points.reversal", inputs, f"{stem}:reversal",
-    )  # fmt: skip
-
-
-@lru_cache(maxsize=4096)
-def _iso(day: date) -> str:
-    return day.isoformat()
-
-
 def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, dict[str, tuple[int, int]]]:
     subjects = sorted({subject_id for subject_id, _ in agents})
     days = [day for _, day in agents]
@@ -285,7 +227,7 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
 
 
 def _ledger(
-    connection: Connection, agents: dict[DayKey, int], owned: frozenset[str]
+    connection: Connection, agents: dict[DayKey, int], owned: frozenset[tuple[str, int]]
 ) -> dict[DayKey, dict[tuple[str, int], tuple[int, int]]]:
     wanted = {(person_id, day) for (_, day), person_id in agents.items()}
     days = [day for _, day in wanted]
@@ -302,13 +244,13 @@ def _ledger(
         .where(
             PointsEntry.person_id.in_(sorted({p for p, _ in wanted})),
             PointsEntry.business_day.between(min(days), max(days)),
-            PointsEntry.rule.in_(sorted(owned)),
+            PointsEntry.rule.in_(sorted({rule for rule, _ in owned})),
         )
         .group_by(
             PointsEntry.person_id, PointsEntry.business_day, PointsEntry.rule, PointsEntry.program_version
         )
     )
     for person, day, rule, version, net, revision in rows:
-        if (person, day) in wanted:
+        if (person, day) in wanted and (rule, version) in owned:
             held[(person, day)][(rule, version)] = (int(net), int(revision))
     return held

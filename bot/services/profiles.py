@@ -11,13 +11,15 @@ from sqlalchemy import Connection, func, select
 from bot.program import Program
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
 from bot.scoring.periods import Period, window
+from bot.services import leagues
 from bot.services.leaderboard import POINTS, board
 from bot.store.models import PointsEntry, Rollup, Subject
 
 
 @dataclass(frozen=True, slots=True)
 class PointsStanding:
-    """Amounts are integer hundredths; `rank` is on the points board of `period` (None: not ranked)."""
+    """Amounts are integer hundredths; `rank` is on the points board of `period` (None: not ranked), the
+    person's league's board when the program competes `within_leagues`."""
 
     balance: int
     period: Period
@@ -95,7 +97,8 @@ def standing(
     connection: Connection, program: Program, person_id: int, *, period: Period, at: date
 ) -> PointsStanding:
     start, end = window(period, at, program.week_starts_on)
-    points_board = board(connection, program, metric=POINTS, period=period, at=at)
+    league = leagues.of(connection, program, person_id, end) if program.within_leagues else None
+    points_board = board(connection, program, metric=POINTS, period=period, at=at, league=league)
     entry = points_board.rank_of(person_id)
     return PointsStanding(
         balance=balance(connection, person_id),

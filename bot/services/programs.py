@@ -42,6 +42,20 @@ class ProgramHistory:
         return frozenset(rule.rule_id for v in self._versions for rule in v.program.points)
 
     @property
+    def versions(self) -> tuple[VersionedProgram, ...]:
+        return tuple(self._versions)
+
+    @property
+    def daily_rule_keys(self) -> frozenset[tuple[str, int]]:
+        """(rule id, version) of the rules scored per business day (not the zone rules over periods)."""
+        return frozenset(
+            (rule.rule_id, v.version)
+            for v in self._versions
+            for rule in v.program.points
+            if getattr(rule, "period", "day") == "day"
+        )
+
+    @property
     def windows(self) -> frozenset[Window]:
         """The baseline windows of every improvement rule of every version."""
         return frozenset(

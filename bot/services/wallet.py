@@ -123,6 +123,18 @@ def history(connection: Connection, person_id: int, limit: int = 50) -> list[Coi
     return [CoinChange(*row) for row in rows]
 
 
+def changes_between(
+    connection: Connection, person_id: int, start: datetime, end: datetime
+) -> list[CoinChange]:
+    """The person's coins changes made in [start, end), oldest first (a business day's, for explanations)."""
+    rows = connection.execute(
+        select(CoinEntry.amount, CoinEntry.kind, CoinEntry.template, CoinEntry.inputs, CoinEntry.created_at)
+        .where(CoinEntry.person_id == person_id, CoinEntry.created_at >= start, CoinEntry.created_at < end)
+        .order_by(CoinEntry.id)
+    )
+    return [CoinChange(*row) for row in rows]
+
+
 def ledger_sum(connection: Connection, person_id: int) -> int:
     return int(
         connection.scalar(

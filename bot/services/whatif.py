@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Engine, String, cast, func, select
+from sqlalchemy import Connection, Engine, String, cast, func, select
 
 from bot.program import Program
-from bot.scoring.daily_points import ImprovementSpec, day_awards
+from bot.scoring.badges import period_key
+from bot.scoring.daily_points import ImprovementSpec, day_awards, period_awards
 from bot.scoring.periods import Period, window
 from bot.scoring.ranking import competition_ranks
-from bot.services import badges
+from bot.services import badges, period_points
 from bot.services.baselines import compute_baselines
 from bot.services.points import rule_specs
 from bot.services.programs import ProgramHistory
@@ -53,7 +54,16 @@ class WhatIf:
     rows: list[WhatIfRow]
 
 
-def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period: Period, at: date) -> WhatIf:
+def whatif(
+    engine: Engine,
+    history: ProgramHistory,
+    proposed: Program,
+    *,
+    period: Period,
+    at: date,
+    today: date | None = None,
+) -> WhatIf:
+    """`today` lets zone rules over periods count a period due to close by then, as well as closed ones."""
     start, end = window(period, at, proposed.week_starts_on)
     with engine.connect() as connection:
         names = dict(
@@ -94,6 +104,7 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
             if start <= item.business_day <= end and not item.period_key.startswith(badges.CHALLENGE_KEY):
                 held[item.person_id].add((item.badge, item.tier, item.period_key))
         proposed_badges = badges.would_award(
+            connection,
             proposed,
             badges.agent_days(connection, None, badges.badge_rules(proposed)),
             start,
@@ -111,7 +122,8 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
             if improving
             else {},
         )
-    zone_then: dict[int, int] = defaultdict(int)
+        last_closable = None if today is None else today - timedelta(days=proposed.correction_window_days + 1)
+        zone_then = _period_points(connection, proposed, start, end, last_closable)
     for key, day_sums in sums.items():
         for award in day_awards(specs, day_sums, PROPOSED_VERSION, proposed.daily_cap, baselines.get(key)):
             zone_then[persons[key[0]]] += award.amount
@@ -138,6 +150,32 @@ def whatif(engine: Engine, history: ProgramHistory, proposed: Program, *, period
     ]
     rows.sort(key=lambda row: (row.rank_then or len(rows) + 1, row.name))
     return WhatIf(period, start, end, rows)
+
+
+def _period_points(
+    connection: Connection, proposed: Program, start: date, end: date, last_closable: date | None
+) -> dict[int, int]:
+    """Points of the proposed zone rules over periods, for the periods a rescore would have written: the
+    closed ones (or due to close by `last_closable`) whose first day, their day in the ledger, is in
+    [start, end]."""
+    out: dict[int, int] = defaultdict(int)
+    closed = badges.closed_periods(connection)
+    week_start = proposed.week_starts_on
+    for kind in (Period.WEEK, Period.MONTH, Period.QUARTER):
+        specs = period_points.period_specs(proposed, kind)
+        if not specs:
+            continue
+        first, last = window(kind, start, week_start)
+        if first < start:
+            first, last = window(kind, last + timedelta(days=1), week_start)
+        while first <= end:
+            due = last_closable is not None and last <= last_closable
+            if due or period_key(kind, first, week_start) in closed:
+                for person_id, sums in period_points.person_sums(connection, first, last).items():
+                    for award in period_awards(specs, sums, PROPOSED_VERSION, kind.value, first, last):
+                        out[person_id] += award.amount
+            first, last = window(kind, last + timedelta(days=1), week_start)
+    return out
 
 
 def _ranks(points: dict[int, int]) -> dict[int, int]:

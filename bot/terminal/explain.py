@@ -1,11 +1,12 @@
-"""`floorboard explain --agent NAME --day YYYY-MM-DD`: one sentence per points change of that day."""
+"""`floorboard explain --agent NAME --day YYYY-MM-DD`: one sentence per points or coins change of that day."""
 
 from __future__ import annotations
 
 import typer
 
 from bot.messages import explain as sentence_for
-from bot.services import badges, people, profiles
+from bot.scoring.periods import day_span
+from bot.services import badges, people, profiles, wallet
 from bot.terminal.common import console, fail, opened_app, parse_day
 
 
@@ -15,7 +16,7 @@ def register(app: typer.Typer) -> None:
         agent: str = typer.Option(..., "--agent", help="the agent's display name"),
         day: str = typer.Option(..., "--day", help="the business day, YYYY-MM-DD"),
     ) -> None:
-        """Why an agent's points changed on a day, and the badges earned that day: one sentence each."""
+        """Why an agent's points and coins changed on a day, and the badges earned then: one sentence each."""
         when = parse_day(day, "--day")
         with opened_app() as fb, fb.engine.connect() as connection:
             try:
@@ -26,13 +27,21 @@ def register(app: typer.Typer) -> None:
                 raise fail(f"no agent named {agent!r}; names are as on the boards (floorboard leaderboard)")
             changes = profiles.changes(connection, person.id, when)
             earned = badges.earned(connection, person.id, day=when)
-            givers = {int(c.inputs["giver"]) for c in changes if isinstance(c.inputs.get("giver"), int)}
+            span = day_span(when, fb.program.zone, fb.program.day_start_minutes)
+            coins = wallet.changes_between(connection, person.id, *span)
+            inputs = [change.inputs for change in changes] + [coin.inputs for coin in coins]
+            givers = {int(i[key]) for i in inputs for key in ("giver", "by") if isinstance(i.get(key), int)}
             names = people.names(connection, givers)
         for item in earned:
             text = sentence_for(item.template, item.inputs, "en")
             console.print(f"badge: {text}", highlight=False, markup=False, soft_wrap=True)
+        for coin in coins:
+            text = sentence_for(coin.template, coin.inputs, "en", names)
+            console.print(
+                f"{coin.amount / 100:+.2f} coins: {text}", highlight=False, markup=False, soft_wrap=True
+            )
         if not changes:
-            if not earned:
+            if not earned and not coins:
                 console.print(
                     f"No points changes for {person.display_name} on {when.isoformat()}.", highlight=False
                 )

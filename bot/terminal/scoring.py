@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.program import ProgramError, load_program
 from bot.scoring.periods import Period
-from bot.services.badges import close_due
+from bot.services.badges import close_due, today_of
 from bot.services.rescore import rescore as rescore_from
 from bot.services.whatif import WhatIf
 from bot.services.whatif import whatif as compute_whatif
@@ -58,7 +58,8 @@ def register(app: typer.Typer) -> None:
         except ProgramError as error:
             raise fail(str(error)) from None
         with opened_app() as fb:
-            result = compute_whatif(fb.engine, fb.history, proposed, period=period, at=day)
+            today = today_of(fb.history.in_force(fb.clock().date()).program, fb.clock)
+            result = compute_whatif(fb.engine, fb.history, proposed, period=period, at=day, today=today)
         if output is OutputFormat.JSON:
             console.print_json(json.dumps(whatif_json(result)))
             return

@@ -22,9 +22,9 @@ from bot.handlers.contract import (
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import message, private
 from bot.messages import formats, render
-from bot.scoring.periods import Period
+from bot.scoring.periods import Period, window
 from bot.scoring.ranking import competition_ranks
-from bot.services import people
+from bot.services import leagues, people
 from bot.services.leaderboard import Board, Entry, QueueMetric, UnknownBoard, board
 
 _ALIGN = ("right", "left", "right", "right")
@@ -60,6 +60,8 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
     at: date = args.get("at") or ctx.today()
     metric = args.get("metric") or policy.default_metric
     period = Period(args.get("period") or policy.default_period)
+    if league is None and not full:
+        league = own_league(ctx, command.actor, period, at)
     try:
         shown_board = board(
             ctx.db, ctx.program, metric=metric, period=period, at=at, team=team, league=league
@@ -88,6 +90,15 @@ def leaderboard(command: Command, ctx: HandlerContext) -> list[Message]:
     if full:
         replies.append(_full(full_board, scope, ctx, locale))
     return replies
+
+
+def own_league(ctx: HandlerContext, actor: Actor, period: Period, at: date) -> str | None:
+    """With `within_leagues`, an agent's board is their own league's (on the period's last day);
+    supervisors, admins and agents in no league see everyone."""
+    if not ctx.program.within_leagues or actor.person_id is None or actor.has(Role.SUPERVISOR):
+        return None
+    _, end = window(period, at, ctx.program.week_starts_on)
+    return leagues.of(ctx.db, ctx.program, actor.person_id, end)
 
 
 def _full_scope(ctx: HandlerContext, actor: Actor, team: str | None, locale: str) -> frozenset[int] | None:
@@ -133,6 +144,8 @@ def _title(shown: Board, locale: str) -> str:
     label = formats.metric_label(shown.metric, locale)
     if shown.team:
         return render("leaderboard.title_team", locale, metric=label, window=window, team=shown.team)
+    if shown.league:
+        return render("leaderboard.title_league", locale, metric=label, window=window, league=shown.league)
     return render("leaderboard.title", locale, metric=label, window=window)
 
 

@@ -21,8 +21,8 @@ from bot.handlers.contract import (
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private
 from bot.messages import USER_TEXT_TEMPLATES, explain, formats, render
-from bot.scoring.periods import Period
-from bot.services import badges, people, profiles
+from bot.scoring.periods import Period, day_span
+from bot.services import badges, people, profiles, wallet
 
 
 def register(registry: Registry, locale: str = "en") -> None:
@@ -93,7 +93,9 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
     )
     rows = profiles.changes(ctx.db, target.person_id, shown) if shown else []
     earned = badges.earned(ctx.db, target.person_id, day=shown) if shown else []
-    if not rows and not earned:
+    span = day_span(shown, ctx.program.zone, ctx.program.day_start_minutes) if shown else None
+    coins = wallet.changes_between(ctx.db, target.person_id, *span) if span else []
+    if not rows and not earned and not coins:
         return private(
             render(
                 "points.why.none_on_day" if day else "points.why.none",
@@ -102,7 +104,8 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
             ),
             title=title,
         )
-    givers = {int(r.inputs[k]) for r in rows for k in ("giver", "by") if isinstance(r.inputs.get(k), int)}
+    inputs = [row.inputs for row in rows] + [coin.inputs for coin in coins]
+    givers = {int(i[k]) for i in inputs for k in ("giver", "by") if isinstance(i.get(k), int)}
     names = people.names(ctx.db, givers)
     parts: list[Segment] = []
     for row in rows:
@@ -114,6 +117,13 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
         parts.append(
             Text(render("badges.explain.line", locale) + explain(item.template, item.inputs, locale))
         )
+        parts.append(Text("\n"))
+    for coin in coins:
+        sentence = explain(coin.template, coin.inputs, locale, names)
+        parts.append(
+            Text(render("explain.coins.line", locale, amount=formats.signed_hundredths(coin.amount)))
+        )
+        parts.append(UserText(sentence) if coin.template in USER_TEXT_TEMPLATES else Text(sentence))
         parts.append(Text("\n"))
     net = sum(row.amount for row in rows)
     parts.append(Text(render("points.why.net", locale, amount=formats.signed_hundredths(net))))
