@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from operator import call, ge, gt, itemgetter, le, lt
 from typing import Any
 
+from bot.feeds.bounds import record_problem
 from bot.feeds.mapping import (
     MINUTE_FACTS,
     Condition,
@@ -183,6 +184,9 @@ def compile_rows(
             pair = compute_pair(values)
             if pair is not None:
                 metrics[key] = pair
+        bad_value = record_problem(facts, metrics, occurred_at)
+        if bad_value:
+            raise RowProblem(bad_value)
         return KpiRecord(
             source,
             record_id,

@@ -103,6 +103,7 @@ def parse_file(
             f"{path.name}: cannot tell CSV from XLSX by its extension; "
             f"set `format:` in mapping {mapping.name!r}"
         )
+    _check_kind(path, kind, mapping.name)
     stats = ParseStats()
     layout = RejectsLayout()
     source = csv_batches if kind == "csv" else xlsx_batches
@@ -111,6 +112,20 @@ def parse_file(
     )
     next(batches)
     return ParseRun(batches, stats, layout, "csv" if kind == "csv" else "xlsx")
+
+
+def _check_kind(path: Path, kind: str, mapping: str) -> None:
+    """A workbook given to a CSV mapping is named as such, not reported as undecodable text."""
+    try:
+        with path.open("rb") as handle:
+            zipped = handle.read(4) == b"PK\x03\x04"  # an XLSX file is a zip archive
+    except OSError:
+        return  # the source reports a missing or unreadable file itself
+    if kind == "csv" and zipped:
+        raise LayoutError(
+            f"{path.name} is an XLSX workbook, but mapping {mapping!r} reads CSV; "
+            "use a mapping with `format: xlsx` (floorboard import --list-mappings)"
+        )
 
 
 def write_rejects(path: Path, run: ParseRun, rejects: Iterable[RowReject]) -> None:

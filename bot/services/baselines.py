@@ -116,6 +116,8 @@ def _history(connection: Connection, needed: Needed) -> dict[int, DailySums]:
     """Each subject's daily sums before its latest needed day, back as far as its windows can reach."""
     spans: dict[int, tuple[date, date]] = {}
     for (subject_id, day), wanted in needed.items():
+        if not wanted:  # no improvement rule's metric has data that day: nothing to look back for
+            continue
         working = any(window.working for _, window in wanted)
         earliest = date.min if working else day - timedelta(days=max(w.days for _, w in wanted))
         low, high = spans.get(subject_id, (earliest, day))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import typer
 import yaml
 
@@ -25,9 +27,18 @@ def print_manifest(
     name: str = typer.Option("Floorboard", help="the app's name in Slack"),
 ) -> None:
     """Print the manifest YAML to paste into api.slack.com/apps → Create New App → From a manifest."""
+    if url is not None and not _public_https(url):
+        raise fail(
+            f"--url must be the public https:// address of `floorboard run` (Slack needs HTTPS), got {url!r}"
+        )
     typer.echo(
         yaml.safe_dump(manifest(default_registry(), url=url, name=name), sort_keys=False, allow_unicode=True)
     )
+
+
+def _public_https(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
 def team_channel(

@@ -12,6 +12,8 @@ from bot.scoring.zones import hundredths
 from bot.services import audit, rewards
 from bot.terminal.common import console, fail, opened_app
 
+MAX_PRICE = 10_000_000  # coins
+
 
 def register(app: typer.Typer) -> None:
     store = typer.Typer(help="The rewards store: items priced in coins, with stock.", no_args_is_help=True)
@@ -38,8 +40,8 @@ def register(app: typer.Typer) -> None:
         stock: int | None = typer.Option(None, "--stock", help="starting stock; leave out for unlimited"),
     ) -> None:
         """Add an item, or change an existing item's name and price (its stock is kept: use restock)."""
-        if price <= 0:
-            raise fail(f"--price must be more than 0 coins, got {price}")
+        if not 0 < price <= MAX_PRICE:  # also NaN
+            raise fail(f"--price must be more than 0 and at most {MAX_PRICE:,} coins, got {price}")
         if stock is not None and stock < 0:
             raise fail(f"--stock cannot be negative, got {stock}")
         with opened_app() as fb, fb.engine.begin() as connection:

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.feeds.bounds import EARLIEST, record_problem
 from bot.feeds.records import FACT_KEYS, KpiRecord, SubjectRef
 from bot.scoring.metrics import CATALOGUE
 
@@ -141,6 +142,15 @@ class EventRecord(_Strict):
         given = [part for part in (self.facts, self.metrics) if part is not None and part.model_fields_set]
         if not self.void and not given:
             raise ValueError("a record needs facts or metrics (or void: true to retract it)")
+        facts: dict[str, Any] = self.facts.model_dump(exclude_none=True) if self.facts else {}
+        metrics: dict[str, Any] = self.metrics.model_dump(exclude_none=True) if self.metrics else {}
+        problem = record_problem(
+            facts,
+            {key: (pair["num"], pair["den"]) for key, pair in metrics.items()},
+            self.occurred_at or EARLIEST,
+        )
+        if problem:  # the same bounds as a file import's rows
+            raise ValueError(problem)
         return self
 
     def to_record(self) -> KpiRecord:
@@ -243,4 +253,9 @@ def _reason(problem: Any) -> str:
     elif loc[:1] == ("facts",) and problem["type"] == "less_than_equal" and loc[-1] in _LIMITS:
         unit, limit = _LIMITS[str(loc[-1])]
         message = f"{problem.get('input')!r} {unit} is more than 7 days ({limit:,} {unit})"
+    if not loc and message.startswith(_NAMED):  # a bound checked on the whole record names its field
+        return message
     return f"{where}: {message}"
+
+
+_NAMED = ("facts.", "metrics.", "occurred_at:")

@@ -49,3 +49,12 @@ def test_store_items_from_the_program_and_the_cli_with_an_audit_trail(tmp_path: 
         ("cli", "rewards.restock", "reward:mug", 8),
         ("cli", "rewards.restock", "reward:mug", 9),
     ]
+
+
+def test_a_price_past_any_store_or_not_a_number_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    cli(url, "db", "upgrade")
+    for price in ("1e300", "nan", "0", "-5"):
+        refused = cli(url, "rewards", "add", "odd", "--name", "Odd", "--price", price, code=1)
+        assert "--price must be more than 0 and at most 10,000,000 coins" in refused, price
+    assert "odd" not in cli(url, "rewards", "list")

@@ -103,6 +103,16 @@ def test_an_agents_chat_board_is_their_league(league_app):
     assert f"You are {ranked.index('Jim') + 1}" in text(own) and "of 3" in text(own)
 
 
+def test_a_veteran_asking_for_the_rookies_board_is_told_they_are_not_in_it(league_app):
+    replies = say(
+        league_app,
+        "Diane",
+        "/leaderboard csat month rookies 2021-01-15",
+    )
+    own = next(reply for reply in replies if reply.destination.kind is not DestinationKind.ORIGIN)
+    assert text(own).startswith("You are not in the rookies league, so this board does not rank you")
+
+
 def test_points_rank_is_within_the_league(league_app):
     [reply] = say(league_app, "Dan", "/points 2021-01-15")
     assert "of 5" in text(reply)  # the five veterans with January points, not all eight

@@ -469,3 +469,26 @@ def test_leaderboard_json_matches_the_board_and_needs_a_token(web: TestClient) -
     no_team = web.get("/api/v1/leaderboard", params={"team": "nights"}, headers=AUTH)
     assert no_team.status_code == 400
     assert "nights" in no_team.json()["detail"]
+
+
+def test_values_past_any_scale_or_date_are_rejected_alone(web: TestClient) -> None:
+    """Each of these once failed its whole batch with a 500 (an overflow in SQLite or in the date)."""
+    far_future = contact("y1", when="9999-12-31T23:59:59-12:00")
+    huge_rating = contact("y2", rating=1e300)
+    huge_metric = {
+        "source": "acd",
+        "external_id": "y3",
+        "subject": {"kind": "agent", "key": "ana"},
+        "occurred_at": "2021-04-01T10:00:00Z",
+        "metrics": {"aht": {"num": 1e300, "den": 1}},
+    }
+    response = post(web, [far_future, huge_rating, huge_metric, contact("y4", rating=5)])
+
+    assert response.status_code == 202
+    assert [(item["status"], item["reason"]) for item in response.json()["items"]] == [
+        ("rejected", "occurred_at: 9999-12-31T23:59:59-12:00 is outside 1970-2200"),
+        ("rejected", "facts.rating: 1e+300 is more than 1000, on the survey scale"),
+        ("rejected", "metrics.aht: 1e+300 over 1 is beyond 1e+12"),
+        ("accepted", None),
+    ]
+    assert values(web, "csat") == {"Ana": 5}

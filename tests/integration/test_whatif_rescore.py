@@ -79,3 +79,39 @@ def test_rescore_replays_under_the_version_in_force_and_twice_changes_nothing(tm
     with app.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(PointsEntry)) == rows
     assert net_points(app.engine) == ledger
+
+
+FCR_IMPROVEMENT = default_program_text().replace(
+    "  - {id: handled-day,",
+    "  - {metric: fcr, improvement: {baseline_days: 28, per: 0.01, points: 1, cap: 10}}\n"
+    "  - {id: handled-day,",
+)
+
+
+def test_whatif_with_an_improvement_rule_where_some_agents_lack_its_metric(tmp_path):
+    """The Kaggle sales reps have no FCR: their days need no baseline, and whatif still answers."""
+    assert "improvement:" in FCR_IMPROVEMENT
+    kaggle = shared_file("tabular/kaggle_call_center_data_with_sales_rep.csv")
+    mapping = load_mapping("kaggle-sales-rep")
+
+    def imported(app):
+        _import_pwc(app)
+        app.ingest(
+            parse_file(kaggle, mapping, default_tz=app.program.timezone),
+            source=mapping.source,
+            origin="file",
+            create_unknown=True,
+        )
+        return app
+
+    current = imported(make_app(f"sqlite:///{tmp_path / 'current.db'}"))
+    proposed = parse_program(FCR_IMPROVEMENT, "proposed.yaml").program
+    result = whatif(current.engine, current.history, proposed, period=Period.MONTH, at=date(2021, 1, 15))
+
+    program_file = tmp_path / "proposed.yaml"
+    program_file.write_text(FCR_IMPROVEMENT, encoding="utf-8")
+    recomputed = imported(make_app(f"sqlite:///{tmp_path / 'recomputed.db'}", program_file=program_file))
+    assert {row.name: (round(row.points_then, 2), row.rank_then) for row in result.rows} == _points_board(
+        recomputed
+    )
+    assert any(row.points_then > row.points_now for row in result.rows)  # improvement points were earned

@@ -69,5 +69,12 @@ def test_agents_and_other_teams_supervisors_cannot_adjust(app: Floorboard) -> No
     assert "Cara Diaz was not in a team you supervise" in text(other_team)
     [zero] = say(app, SUPERVISOR, "/adjust @Jim 0 nothing")
     assert text(zero).startswith("An adjustment needs a non-zero number of points")
+    [own] = say(app, SUPERVISOR, "/adjust @Sam 10 me")
+    assert text(own) == "Nobody adjusts their own points: ask another supervisor or an admin."
+    [admin_own] = say(app, ADMIN, f"/adjust @{ADMIN.split()[0]} 10 me")
+    assert text(admin_own) == text(own)
+    for huge in ("99999999999999999999", "100000.01", "-100001"):
+        [refused] = say(app, SUPERVISOR, f"/adjust @Jim {huge} lol")
+        assert text(refused) == "An adjustment is at most 100,000 points either way; nothing was written."
     with app.engine.connect() as connection:
         assert connection.execute(select(PointsEntry.id).where(PointsEntry.rule == "adjustment")).all() == []

@@ -101,6 +101,34 @@ def test_a_damaged_pwc_copy_rejects_only_the_bad_lines(tmp_path):
     assert "ID0002" not in ids and "ID0009" not in ids and "ID0001" in ids and "ID0003" in ids
 
 
+def test_impossible_values_in_a_file_are_rejected_as_the_webhook_rejects_them(tmp_path):
+    source = TABULAR / "pwc_call_center_variant_ddmmyyyy.csv"
+    if not source.exists():
+        pytest.skip(f"real input {source} is not present")
+    lines = source.read_bytes().decode("utf-8-sig").split("\r\n")
+    answered = [
+        n for n, line in enumerate(lines[1:], start=1) if line.count(",") == 9 and line.split(",")[5] == "Y"
+    ][:4]
+    changes = {answered[0]: (7, "-10"), answered[1]: (8, "200:00:00"), answered[2]: (9, "999999999999")}
+    changes[answered[3]] = (9, "-2")
+    for index, (column, value) in changes.items():
+        fields = lines[index].split(",")
+        fields[column] = value
+        lines[index] = ",".join(fields)
+    damaged = tmp_path / "impossible.csv"
+    damaged.write_bytes("\r\n".join(lines).encode("utf-8"))
+
+    records, rejects, _run = parse(damaged, load_mapping("pwc-ddmm"), chunk_size=1000)
+
+    assert [(r.line, r.reason) for r in rejects] == [
+        (answered[0] + 1, "facts.wait: must be 0 or more, got -10"),
+        (answered[1] + 1, "facts.talk: 720000 seconds is more than 7 days (604,800 seconds)"),
+        (answered[2] + 1, "facts.rating: 1e+12 is more than 1000, on the survey scale"),
+        (answered[3] + 1, "facts.rating: must be 0 or more, got -2"),
+    ]
+    assert len(records) == 5000 - 4
+
+
 # ---- CSV mechanics --------------------------------------------------------------------------------------
 
 ROWS = """id,day,at,agent,queue,outcome,wait,rating
@@ -828,3 +856,12 @@ def test_a_rejects_file_has_a_byte_order_mark_only_when_the_source_had_one(tmp_p
         written = out.read_bytes()
         assert written.startswith(bom + b"call_id,")
         assert written.count(b"\xef\xbb\xbf") == (1 if bom else 0)
+
+
+def test_a_workbook_given_to_a_csv_mapping_is_named_as_such(tmp_path):
+    workbook = tmp_path / "calls.xlsx"
+    Workbook().save(workbook)
+    with pytest.raises(
+        LayoutError, match=r"calls.xlsx is an XLSX workbook, but mapping 'pwc-ddmm' reads CSV"
+    ):
+        parse_file(workbook, load_mapping("pwc-ddmm"))

@@ -17,6 +17,7 @@ from bot.adapters.slack.manifest import manifest
 from bot.handlers.commands import default_registry
 from bot.handlers.contract import CALLER, Action, Fields, Mention, Message, Table, Text, UserText
 from bot.settings import load_settings
+from tests.cli_support import cli
 
 REPO = Path(__file__).resolve().parents[2]
 NOTIFYING = re.compile(r"<[!@#]|(?<![\w\u200d])@(here|channel|everyone)\b")
@@ -140,3 +141,11 @@ def test_team_channel_from_the_command_line(tmp_path):
         red = people.team_by_key(connection, "red")
         assert people.team_channel(connection, red.id, "slack") == "CRED"
     fb.close()
+
+
+def test_the_manifest_command_wants_a_public_https_url():
+    for url in ("http://floorboard.example.com", "javascript:alert(1)", "https://"):
+        refused = cli("sqlite:///:memory:", "slack", "manifest", "--url", url, code=1)
+        assert "--url must be the public https:// address" in refused, url
+    printed = cli("sqlite:///:memory:", "slack", "manifest", "--url", "https://fb.example.com")
+    assert "https://fb.example.com/slack/events" in printed

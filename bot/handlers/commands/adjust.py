@@ -42,13 +42,21 @@ def register(registry: Registry, locale: str = "en") -> None:
     )
 
 
+MAX_ADJUSTMENT = 100_000  # points in one adjustment
+
+
 def adjust(command: Command, ctx: HandlerContext) -> list[Message]:
     locale = command.locale
     me = caller(command)
     target: PersonRef = command.args["who"]
     today = ctx.today()
+    if target.person_id == me.person_id:
+        raise HandlerError(render("adjust.self", locale))
     require_view(ctx, command, target, today)
-    amount = hundredths(float(command.args["points"]))
+    asked = float(command.args["points"])
+    if not abs(asked) <= MAX_ADJUSTMENT:  # also NaN: a typo, not an adjustment
+        raise HandlerError(render("adjust.too_large", locale, most=f"{MAX_ADJUSTMENT:,}"))
+    amount = hundredths(asked)
     if not amount:
         raise HandlerError(render("adjust.zero", locale))
     reason = (command.args.get("reason") or "").strip()

@@ -29,7 +29,7 @@ def badges_command(command: Command, ctx: HandlerContext) -> list[Message]:
     earned = badges.earned(ctx.db, you.person_id)  # challenge-won badges may come without program badges
     if not ctx.program.badges and not earned:
         return [private(render("badges.none_defined", locale), title=title)]
-    parts: list[Segment] = [Text(render("badges.earned_heading", locale))]
+    parts: list[Segment] = [Text(render("badges.earned_heading", locale) + "\n")]
     if earned:
         parts.append(
             Table(
@@ -39,10 +39,10 @@ def badges_command(command: Command, ctx: HandlerContext) -> list[Message]:
             )
         )
     else:
-        parts.append(Text(render("badges.none_earned", locale)))
+        parts.append(Text(render("badges.none_earned", locale) + "\n"))
     standings = badges.standings(ctx.db, ctx.program, you.person_id, ctx.today())
     if standings:
-        parts.append(Text(render("badges.progress_heading", locale)))
+        parts.append(Text(render("badges.progress_heading", locale) + "\n"))
         parts.append(
             Table(
                 tuple(render(f"badges.column.{c}", locale) for c in ("badge", "now")),

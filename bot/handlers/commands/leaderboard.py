@@ -101,6 +101,10 @@ def own_league(ctx: HandlerContext, actor: Actor, period: Period, at: date) -> s
     return leagues.of(ctx.db, ctx.program, actor.person_id, end)
 
 
+def _in_league(ctx: HandlerContext, shown: Board, person_id: int) -> bool:
+    return leagues.of(ctx.db, ctx.program, person_id, shown.end) == shown.league
+
+
 def _full_scope(ctx: HandlerContext, actor: Actor, team: str | None, locale: str) -> frozenset[int] | None:
     """The teams whose members a full board may show: None for admins (everyone), else supervised teams.
 
@@ -215,6 +219,8 @@ def _own_rank(
                 needed=formats.samples(shown.metric, shown.min_samples, locale),
             )
         )
+    elif shown.league is not None and person_id is not None and not _in_league(ctx, shown, person_id):
+        lines.append(render("leaderboard.you.other_league", locale, league=shown.league))
     elif not command.actor.has(Role.SUPERVISOR):
         lines.append(
             render(
