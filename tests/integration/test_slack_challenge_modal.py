@@ -16,20 +16,8 @@ from bot.handlers.commands import default_registry
 from bot.store.database import add_test_delay
 from bot.store.models import AuditEntry, Challenge, ChallengeParticipant
 from bot.store.models import Person as Person_
-from tests.fakes.slack_api import FakeSlack, Person
-from tests.slack_support import TEAM, slack_server, text_of
-
-
-@pytest.fixture
-def fake():
-    with FakeSlack() as slack:
-        yield slack
-
-
-@pytest.fixture
-def served(sqlite_url, fake):
-    with slack_server(sqlite_url, fake) as (fb, driver):
-        yield fb, driver
+from tests.fakes.slack_api import Person
+from tests.slack_support import TEAM, text_of
 
 
 def _text(value: str) -> dict[str, Any]:

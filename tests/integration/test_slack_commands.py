@@ -6,20 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.store.models import Kudos
-from tests.fakes.slack_api import BROADCASTS, FakeSlack, Person
+from tests.fakes.slack_api import BROADCASTS, Person
 from tests.slack_support import slack_server, text_of
-
-
-@pytest.fixture
-def fake():
-    with FakeSlack() as slack:
-        yield slack
-
-
-@pytest.fixture
-def served(sqlite_url, fake):
-    with slack_server(sqlite_url, fake) as (fb, driver):
-        yield fb, driver
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import event, func, select
 
 from bot.adapters.slack.app import create_slack
@@ -15,20 +14,8 @@ from bot.handlers.contract import Destination, DestinationKind, Mention, Message
 from bot.handlers.registry import CommandSpec
 from bot.store.database import add_test_delay
 from bot.store.models import Identity, Kudos, LinkRequest
-from tests.fakes.slack_api import BROADCASTS, FakeSlack, Person
+from tests.fakes.slack_api import BROADCASTS, Person
 from tests.slack_support import TEAM, slack_server, text_of
-
-
-@pytest.fixture
-def fake():
-    with FakeSlack() as slack:
-        yield slack
-
-
-@pytest.fixture
-def served(sqlite_url, fake):
-    with slack_server(sqlite_url, fake) as (fb, driver):
-        yield fb, driver
 
 
 def count(fb, model) -> int:

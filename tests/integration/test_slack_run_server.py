@@ -21,12 +21,6 @@ from tests.slack_support import SECRET, SlackDriver, seed_roster, text_of
 LISTENING = re.compile(r"listening on (http://\S+?) ")
 
 
-@pytest.fixture
-def fake():
-    with FakeSlack() as slack:
-        yield slack
-
-
 @contextmanager
 def floorboard_run(
     url: str, fake: FakeSlack, expect: str = "Slack connected (http mode)", **env: str

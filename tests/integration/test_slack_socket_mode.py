@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.adapters.slack.app import create_slack
@@ -12,14 +11,7 @@ from bot.store.models import Kudos
 from bot.web.app import create_web_app
 from bot.web.server import BackgroundServer
 from tests.conftest import make_app
-from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import TEAM, seed_roster, slack_settings, text_of
-
-
-@pytest.fixture
-def fake():
-    with FakeSlack() as slack:
-        yield slack
 
 
 def _envelope(envelope_id: str, trigger: str, response_url: str) -> dict:
