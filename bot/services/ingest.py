@@ -7,22 +7,26 @@ so a crash mid-import loses nothing and a re-run counts nothing twice.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.feeds.record_columns import ColumnBatch, RecordColumns, WallClock
 from bot.feeds.record_json import record_to_json
-from bot.feeds.records import KpiRecord, RowReject
+from bot.feeds.records import KpiRecord, RowReject, SubjectRef
 from bot.program import Program
+from bot.services.column_rollups import add_fact_columns
 from bot.services.own_records import OwnRecords
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.bulk import collector_paused, insert_columns, insert_rows
+from bot.store.bulk import collector_paused, insert_columns, insert_rows, sqlite_json_objects
 from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord, table_of
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
@@ -115,7 +119,8 @@ def _utc(instant: datetime) -> datetime:
 class _Plan:
     deltas: RollupDeltas
     rows: list[list[Any]] = field(default_factory=list)
-    columns: dict[str, list[Any]] = field(default_factory=dict)  # first sightings, stored column-wise
+    # first sightings, column-wise, each with the names of its columns already in SQLite's storage text
+    column_sets: list[tuple[dict[str, list[Any]], frozenset[str]]] = field(default_factory=list)
     revive: list[tuple[int, list[Any]]] = field(default_factory=list)
     retire: list[int] = field(default_factory=list)
 
@@ -232,6 +237,15 @@ class _ChunkIngest:
     def run(self, items: Sequence[KpiRecord | RowReject], own: OwnRecords | None = None) -> list[ItemOutcome]:
         """`own` (the columnar path) lets first sightings skip the lookups and the per-record loop."""
         self._own = own
+        plan = _Plan(deltas=RollupDeltas(self._program.service_level_seconds))
+        if own is not None and isinstance(items, ColumnBatch):
+            outcomes: list[ItemOutcome] = self._run_columns(items, plan)
+        else:
+            outcomes = self._run_items(items, plan)
+        self._write(plan)
+        return outcomes
+
+    def _run_items(self, items: Sequence[KpiRecord | RowReject], plan: _Plan) -> list[ItemOutcome]:
         outcomes: list[ItemOutcome | None] = [None] * len(items)
         located: list[tuple[int, KpiRecord, SubjectInfo]] = []
         parked: list[dict[str, Any]] = []
@@ -255,9 +269,133 @@ class _ChunkIngest:
                 continue
             located.append((index, item, subject))
         insert_ignoring_conflicts(self._connection, table_of(ParkedRecord), parked)
-        for index, outcome in self._store(located):
+        for index, outcome in self._store(located, plan):
             outcomes[index] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def _run_columns(self, batch: ColumnBatch, plan: _Plan) -> list[ItemOutcome]:
+        """A columnar parse's chunk: rows whose id is new to the store and to the chunk, and whose subject
+        is known, are stored and rolled up column by column; every other item takes `_run_items`."""
+        columns = batch.columns
+        source = columns.source
+        places = batch.column_places()
+        subjects = columns.subjects
+        self._prepare_agents(batch, places)
+        infos_by_ref = {ref: self._resolve_ref(source, ref) for ref in dict.fromkeys(subjects)}
+        infos = list(map(infos_by_ref.__getitem__, subjects))
+        ids = columns.external_ids
+        other_keys = [(item.source, item.external_id) for item in batch.others if isinstance(item, KpiRecord)]
+        keys = list(zip(repeat(source), ids))
+        everything = keys + other_keys
+        repeated = (
+            set() if len(set(everything)) == len(everything) else
+            {key for key, count in Counter(everything).items() if count > 1}
+        )  # fmt: skip
+        existing = self._existing(everything)
+        fresh = [
+            info is not None and key not in existing and key not in repeated
+            for info, key in zip(infos, keys, strict=True)
+        ]
+        if all(fresh):
+            general: list[tuple[int, KpiRecord | RowReject]] = list(
+                zip(batch.other_places, batch.others, strict=True)
+            )
+        else:
+            general = sorted(
+                [
+                    *zip(batch.other_places, batch.others, strict=True),
+                    *((places[row], columns.record(row)) for row, ok in enumerate(fresh) if not ok),
+                ],
+                key=itemgetter(0),
+            )
+        outcomes: list[ItemOutcome | None] = [None] * len(batch)
+        if general:
+            done = self._run_items([item for _, item in general], plan)
+            for (place, _), outcome in zip(general, done, strict=True):
+                outcomes[place] = outcome
+        self._store_columns(columns, [bool(ok) for ok in fresh], infos, plan)
+        accepted = (ItemOutcome(external_id, "accepted") for external_id in compress(ids, fresh))
+        for place in compress(places, fresh):
+            outcomes[place] = next(accepted)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _prepare_agents(self, batch: ColumnBatch, places: list[int]) -> None:
+        """`prepare` with the agents in the order the items have them (people are created in it; the
+        last display name given for a key is the one kept), as `_run_items` asks for them."""
+        refs: list[SubjectRef | None]
+        if batch.others:
+            refs = [None] * len(batch)
+            for place, column_ref in zip(places, batch.columns.subjects, strict=True):
+                refs[place] = column_ref
+            for place, item in zip(batch.other_places, batch.others, strict=True):
+                if isinstance(item, KpiRecord):
+                    refs[place] = item.subject
+        else:
+            refs = [*batch.columns.subjects]
+        sources = [batch.columns.source] * len(refs)
+        for place, item in zip(batch.other_places, batch.others, strict=True):
+            if isinstance(item, KpiRecord):
+                sources[place] = item.source
+        wanted: dict[tuple[str, str], str | None] = {}
+        named = False
+        for ref, source in dict.fromkeys(zip(refs, sources, strict=True)):
+            if ref is not None and ref.kind == "agent":
+                wanted.setdefault((source, ref.key), None)
+                named = named or ref.display_name is not None
+        if named:
+            for ref, source in zip(refs, sources, strict=True):
+                if ref is not None and ref.kind == "agent":
+                    wanted[(source, ref.key)] = ref.display_name
+        self._subjects.prepare(wanted, create=self._create_unknown)
+
+    def _resolve_ref(self, source: str, ref: SubjectRef) -> SubjectInfo | None:
+        if ref.kind == "queue":
+            return self._subjects.queue(source, ref.key)
+        return self._subjects.agent(source, ref.key, ref.display_name, create=self._create_unknown)
+
+    def _store_columns(
+        self, columns: RecordColumns, fresh: list[bool], infos: list[SubjectInfo | None], plan: _Plan
+    ) -> None:
+        size = sum(fresh)
+        if not size:
+            return
+        every = all(fresh)
+
+        def kept(values: list[Any]) -> list[Any]:
+            return values if every else list(compress(values, fresh))
+
+        kept_infos: list[SubjectInfo] = kept(infos)
+        instants = kept(columns.occurred_at)
+        days = _business_days(kept_infos, instants, columns.wall, kept)
+        subject_ids = list(map(_SUBJECT_ID, kept_infos))
+        facts = {key: kept(values) for key, values in columns.facts.items()}
+        metrics = {key: kept(values) for key, values in columns.metrics.items()}
+        kept_columns = RecordColumns(
+            columns.source, kept(columns.external_ids), [], instants, kept(columns.versions), facts,
+            columns.bool_facts, metrics,
+        )  # fmt: skip
+        if metrics or not add_fact_columns(plan.deltas, subject_ids, days, facts):
+            plan.deltas.add_many(subject_ids, days, kept_columns.fact_dicts(), kept_columns.metric_dicts())
+        sqlite = self._connection.dialect.name == "sqlite"
+        stored_facts = sqlite_json_objects(facts, size) if sqlite else None
+        stored_text = frozenset() if stored_facts is None else frozenset({"facts"})
+        plan.column_sets.append((
+            {
+                "source": [columns.source] * size,
+                "external_id": kept_columns.external_ids,
+                "version": kept_columns.versions,
+                "subject_id": subject_ids,
+                "occurred_at": instants,
+                "business_day": days,
+                "facts": stored_facts if stored_facts is not None else kept_columns.fact_dicts(),
+                "metrics": kept_columns.metric_dicts(),
+                "void": [False] * size,
+                "is_current": [True] * size,
+                "batch_id": [self._batch_id] * size,
+                "received_at": [self._now] * size,
+            },
+            stored_text,
+        ))  # fmt: skip
 
     def _resolve(self, record: KpiRecord) -> SubjectInfo | None:
         subject = record.subject
@@ -267,9 +405,10 @@ class _ChunkIngest:
             record.source, subject.key, subject.display_name, create=self._create_unknown
         )
 
-    def _store(self, located: list[tuple[int, KpiRecord, SubjectInfo]]) -> list[tuple[int, ItemOutcome]]:
-        existing = self._existing(located)
-        plan = _Plan(deltas=RollupDeltas(self._program.service_level_seconds))
+    def _store(
+        self, located: list[tuple[int, KpiRecord, SubjectInfo]], plan: _Plan
+    ) -> list[tuple[int, ItemOutcome]]:
+        existing = self._existing([(record.source, record.external_id) for _, record, _ in located])
         results: list[tuple[int, ItemOutcome]] = []
         if self._own is not None:
             located, results = self._first_sightings(located, existing, plan)
@@ -309,7 +448,6 @@ class _ChunkIngest:
                     f"older than current version {current.version if current else '?'}: stored, no effect"
                 )
             results.append((index, ItemOutcome(record.external_id, "accepted", reason)))
-        self._write(plan)
         return results
 
     def _redelivery(self, stored: _Existing, record: KpiRecord, subject: SubjectInfo) -> ItemOutcome:
@@ -379,7 +517,7 @@ class _ChunkIngest:
             _kept(subject_ids, counted), _kept(days, counted), _kept(facts, counted), _kept(metrics, counted)
         )
         size = len(records)
-        plan.columns = {
+        plan.column_sets.append(({
             "source": [record.source for record in records],
             "external_id": [record.external_id for record in records],
             "version": [record.version for record in records],
@@ -392,17 +530,15 @@ class _ChunkIngest:
             "is_current": [True] * size,
             "batch_id": [self._batch_id] * size,
             "received_at": [self._now] * size,
-        }
+        }, frozenset()))  # fmt: skip
         accepted = [(index, ItemOutcome(record.external_id, "accepted")) for index, record, _ in fresh]
         return rest, accepted
 
-    def _existing(
-        self, located: list[tuple[int, KpiRecord, SubjectInfo]]
-    ) -> dict[tuple[str, str], dict[int, _Existing]]:
+    def _existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[int, _Existing]]:
         found: dict[tuple[str, str], dict[int, _Existing]] = {}
         by_source: dict[str, set[str]] = defaultdict(set)
-        for _, record, _ in located:
-            by_source[record.source].add(record.external_id)
+        for source, external_id in keys:
+            by_source[source].add(external_id)
         table = table_of(KpiRecordRow)
         batches = table_of(ImportBatch)
         for source, ids in by_source.items():
@@ -489,20 +625,70 @@ class _ChunkIngest:
             values = dict(zip(RECORD_COLUMNS, row, strict=True))
             connection.execute(update(table).where(table.c.id == record_id).values(**values))
         insert_rows(connection, table, RECORD_COLUMNS, plan.rows)
-        insert_columns(connection, table, plan.columns)
+        for columns, stored_text in plan.column_sets:
+            insert_columns(connection, table, columns, stored_text=stored_text)
         if self._own is not None:
             written: dict[str, list[str]] = defaultdict(list)
             for row in [*plan.rows, *(row for _, row in plan.revive)]:
                 written[row[0]].append(row[1])
-            sources, ids = plan.columns.get("source", []), plan.columns.get("external_id", [])
-            if len(set(sources)) == 1:
-                written[sources[0]].extend(ids)
-            else:
-                for source, external_id in zip(sources, ids, strict=True):
-                    written[source].append(external_id)
+            for columns, _ in plan.column_sets:
+                sources, ids = columns["source"], columns["external_id"]
+                if len(set(sources)) == 1:
+                    written[sources[0]].extend(ids)
+                else:
+                    for source, external_id in zip(sources, ids, strict=True):
+                        written[source].append(external_id)
             self._own.stored(connection, written.items())
         add_to_rollups(connection, plan.deltas.rows())
         queue_for_scoring(connection, plan.deltas.days())
+
+
+_SUBJECT_ID = attrgetter("subject_id")
+
+
+def _business_days(
+    infos: list[SubjectInfo],
+    instants: list[datetime],
+    wall: WallClock | None,
+    kept: Callable[[list[Any]], list[Any]],
+) -> list[date]:
+    """Each record's business day. Subjects on the clock the file was read in take the wall-clock date
+    (shifted by their day start); the others, and files without a wall clock, go instant by instant."""
+    clocks = {info: _wall_day_start(info, wall) for info in dict.fromkeys(infos)}
+    starts = set(clocks.values())
+    if wall is None or starts == {None}:
+        return list(map(SubjectInfo.day_of, infos, instants))
+    days: list[date] = kept(wall.days)
+    if starts == {0}:
+        return days
+    times: list[time] = kept(wall.times)
+    seconds = _SecondsOfDay()
+    out = []
+    for info, day, clock, instant in zip(infos, days, times, instants, strict=True):
+        start = clocks[info]
+        if start is None:
+            out.append(info.day_of(instant))
+        elif start and seconds[clock] < start * 60:
+            out.append(day - _ONE_DAY)
+        else:
+            out.append(day)
+    return out
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+class _SecondsOfDay(dict[time, int]):
+    def __missing__(self, clock: time) -> int:
+        value = self[clock] = clock.hour * 3600 + clock.minute * 60 + clock.second
+        return value
+
+
+def _wall_day_start(info: SubjectInfo, wall: WallClock | None) -> int | None:
+    """The subject's day start in minutes when its business days follow the file's wall clock, else None."""
+    if wall is None or info.spans or not 0 <= info.day_start_minutes < 24 * 60:
+        return None
+    return info.day_start_minutes if wall.same_zone(info.zone) else None
 
 
 def _entry(

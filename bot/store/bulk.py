@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import repeat
@@ -46,11 +46,50 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
         _execute(connection, table, columns, rows, "")
 
 
-def insert_columns(connection: Connection, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
-    """INSERT rows given column by column (equal-length sequences), as a columnar import builds them."""
+def insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    stored_text: Collection[str] = (),
+) -> None:
+    """INSERT rows given column by column (equal-length sequences), as a columnar import builds them.
+    On SQLite, the `stored_text` columns already hold SQLite storage text (see `sqlite_json_objects`)."""
     names = list(columns)
     if names and len(columns[names[0]]):
-        _execute_columns(connection, table, names, list(columns.values()), "")
+        _execute_columns(connection, table, names, list(columns.values()), "", stored_text)
+
+
+def sqlite_json_objects(columns: Mapping[str, Sequence[Any]], size: int) -> list[str | None] | None:
+    """Per row, the stored text of the JSON object of the columns' values that are not None (None when all
+    are), as the JSON column writes the dict; None when a column mixes value types, so the caller builds
+    dicts instead. Each distinct value is encoded once; a row's text is joined in C."""
+    pieces: list[list[str]] = []
+    for key, values in columns.items():
+        kinds = set(map(type, values)) - {type(None)}
+        if len(kinds) > 1 or not kinds <= {bool, int, float, str}:
+            return None
+        if not kinds:
+            continue
+        prefix = "," + _dumps(key) + ":"
+        texts = _Pieces(prefix)
+        pieces.append(list(map(texts.__getitem__, values)))
+    if not pieces:
+        return [None] * size
+    joined = map("".join, zip(*pieces, strict=True))
+    return [f"{{{text[1:]}}}" if text else None for text in joined]
+
+
+class _Pieces(dict[Any, str]):
+    """`,"key":value` per distinct value of one column (homogeneous, so 1 and True never share a slot)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self._prefix = prefix
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = "" if value is None else self._prefix + _dumps(value)
+        return text
 
 
 def add_rows(
@@ -87,18 +126,22 @@ def _execute(connection: Connection, table: Table, columns: Sequence[str], rows:
 
 
 def _execute_columns(
-    connection: Connection, table: Table, names: Sequence[str], columns: Sequence[Sequence[Any]], suffix: str
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence[Any]],
+    suffix: str,
+    stored_text: Collection[str] = (),
 ) -> None:
     if connection.dialect.name != "sqlite":
         connection.execute(
             table.insert(), [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
         )
         return
+    converters = [None if name in stored_text else _sqlite_converter(table.c[name].type) for name in names]
     converted = [
         column if convert is None else convert(column)
-        for column, convert in zip(
-            columns, [_sqlite_converter(table.c[name].type) for name in names], strict=True
-        )
+        for column, convert in zip(columns, converters, strict=True)
     ]
     values = list(zip(*converted, strict=True))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){suffix}"

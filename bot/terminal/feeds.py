@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from bot.services.ingest import IngestCounts
 from bot.terminal.batches import batches_list
 from bot.terminal.common import console, errors, fail, opened_app
 
-Chunk = list[KpiRecord | RowReject]
+Chunk = Sequence[KpiRecord | RowReject]
 SHOWN_REJECTS = 10
 
 
