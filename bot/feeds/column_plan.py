@@ -363,11 +363,16 @@ def _moments(mapping: Mapping, parsers: dict[str, Parser], position: dict[str, i
     time_column = spec.time
     time_parse = parsers[time_column]
 
+    offsets: list[bool] = []  # whether any clock so far carried its own offset
+
     def clock_of(raw: str) -> Any:
         clock = time_parse(raw)
         if not isinstance(clock, time):
             return _BAD
-        return clock if clock.tzinfo is not None else clock.replace(tzinfo=zone)
+        if clock.tzinfo is not None:
+            offsets.append(True)
+            return clock
+        return clock.replace(tzinfo=zone)
 
     clocks_of = Memo(clock_of).__getitem__
     time_index = position[time_column]
@@ -385,8 +390,7 @@ def _moments(mapping: Mapping, parsers: dict[str, Parser], position: dict[str, i
             ]
         else:
             instants = list(map(combine, days, clocks))
-        naive = all(clock is _BAD or clock.tzinfo is zone for clock in set(clocks))
-        return instants, WallClock(zone, days, clocks) if naive else None
+        return instants, None if offsets else WallClock(zone, days, clocks)
 
     return from_date_and_time
 

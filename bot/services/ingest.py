@@ -7,12 +7,12 @@ so a crash mid-import loses nothing and a re-run counts nothing twice.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import compress, repeat
-from operator import attrgetter, itemgetter
-from typing import Any, Literal
+from operator import attrgetter, is_not, itemgetter
+from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +58,48 @@ class ItemOutcome:
     reason: str | None = None
 
 
+class ChunkOutcomes(Sequence[ItemOutcome]):
+    """A chunk's outcomes in item order: `known` ones, and None where a first sighting was accepted
+    (`accepted` holds their ids, in order). Counting them builds no outcome object."""
+
+    def __init__(self, known: list[ItemOutcome | None], accepted: list[str]) -> None:
+        self._known = known
+        self._accepted = accepted
+        self._items: list[ItemOutcome] | None = None
+
+    def statuses(self) -> Counter[str]:
+        counted: Counter[str] = Counter(outcome.status for outcome in self._known if outcome is not None)
+        counted["accepted"] += len(self._accepted)
+        return counted
+
+    def _all(self) -> list[ItemOutcome]:
+        if self._items is None:
+            accepted = iter(self._accepted)
+            self._items = [
+                outcome if outcome is not None else ItemOutcome(next(accepted), "accepted")
+                for outcome in self._known
+            ]
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemOutcome: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemOutcome]: ...
+    def __getitem__(self, index: int | slice) -> ItemOutcome | list[ItemOutcome]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[ItemOutcome]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(slots=True)
 class IngestCounts:
     read: int = 0
@@ -68,6 +110,14 @@ class IngestCounts:
     filtered: int = 0
 
     def add(self, outcomes: Iterable[ItemOutcome]) -> None:
+        if isinstance(outcomes, ChunkOutcomes):
+            for status, count in outcomes.statuses().items():
+                self.read += count
+                if status == "accepted":
+                    self.imported += count
+                else:
+                    setattr(self, status, getattr(self, status) + count)
+            return
         for outcome in outcomes:
             self.read += 1
             if outcome.status == "accepted":
@@ -177,7 +227,7 @@ class Ingestor:
 
     def ingest(
         self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
-    ) -> list[ItemOutcome]:
+    ) -> Sequence[ItemOutcome]:
         """Ingest one chunk in one transaction; outcomes are in the order of `items`.
 
         A concurrent delivery of the same records (two replicas, a redelivered webhook) may win a unique key
@@ -194,7 +244,7 @@ class Ingestor:
 
     def _ingest_once(
         self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
-    ) -> list[ItemOutcome]:
+    ) -> Sequence[ItemOutcome]:
         with self._engine.begin() as connection:
             if self._subjects is None:
                 self._subjects = SubjectResolver(
@@ -234,12 +284,14 @@ class _ChunkIngest:
         self._subjects = subjects
         self._own: OwnRecords | None = None
 
-    def run(self, items: Sequence[KpiRecord | RowReject], own: OwnRecords | None = None) -> list[ItemOutcome]:
+    def run(
+        self, items: Sequence[KpiRecord | RowReject], own: OwnRecords | None = None
+    ) -> Sequence[ItemOutcome]:
         """`own` (the columnar path) lets first sightings skip the lookups and the per-record loop."""
         self._own = own
         plan = _Plan(deltas=RollupDeltas(self._program.service_level_seconds))
         if own is not None and isinstance(items, ColumnBatch):
-            outcomes: list[ItemOutcome] = self._run_columns(items, plan)
+            outcomes: Sequence[ItemOutcome] = self._run_columns(items, plan)
         else:
             outcomes = self._run_items(items, plan)
         self._write(plan)
@@ -273,7 +325,7 @@ class _ChunkIngest:
             outcomes[index] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
 
-    def _run_columns(self, batch: ColumnBatch, plan: _Plan) -> list[ItemOutcome]:
+    def _run_columns(self, batch: ColumnBatch, plan: _Plan) -> ChunkOutcomes:
         """A columnar parse's chunk: rows whose id is new to the store and to the chunk, and whose subject
         is known, are stored and rolled up column by column; every other item takes `_run_items`."""
         columns = batch.columns
@@ -281,21 +333,28 @@ class _ChunkIngest:
         places = batch.column_places()
         subjects = columns.subjects
         self._prepare_agents(batch, places)
-        infos_by_ref = {ref: self._resolve_ref(source, ref) for ref in dict.fromkeys(subjects)}
-        infos = list(map(infos_by_ref.__getitem__, subjects))
+        # refs are shared objects (one per subject in a parse): grouping them by identity stays in C
+        distinct = dict(zip(map(id, subjects), subjects, strict=True))
+        info_by_id = {key: self._resolve_ref(source, ref) for key, ref in distinct.items()}
+        infos = list(map(info_by_id.__getitem__, map(id, subjects)))
         ids = columns.external_ids
-        other_keys = [(item.source, item.external_id) for item in batch.others if isinstance(item, KpiRecord)]
-        keys = list(zip(repeat(source), ids))
-        everything = keys + other_keys
+        other_records = [item for item in batch.others if isinstance(item, KpiRecord)]
+        if any(record.source != source for record in other_records):
+            raise ValueError("a column batch holds the records of one source")
+        every_id = ids + [record.external_id for record in other_records]
+        unique_ids = set(every_id)
         repeated = (
-            set() if len(set(everything)) == len(everything) else
-            {key for key, count in Counter(everything).items() if count > 1}
+            set() if len(unique_ids) == len(every_id) else
+            {external_id for external_id, count in Counter(every_id).items() if count > 1}
         )  # fmt: skip
-        existing = self._existing(everything)
-        fresh = [
-            info is not None and key not in existing and key not in repeated
-            for info, key in zip(infos, keys, strict=True)
-        ]
+        existing = {external_id for _, external_id in self._existing({source: unique_ids})}
+        if existing or repeated:
+            fresh = [
+                info is not None and external_id not in existing and external_id not in repeated
+                for info, external_id in zip(infos, ids, strict=True)
+            ]
+        else:
+            fresh = list(map(is_not, infos, repeat(None)))
         if all(fresh):
             general: list[tuple[int, KpiRecord | RowReject]] = list(
                 zip(batch.other_places, batch.others, strict=True)
@@ -308,16 +367,13 @@ class _ChunkIngest:
                 ],
                 key=itemgetter(0),
             )
-        outcomes: list[ItemOutcome | None] = [None] * len(batch)
+        known: list[ItemOutcome | None] = [None] * len(batch)
         if general:
             done = self._run_items([item for _, item in general], plan)
             for (place, _), outcome in zip(general, done, strict=True):
-                outcomes[place] = outcome
-        self._store_columns(columns, [bool(ok) for ok in fresh], infos, plan)
-        accepted = (ItemOutcome(external_id, "accepted") for external_id in compress(ids, fresh))
-        for place in compress(places, fresh):
-            outcomes[place] = next(accepted)
-        return [outcome for outcome in outcomes if outcome is not None]
+                known[place] = outcome
+        self._store_columns(columns, fresh, infos, plan)
+        return ChunkOutcomes(known, list(compress(ids, fresh)))
 
     def _prepare_agents(self, batch: ColumnBatch, places: list[int]) -> None:
         """`prepare` with the agents in the order the items have them (people are created in it; the
@@ -354,7 +410,7 @@ class _ChunkIngest:
         return self._subjects.agent(source, ref.key, ref.display_name, create=self._create_unknown)
 
     def _store_columns(
-        self, columns: RecordColumns, fresh: list[bool], infos: list[SubjectInfo | None], plan: _Plan
+        self, columns: RecordColumns, fresh: Sequence[bool], infos: list[SubjectInfo | None], plan: _Plan
     ) -> None:
         size = sum(fresh)
         if not size:
@@ -408,7 +464,10 @@ class _ChunkIngest:
     def _store(
         self, located: list[tuple[int, KpiRecord, SubjectInfo]], plan: _Plan
     ) -> list[tuple[int, ItemOutcome]]:
-        existing = self._existing([(record.source, record.external_id) for _, record, _ in located])
+        by_source: dict[str, set[str]] = defaultdict(set)
+        for _, record, _ in located:
+            by_source[record.source].add(record.external_id)
+        existing = self._existing(by_source)
         results: list[tuple[int, ItemOutcome]] = []
         if self._own is not None:
             located, results = self._first_sightings(located, existing, plan)
@@ -534,11 +593,9 @@ class _ChunkIngest:
         accepted = [(index, ItemOutcome(record.external_id, "accepted")) for index, record, _ in fresh]
         return rest, accepted
 
-    def _existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[int, _Existing]]:
+    def _existing(self, by_source: dict[str, set[str]]) -> dict[tuple[str, str], dict[int, _Existing]]:
+        """The stored versions of these ids, by (source, external id)."""
         found: dict[tuple[str, str], dict[int, _Existing]] = {}
-        by_source: dict[str, set[str]] = defaultdict(set)
-        for source, external_id in keys:
-            by_source[source].add(external_id)
         table = table_of(KpiRecordRow)
         batches = table_of(ImportBatch)
         for source, ids in by_source.items():

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, is_, itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
@@ -190,7 +190,7 @@ def _sqlite_dates(column: Sequence[Any]) -> Sequence[Any]:
 def _sqlite_datetimes(column: Sequence[Any]) -> Sequence[Any]:
     """Aware instants as naive UTC text, in C; naive ones and NULLs take the per-value path."""
     first = column[0]
-    if column.count(first) == len(column):  # a receipt time: one value, compared by identity first
+    if all(map(is_, column, repeat(first))):  # a receipt time: one object throughout
         return [_sqlite_datetime(first)] * len(column)
     if None in column:
         return list(map(_sqlite_datetime, column))
