@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from itertools import compress, repeat
 from operator import eq, is_, is_not, itemgetter
-from typing import Any
+from typing import Any, Literal
 
 from bot.feeds.mapping import (
     MINUTE_FACTS,
@@ -445,6 +445,20 @@ def _ids(template: list[Any], position: dict[str, int], file_stem: str) -> Ids:
 Subjects = Callable[[Columns, Columns, bytearray], list[SubjectRef]]
 
 
+class _Refs(dict[Any, SubjectRef | None]):
+    """One shared SubjectRef per key (or (key, display name)); None for no key or an unreadable one."""
+
+    def __init__(self, kind: Literal["agent", "queue"]) -> None:
+        super().__init__()
+        self._kind: Literal["agent", "queue"] = kind
+
+    def __missing__(self, wanted: Any) -> SubjectRef | None:
+        key, name = wanted if isinstance(wanted, tuple) else (wanted, None)
+        ref = None if key is None or key is _BAD else SubjectRef(self._kind, key, name)
+        self[wanted] = ref
+        return ref
+
+
 def _subjects(mapping: Mapping) -> Subjects:
     """row_plan's choice column-wise: answered contacts are their agent's, unanswered ones the queue's;
     without an `answered` fact, the agent else the queue. A row with no one to belong to is flagged."""
@@ -453,30 +467,23 @@ def _subjects(mapping: Mapping) -> Subjects:
     queue_column = spec.queue.column if spec.queue else None
     fixed_queue = SubjectRef("queue", spec.queue.value) if spec.queue and spec.queue.value else None
     answered_decides = "answered" in mapping.facts
-    agents: dict[tuple[Any, Any], SubjectRef | None] = {}
-    queues: dict[Any, SubjectRef | None] = {None: None}
-
-    def agent_ref(key: Any, name: Any) -> SubjectRef | None:
-        ref: SubjectRef | None = agents.get((key, name), _BAD)
-        if ref is _BAD:
-            ref = agents[(key, name)] = None if key is None or key is _BAD else SubjectRef("agent", key, name)
-        return ref
-
-    def queue_ref(key: Any) -> SubjectRef | None:
-        ref: SubjectRef | None = queues.get(key, _BAD)
-        if ref is _BAD:
-            ref = queues[key] = None if key is _BAD else SubjectRef("queue", key)
-        return ref
+    agents = _Refs("agent")
+    queues = _Refs("queue")
 
     def choose(values: Columns, facts: Columns, bad: bytearray) -> list[SubjectRef]:
         size = len(bad)
-        keys = values[agent_column] if agent_column is not None else [None] * size
-        names = values[name_column] if name_column is not None else [None] * size
         if fixed_queue is not None or queue_column is None:
             queue_refs: list[SubjectRef | None] = [fixed_queue] * size
         else:
-            queue_refs = [queue_ref(key) for key in values[queue_column]]
-        agent_refs = [agent_ref(key, name) for key, name in zip(keys, names, strict=True)]
+            queue_refs = list(map(queues.__getitem__, values[queue_column]))
+        if agent_column is None:
+            agent_refs: list[SubjectRef | None] = [None] * size
+        elif name_column is None:
+            agent_refs = list(map(agents.__getitem__, values[agent_column]))
+        else:
+            agent_refs = list(
+                map(agents.__getitem__, zip(values[agent_column], values[name_column], strict=True))
+            )
         if answered_decides:
             answered = list(map(is_, facts["answered"], repeat(True)))
             chosen = [

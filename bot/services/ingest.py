@@ -378,30 +378,33 @@ class _ChunkIngest:
     def _prepare_agents(self, batch: ColumnBatch, places: list[int]) -> None:
         """`prepare` with the agents in the order the items have them (people are created in it; the
         last display name given for a key is the one kept), as `_run_items` asks for them."""
-        refs: list[SubjectRef | None]
-        if batch.others:
-            refs = [None] * len(batch)
-            for place, column_ref in zip(places, batch.columns.subjects, strict=True):
-                refs[place] = column_ref
-            for place, item in zip(batch.other_places, batch.others, strict=True):
-                if isinstance(item, KpiRecord):
-                    refs[place] = item.subject
-        else:
-            refs = [*batch.columns.subjects]
+        wanted: dict[tuple[str, str], str | None] = {}
+        if not batch.others:
+            source = batch.columns.source
+            subjects = batch.columns.subjects
+            distinct = list(dict(zip(map(id, subjects), subjects, strict=True)).values())
+            named = False
+            for ref in distinct:
+                if ref.kind == "agent":
+                    wanted.setdefault((source, ref.key), None)
+                    named = named or ref.display_name is not None
+            if named:
+                for ref in subjects:
+                    if ref.kind == "agent":
+                        wanted[(source, ref.key)] = ref.display_name
+            self._subjects.prepare(wanted, create=self._create_unknown)
+            return
+        refs: list[SubjectRef | None] = [None] * len(batch)
+        for place, column_ref in zip(places, batch.columns.subjects, strict=True):
+            refs[place] = column_ref
         sources = [batch.columns.source] * len(refs)
         for place, item in zip(batch.other_places, batch.others, strict=True):
             if isinstance(item, KpiRecord):
+                refs[place] = item.subject
                 sources[place] = item.source
-        wanted: dict[tuple[str, str], str | None] = {}
-        named = False
-        for ref, source in dict.fromkeys(zip(refs, sources, strict=True)):
-            if ref is not None and ref.kind == "agent":
-                wanted.setdefault((source, ref.key), None)
-                named = named or ref.display_name is not None
-        if named:
-            for ref, source in zip(refs, sources, strict=True):
-                if ref is not None and ref.kind == "agent":
-                    wanted[(source, ref.key)] = ref.display_name
+        for subject, source in zip(refs, sources, strict=True):
+            if subject is not None and subject.kind == "agent":
+                wanted[(source, subject.key)] = subject.display_name
         self._subjects.prepare(wanted, create=self._create_unknown)
 
     def _resolve_ref(self, source: str, ref: SubjectRef) -> SubjectInfo | None:
