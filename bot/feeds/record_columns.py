@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timezone, tzinfo
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,10 @@ class WallClock:
     zone: tzinfo
     days: list[date]
     times: list[time]
+
+    def is_utc(self) -> bool:
+        """Whether the wall clock is UTC itself (its dates and times are the instants' UTC ones)."""
+        return _is_utc(self.zone) or (isinstance(self.zone, timezone) and not self.zone.utcoffset(None))
 
     def same_zone(self, zone: tzinfo) -> bool:
         """Whether `zone` shows the same wall clock as this one at every instant."""

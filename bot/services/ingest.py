@@ -26,7 +26,13 @@ from bot.services.column_rollups import add_fact_columns
 from bot.services.own_records import OwnRecords
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.bulk import collector_paused, insert_columns, insert_rows, sqlite_json_objects
+from bot.store.bulk import (
+    collector_paused,
+    insert_columns,
+    insert_rows,
+    sqlite_json_objects,
+    sqlite_utc_texts,
+)
 from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord, table_of
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
@@ -437,14 +443,22 @@ class _ChunkIngest:
             plan.deltas.add_many(subject_ids, days, kept_columns.fact_dicts(), kept_columns.metric_dicts())
         sqlite = self._connection.dialect.name == "sqlite"
         stored_facts = sqlite_json_objects(facts, size) if sqlite else None
-        stored_text = frozenset() if stored_facts is None else frozenset({"facts"})
+        wall = columns.wall
+        stored_instants = (
+            sqlite_utc_texts(kept(wall.days), kept(wall.times)) if sqlite and wall and wall.is_utc() else None
+        )
+        stored_text = frozenset(
+            name
+            for name, text in (("facts", stored_facts), ("occurred_at", stored_instants))
+            if text is not None
+        )
         plan.column_sets.append((
             {
                 "source": [columns.source] * size,
                 "external_id": kept_columns.external_ids,
                 "version": kept_columns.versions,
                 "subject_id": subject_ids,
-                "occurred_at": instants,
+                "occurred_at": stored_instants if stored_instants is not None else instants,
                 "business_day": days,
                 "facts": stored_facts if stored_facts is not None else kept_columns.fact_dicts(),
                 "metrics": kept_columns.metric_dicts(),

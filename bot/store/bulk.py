@@ -11,7 +11,7 @@ import gc
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import attrgetter, is_, itemgetter, methodcaller
@@ -78,6 +78,20 @@ def sqlite_json_objects(columns: Mapping[str, Sequence[Any]], size: int) -> list
         return [None] * size
     joined = map("".join, zip(*pieces, strict=True))
     return [f"{{{text[1:]}}}" if text else None for text in joined]
+
+
+def sqlite_utc_texts(days: Sequence[date], clocks: Sequence[time]) -> list[str]:
+    """The stored text of the instants whose UTC dates and times these are, as the DateTime column writes
+    them. Each distinct day and clock is formatted once; clocks are told apart by identity (they are all
+    alive here), as hashing an aware time asks its zone for the offset."""
+    day_texts = {day: day.isoformat() + " " for day in set(days)}
+    distinct = dict(zip(map(id, clocks), clocks, strict=True))
+    clock_texts = {
+        key: clock.replace(tzinfo=None).isoformat("microseconds") for key, clock in distinct.items()
+    }
+    return list(
+        map(str.__add__, map(day_texts.__getitem__, days), map(clock_texts.__getitem__, map(id, clocks)))
+    )
 
 
 class _Pieces(dict[Any, str]):
