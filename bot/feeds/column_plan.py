@@ -124,7 +124,7 @@ def compile_columns(
             source,
             kept(external_ids),
             kept(subject_refs),
-            kept(instants),
+            None if instants is None else kept(instants),
             kept(version_numbers),
             {key: kept(column) for key, column in fact_values.items()},
             bool_facts,
@@ -302,7 +302,7 @@ def _ratio(num: str, den: str | None) -> Callable[[Columns], Column]:
 
 # ---- occurred_at, ids, subjects, versions -------------------------------------------------------------
 
-Moments = Callable[[list[list[str]], bytearray], tuple[list[datetime], WallClock | None]]
+Moments = Callable[[list[list[str]], bytearray], tuple[list[datetime] | None, WallClock | None]]
 
 
 def _moments(mapping: Mapping, parsers: dict[str, Parser], position: dict[str, int], zone: tzinfo) -> Moments:
@@ -378,11 +378,15 @@ def _moments(mapping: Mapping, parsers: dict[str, Parser], position: dict[str, i
     time_index = position[time_column]
     combine = datetime.combine
 
-    def from_date_and_time(rows: list[list[str]], bad: bytearray) -> tuple[list[datetime], WallClock | None]:
+    def from_date_and_time(
+        rows: list[list[str]], bad: bytearray
+    ) -> tuple[list[datetime] | None, WallClock | None]:
         days = list(map(days_of, map(itemgetter(date_index), rows)))
         clocks = list(map(clocks_of, map(itemgetter(time_index), rows)))
         _mark(bad, days)
         _mark(bad, clocks)
+        if not offsets:
+            return None, WallClock(zone, days, clocks)  # the instants are combined when needed
         if any(bad):
             instants = [
                 _BAD if day is _BAD or clock is _BAD else combine(day, clock)
@@ -390,7 +394,7 @@ def _moments(mapping: Mapping, parsers: dict[str, Parser], position: dict[str, i
             ]
         else:
             instants = list(map(combine, days, clocks))
-        return instants, None if offsets else WallClock(zone, days, clocks)
+        return instants, None
 
     return from_date_and_time
 

@@ -49,7 +49,7 @@ class RecordColumns:
     source: str
     external_ids: list[str]
     subjects: list[SubjectRef]
-    occurred_at: list[datetime]
+    occurred_at: list[datetime] | None  # None: combined from `wall` when asked (see `instants`)
     versions: list[int]
     facts: dict[str, list[FactValue]] = field(default_factory=dict)
     bool_facts: frozenset[str] = frozenset()
@@ -70,11 +70,17 @@ class RecordColumns:
             self.source,
             self.external_ids[index],
             self.subjects[index],
-            self.occurred_at[index],
+            self.instants()[index],
             self.versions[index],
             facts,
             metrics,
         )
+
+    def instants(self) -> list[datetime]:
+        if self.occurred_at is None:
+            assert self.wall is not None
+            self.occurred_at = list(map(datetime.combine, self.wall.days, self.wall.times))
+        return self.occurred_at
 
     def fact_dicts(self) -> list[dict[str, Any] | None]:
         """Each record's facts as stored: a dict, or None when it has none."""

@@ -430,13 +430,19 @@ class _ChunkIngest:
             return values if every else list(compress(values, fresh))
 
         kept_infos: list[SubjectInfo] = kept(infos)
-        instants = kept(columns.occurred_at)
+        combined: list[list[datetime]] = []
+
+        def instants() -> list[datetime]:
+            if not combined:
+                combined.append(kept(columns.instants()))
+            return combined[0]
+
         days = _business_days(kept_infos, instants, columns.wall, kept)
         subject_ids = list(map(_SUBJECT_ID, kept_infos))
         facts = {key: kept(values) for key, values in columns.facts.items()}
         metrics = {key: kept(values) for key, values in columns.metrics.items()}
         kept_columns = RecordColumns(
-            columns.source, kept(columns.external_ids), [], instants, kept(columns.versions), facts,
+            columns.source, kept(columns.external_ids), [], None, kept(columns.versions), facts,
             columns.bool_facts, metrics,
         )  # fmt: skip
         if metrics or not add_fact_columns(plan.deltas, subject_ids, days, facts):
@@ -447,21 +453,22 @@ class _ChunkIngest:
         stored_instants = (
             sqlite_utc_texts(kept(wall.days), kept(wall.times)) if sqlite and wall and wall.is_utc() else None
         )
+        stored_metrics = kept_columns.metric_dicts()
         stored_text = frozenset(
             name
             for name, text in (("facts", stored_facts), ("occurred_at", stored_instants))
             if text is not None
-        )
+        ) | ({"metrics"} if not metrics else set())  # no metrics: all NULL, nothing to convert
         plan.column_sets.append((
             {
                 "source": [columns.source] * size,
                 "external_id": kept_columns.external_ids,
                 "version": kept_columns.versions,
                 "subject_id": subject_ids,
-                "occurred_at": stored_instants if stored_instants is not None else instants,
+                "occurred_at": stored_instants if stored_instants is not None else instants(),
                 "business_day": days,
                 "facts": stored_facts if stored_facts is not None else kept_columns.fact_dicts(),
-                "metrics": kept_columns.metric_dicts(),
+                "metrics": stored_metrics,
                 "void": [False] * size,
                 "is_current": [True] * size,
                 "batch_id": [self._batch_id] * size,
@@ -722,24 +729,26 @@ _SUBJECT_ID = attrgetter("subject_id")
 
 def _business_days(
     infos: list[SubjectInfo],
-    instants: list[datetime],
+    instants: Callable[[], list[datetime]],
     wall: WallClock | None,
     kept: Callable[[list[Any]], list[Any]],
 ) -> list[date]:
     """Each record's business day. Subjects on the clock the file was read in take the wall-clock date
-    (shifted by their day start); the others, and files without a wall clock, go instant by instant."""
-    clocks = {info: _wall_day_start(info, wall) for info in dict.fromkeys(infos)}
-    starts = set(clocks.values())
+    (shifted by their day start); the others, and files without a wall clock, go instant by instant.
+    Infos are shared objects, told apart by identity (hashing one hashes its clocks)."""
+    distinct = dict(zip(map(id, infos), infos, strict=True))
+    starts_by_id = {key: _wall_day_start(info, wall) for key, info in distinct.items()}
+    starts = set(starts_by_id.values())
     if wall is None or starts == {None}:
-        return list(map(SubjectInfo.day_of, infos, instants))
+        return list(map(SubjectInfo.day_of, infos, instants()))
     days: list[date] = kept(wall.days)
     if starts == {0}:
         return days
     times: list[time] = kept(wall.times)
     seconds = _SecondsOfDay()
     out = []
-    for info, day, clock, instant in zip(infos, days, times, instants, strict=True):
-        start = clocks[info]
+    for info, day, clock, instant in zip(infos, days, times, instants(), strict=True):
+        start = starts_by_id[id(info)]
         if start is None:
             out.append(info.day_of(instant))
         elif start and seconds[clock] < start * 60:
