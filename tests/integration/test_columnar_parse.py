@@ -236,3 +236,31 @@ def test_a_fresh_real_csv_import_stores_the_same_on_both_paths(two_urls):  # noq
             app.close()
     assert results["columnar"] == results["general"]
     assert results["columnar"][0][0]["imported"] == 5000
+
+
+@pytest.mark.parametrize(
+    ("zone", "day_start"), [("Europe/Paris", "04:00"), ("UTC", "06:30"), ("UTC", "00:00")]
+)
+def test_program_clocks_decide_business_days_the_same_on_both_paths(tmp_path, zone, day_start):
+    """Subjects without a team follow the program's zone and day start; a file read in that zone gives
+    its business days from the wall clock, shifted by the day start, as the instants would."""
+    program = (Path(__file__).parents[2] / "bot" / "programs" / "default.yaml").read_text(encoding="utf-8")
+    program = program.replace("timezone: UTC ", f"timezone: {zone} ").replace(
+        'day_starts_at: "00:00"', f'day_starts_at: "{day_start}"'
+    )
+    assert f"timezone: {zone} " in program and f'"{day_start}"' in program
+    program_file = tmp_path / "program.yaml"
+    program_file.write_text(program, encoding="utf-8")
+    kinds = ["good"] * 60 + ["spring day", "spring gap", "fall back", "new agent"] * 3
+    random.Random(11).shuffle(kinds)
+    path = _damaged(tmp_path / "calls.csv", kinds, seed=2)
+    stored = {}
+    for columnar in (True, False):
+        app = make_app(f"sqlite:///{tmp_path / str(columnar)}.db", program_file=program_file)
+        try:
+            result = _import(app, path, "pwc-ddmm", columnar=columnar, zone=app.program.timezone, chunk=10)
+            stored[columnar] = result, _stored(app)
+        finally:
+            app.close()
+    assert stored[True] == stored[False]
+    assert len(stored[True][1]["records"]) > 60
