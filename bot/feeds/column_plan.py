@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from itertools import compress, repeat
-from operator import eq, is_, is_not, itemgetter
+from operator import eq, ge, gt, is_, is_not, itemgetter, le, lt
 from typing import Any, Literal
 
 from bot.feeds.mapping import (
@@ -197,12 +197,7 @@ def _test(mapping: Mapping, condition: Condition, parsers: dict[str, Parser]) ->
     literal = literal_of(raw)
     if operator == "equals":
         return lambda values: list(map(eq, values[name], repeat(literal)))
-    compare: Callable[[Any, Any], bool] = {
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }[operator]
+    compare: Callable[[Any, Any], bool] = {"gt": gt, "gte": ge, "lt": lt, "lte": le}[operator]
     if literal is None:
         return lambda values: [False] * len(values[name])
     return lambda values: [
