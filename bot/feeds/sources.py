@@ -165,7 +165,11 @@ def csv_batches(
                 with _gc_paused():
                     if by_columns is not None:
                         lines.hold(end + 1)
-                        batch, end = _column_chunk(reader, chunk_size, end, width, by_columns, one_row)
+                        try:
+                            batch, end = _column_chunk(reader, chunk_size, end, width, by_columns, one_row)
+                        except _UnreadableRow as unreadable:
+                            end = unreadable.end
+                            raise unreadable.error from None
                     else:
                         batch = []
                         append = batch.append
@@ -201,9 +205,12 @@ def _column_chunk(
     """One chunk through the column path; rows it flags, and rows of another width, take `one_row`."""
     rows: list[list[str]] = []
     ends: list[int] = []
-    for row in islice(reader, chunk_size):
-        rows.append(row)
-        ends.append(reader.line_num)
+    try:
+        for row in islice(reader, chunk_size):
+            rows.append(row)
+            ends.append(reader.line_num)
+    except csv.Error as error:
+        raise _UnreadableRow(error, ends[-1] if ends else end) from None
     if not rows:
         return [], end
     starts = [end + 1, *(line + 1 for line in ends[:-1])]
@@ -234,6 +241,15 @@ def _column_chunk(
             elif kept[index]:
                 place += 1
     return ColumnBatch(columns, others, places), ends[-1]
+
+
+class _UnreadableRow(Exception):
+    """The csv module gave up on a row; `end` is the last line of the rows read before it."""
+
+    def __init__(self, error: csv.Error, end: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.end = end
 
 
 def _rejects_in(batch: Sequence[Item]) -> int:

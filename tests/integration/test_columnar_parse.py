@@ -264,3 +264,18 @@ def test_program_clocks_decide_business_days_the_same_on_both_paths(tmp_path, zo
             app.close()
     assert stored[True] == stored[False]
     assert len(stored[True][1]["records"]) > 60
+
+
+def test_an_unreadable_row_names_the_same_line_on_both_paths(tmp_path):
+    from bot.feeds.tabular import LayoutError
+
+    path = _damaged(tmp_path / "calls.csv", ["good"] * 30, seed=1)
+    lines = path.read_bytes().decode("utf-8").split("\r\n")
+    lines[25] = lines[25].replace("Streaming", '"' + "x" * 200_000 + '"')
+    path.write_text("\r\n".join(lines), encoding="utf-8")
+    messages = []
+    for columnar in (True, False):
+        with pytest.raises(LayoutError) as raised:
+            list(parse_file(path, load_mapping("pwc-ddmm"), chunk_size=10, columnar=columnar))
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1] and "line 26" in messages[0]
