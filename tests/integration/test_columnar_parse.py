@@ -279,3 +279,25 @@ def test_an_unreadable_row_names_the_same_line_on_both_paths(tmp_path):
             list(parse_file(path, load_mapping("pwc-ddmm"), chunk_size=10, columnar=columnar))
         messages.append(str(raised.value))
     assert messages[0] == messages[1] and "line 26" in messages[0]
+
+
+@pytest.mark.parametrize(("relative", "mapping_name"), REAL_FILES[1:])
+def test_the_other_real_files_store_the_same_on_both_paths(two_urls, relative, mapping_name):  # noqa: F811
+    """Composite and line ids, constant instants, pre-aggregated metrics, filters, conditional facts and
+    a file zone other than the program's; the second import changes nothing."""
+    results = {}
+    for name, url in zip(("columnar", "general"), two_urls, strict=True):
+        app = make_app(url)
+        columnar = name == "columnar"
+        try:
+            results[name] = [
+                _import(app, shared_file(relative), mapping_name, columnar=columnar, chunk=333),
+                _import(app, shared_file(relative), mapping_name, columnar=columnar, chunk=333),
+                _stored(app),
+            ]
+        finally:
+            app.close()
+    assert results["columnar"] == results["general"]
+    (first, _), (again, _), stored = results["columnar"]
+    assert first["imported"] > 0 and again["imported"] == 0
+    assert stored["rollups"]
