@@ -338,7 +338,9 @@ class _ChunkIngest:
         source = columns.source
         places = batch.column_places()
         subjects = columns.subjects
-        self._prepare_agents(batch, places)
+        for ref, ref_source in self._prepare_agents(batch, places):
+            if ref.kind == "queue":  # new queues are created in item order, as `_run_items` meets them
+                self._subjects.queue(ref_source, ref.key)
         # refs are shared objects (one per subject in a parse): grouping them by identity stays in C
         distinct = dict(zip(map(id, subjects), subjects, strict=True))
         info_by_id = {key: self._resolve_ref(source, ref) for key, ref in distinct.items()}
@@ -381,9 +383,10 @@ class _ChunkIngest:
         self._store_columns(columns, fresh, infos, plan)
         return ChunkOutcomes(known, list(compress(ids, fresh)))
 
-    def _prepare_agents(self, batch: ColumnBatch, places: list[int]) -> None:
+    def _prepare_agents(self, batch: ColumnBatch, places: list[int]) -> list[tuple[SubjectRef, str]]:
         """`prepare` with the agents in the order the items have them (people are created in it; the
-        last display name given for a key is the one kept), as `_run_items` asks for them."""
+        last display name given for a key is the one kept), as `_run_items` asks for them. Returns the
+        distinct subjects with their sources, in item order."""
         wanted: dict[tuple[str, str], str | None] = {}
         if not batch.others:
             source = batch.columns.source
@@ -399,7 +402,7 @@ class _ChunkIngest:
                     if ref.kind == "agent":
                         wanted[(source, ref.key)] = ref.display_name
             self._subjects.prepare(wanted, create=self._create_unknown)
-            return
+            return [(ref, source) for ref in distinct]
         refs: list[SubjectRef | None] = [None] * len(batch)
         for place, column_ref in zip(places, batch.columns.subjects, strict=True):
             refs[place] = column_ref
@@ -408,10 +411,15 @@ class _ChunkIngest:
             if isinstance(item, KpiRecord):
                 refs[place] = item.subject
                 sources[place] = item.source
+        ordered: dict[tuple[int, str], tuple[SubjectRef, str]] = {}
         for subject, source in zip(refs, sources, strict=True):
-            if subject is not None and subject.kind == "agent":
+            if subject is None:
+                continue
+            ordered.setdefault((id(subject), source), (subject, source))
+            if subject.kind == "agent":
                 wanted[(source, subject.key)] = subject.display_name
         self._subjects.prepare(wanted, create=self._create_unknown)
+        return list(ordered.values())
 
     def _resolve_ref(self, source: str, ref: SubjectRef) -> SubjectInfo | None:
         if ref.kind == "queue":

@@ -79,6 +79,8 @@ DAMAGES = {
     "spaces only": "   ",
     "abandoned": "ID{n:05d},,03/01/2021,11:00:00,Streaming,N,N,,,",
     "abandoned, no queue": "ID{n:05d},,03/01/2021,11:00:00,,N,N,,,",
+    "abandoned, new queue, row path": "ID{n:05d},,03/01/2021,11:00:00,Billing,N,N,,,,,",
+    "abandoned, new queue": "ID{n:05d},,03/01/2021,11:00:00,Admin,N,N,,,",
     "quoted": 'ID{n:05d},"Ana",03/01/2021,11:00:00,"Tech, ""Support""",Y,Y,12,00:01:00,5',
     "two lines": 'ID{n:05d},Ben,03/01/2021,11:00:00,"Stream\ning",Y,N,12,00:01:00,3',
     "repeated": "ID00001,Ana,04/01/2021,09:00:00,Streaming,Y,Y,10,00:02:00,4",
@@ -154,6 +156,7 @@ def _import(app: Floorboard, path: Path, mapping_name: str, *, columnar: bool, *
 def test_a_damaged_file_stores_the_same_on_both_paths(two_urls, tmp_path):  # noqa: F811
     kinds = ["good"] * 30 + sorted(DAMAGES) * 2 + ["good"] * 30
     random.Random(3).shuffle(kinds)
+    kinds[:0] = ["abandoned, new queue, row path", "abandoned, new queue"]  # queues are made in item order
     path = _damaged(tmp_path / "damaged.csv", kinds, seed=5)
     results = {}
     for name, url in zip(("columnar", "general"), two_urls, strict=True):
