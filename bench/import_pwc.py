@@ -29,6 +29,7 @@ from bot.settings import load_settings
 from bot.store.database import upgrade
 
 TOPICS = ("Streaming", "Technical Support", "Payment related", "Contract related", "Admin Support")
+CHUNK_ROWS = 100_000  # rows per transaction: each commit rewrites the rollup pages it touched
 HEADER = (
     "call_id,agent,date,time,topic,answered (Y/N),resolved,speed_of_answer_in_seconds,"
     "AvgTalkDuration,SatisfactionRating"
@@ -78,7 +79,7 @@ def floorboard_import(csv_path: Path, workdir: Path) -> tuple[float, float, dict
     app = build(load_settings(database_url=url))
     mapping = load_mapping("pwc-ddmm")
     started, cpu_started = time.perf_counter(), time.process_time()
-    chunks = parse_file(csv_path, mapping, default_tz=app.program.timezone, chunk_size=20_000)
+    chunks = parse_file(csv_path, mapping, default_tz=app.program.timezone, chunk_size=CHUNK_ROWS)
     _, counts, _ = app.ingest(
         chunks,
         source=mapping.source,

@@ -16,23 +16,26 @@ import io
 import os
 import zipfile
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from itertools import chain, islice
+from itertools import chain, compress, islice
 from pathlib import Path
 from typing import Any, TextIO
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from bot.feeds.column_plan import ColumnBuilder, compile_columns
 from bot.feeds.mapping import Mapping
+from bot.feeds.record_columns import ColumnBatch
 from bot.feeds.records import KpiRecord, RowReject
 from bot.feeds.row_plan import LayoutError, RowBuilder, RowProblem, column_positions, compile_rows
 from bot.feeds.values import cell_text
 
 Batch = list[KpiRecord | RowReject]
+Item = KpiRecord | RowReject
 Progress = Callable[[int, int], None]
 
 #: The columns a rejects file adds after the source's own; mappings ignore columns they do not name.
@@ -96,7 +99,8 @@ def csv_batches(
     on_progress: Progress | None,
     stats: ParseStats,
     layout: RejectsLayout,
-) -> Iterator[Batch | None]:
+    columnar: bool = True,
+) -> Iterator[Sequence[Item] | None]:
     with path.open("rb") as binary:
         total = os.fstat(binary.fileno()).st_size
         text = io.TextIOWrapper(binary, encoding=mapping.encoding, newline="")
@@ -125,47 +129,61 @@ def csv_batches(
         yield None
 
         end = reader.line_num
+
+        def one_row(row: list[str], line: int, end: int) -> Item | None:
+            """The general row path: a record, a reject, or None for a blank or filtered row."""
+            nonlocal width
+            if not any(row):
+                stats.blank += 1
+                return None
+            if len(row) != width:
+                if not "".join(row).strip():
+                    stats.blank += 1
+                    return None
+                if width < 0:
+                    width = _named_width(row)
+                    shape.measured(width, lines.raw(line, end))
+                    layout.newline = shape.newline
+                problem = _count_problem(row, width, mapping.delimiter, measure, shape.tail)
+                if problem:
+                    return RowReject(line, problem, shape.text(row, lines.text(line, end)))
+            try:
+                return build(row, line)
+            except RowProblem as problem:
+                if not "".join(row).strip():
+                    stats.blank += 1
+                    return None
+                return RowReject(line, str(problem), shape.text(row, lines.text(line, end)))
+
+        by_columns = None
+        if columnar and width > 0:
+            by_columns = _compile_columns(path, mapping, header, zone, stats, width)
         while True:
             before = end
-            batch: Batch = []
-            append = batch.append
-            rejects = 0
+            batch: Sequence[Item]
             try:
                 with _gc_paused():
-                    for row in islice(reader, chunk_size):
-                        line = end + 1
-                        end = reader.line_num
-                        if not any(row):
-                            stats.blank += 1
-                            continue
-                        if len(row) != width:
-                            if not "".join(row).strip():
-                                stats.blank += 1
-                                continue
-                            if width < 0:
-                                width = _named_width(row)
-                                shape.measured(width, lines.raw(line, end))
-                                layout.newline = shape.newline
-                            problem = _count_problem(row, width, mapping.delimiter, measure, shape.tail)
-                            if problem:
-                                append(RowReject(line, problem, shape.text(row, lines.text(line, end))))
-                                rejects += 1
-                                continue
+                    if by_columns is not None:
+                        lines.hold(end + 1)
                         try:
-                            record = build(row, line)
-                        except RowProblem as problem:
-                            if not "".join(row).strip():
-                                stats.blank += 1
-                                continue
-                            append(RowReject(line, str(problem), shape.text(row, lines.text(line, end))))
-                            rejects += 1
-                            continue
-                        if record is not None:
-                            append(record)
+                            batch, end = _column_chunk(reader, chunk_size, end, width, by_columns, one_row)
+                        except _UnreadableRow as unreadable:
+                            end = unreadable.end
+                            raise unreadable.error from None
+                    else:
+                        batch = []
+                        append = batch.append
+                        for row in islice(reader, chunk_size):
+                            line = end + 1
+                            end = reader.line_num
+                            item = one_row(row, line, end)
+                            if item is not None:
+                                append(item)
             except UnicodeDecodeError as error:
                 raise _undecodable(path, mapping.encoding, error) from None
             except csv.Error as error:
                 raise LayoutError(f"{path.name}, line {end + 1}: {error}") from None
+            rejects = _rejects_in(batch)
             stats.rejects += rejects
             stats.records += len(batch) - rejects
             if on_progress is not None:
@@ -174,6 +192,69 @@ def csv_batches(
                 yield batch
             if end == before:
                 return
+
+
+def _column_chunk(
+    reader: Any,
+    chunk_size: int,
+    end: int,
+    width: int,
+    build: ColumnBuilder,
+    one_row: Callable[[list[str], int, int], Item | None],
+) -> tuple[Sequence[Item], int]:
+    """One chunk through the column path; rows it flags, and rows of another width, take `one_row`."""
+    rows: list[list[str]] = []
+    ends: list[int] = []
+    try:
+        for row in islice(reader, chunk_size):
+            rows.append(row)
+            ends.append(reader.line_num)
+    except csv.Error as error:
+        raise _UnreadableRow(error, ends[-1] if ends else end) from None
+    if not rows:
+        return [], end
+    starts = [end + 1, *(line + 1 for line in ends[:-1])]
+    plain = [len(row) == width for row in rows]
+    if all(plain):
+        columns, flagged, kept = build(rows, starts)
+        odd = set(flagged)
+    else:
+        plain_rows = list(compress(rows, plain))
+        columns, plain_flagged, plain_kept = build(plain_rows, list(compress(starts, plain)))
+        at = [index for index, is_plain in enumerate(plain) if is_plain]
+        odd = {at[index] for index in plain_flagged} | {i for i, is_plain in enumerate(plain) if not is_plain}
+        full = bytearray(len(rows))
+        for index, keep in zip(at, plain_kept, strict=True):
+            full[index] = keep
+        kept = bytes(full)
+    others: list[Item] = []
+    places: list[int] = []
+    if odd:
+        place = 0
+        for index in range(len(rows)):
+            if index in odd:
+                item = one_row(rows[index], starts[index], ends[index])
+                if item is not None:
+                    others.append(item)
+                    places.append(place)
+                    place += 1
+            elif kept[index]:
+                place += 1
+    return ColumnBatch(columns, others, places), ends[-1]
+
+
+class _UnreadableRow(Exception):
+    """The csv module gave up on a row; `end` is the last line of the rows read before it."""
+
+    def __init__(self, error: csv.Error, end: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.end = end
+
+
+def _rejects_in(batch: Sequence[Item]) -> int:
+    items = batch.others if isinstance(batch, ColumnBatch) else batch
+    return sum(1 for item in items if isinstance(item, RowReject))
 
 
 def _named_width(fields: list[str]) -> int:
@@ -397,6 +478,14 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _compile_columns(
+    path: Path, mapping: Mapping, header: list[str], zone: tzinfo, stats: ParseStats, width: int
+) -> ColumnBuilder | None:
+    return compile_columns(
+        mapping, header, zone=zone, file_stem=path.stem, width=width, filtered=stats.filtered_by_reason
+    )
+
+
 def _compile(
     path: Path, mapping: Mapping, header: list[str], zone: tzinfo, stats: ParseStats, *, typed_cells: bool
 ) -> RowBuilder:
@@ -458,7 +547,8 @@ class _LineWindow:
     def __init__(self, text: TextIO, block_chars: int = 1 << 20) -> None:
         self._text = text
         self._block_chars = block_chars
-        self._blocks: deque[tuple[int, list[str]]] = deque(maxlen=3)
+        self._blocks: deque[tuple[int, list[str]]] = deque()
+        self._hold_from: int | None = None
 
     def __iter__(self) -> Iterator[str]:
         return chain.from_iterable(self._read_blocks())
@@ -471,7 +561,16 @@ class _LineWindow:
                 return
             self._blocks.append((first, block))
             first += len(block)
+            while len(self._blocks) > 3 and self._ends_before_hold(self._blocks[0]):
+                self._blocks.popleft()
             yield block
+
+    def _ends_before_hold(self, block: tuple[int, list[str]]) -> bool:
+        return self._hold_from is None or block[0] + len(block[1]) <= self._hold_from
+
+    def hold(self, line: int) -> None:
+        """Keep the lines from this one on (a whole chunk read before its rejects are quoted)."""
+        self._hold_from = line
 
     def raw(self, start: int, end: int) -> str:
         """Physical lines start..end as read, line endings included."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -12,7 +12,6 @@ from bot.feeds.records import KpiRecord, RowReject
 from bot.feeds.row_plan import LayoutError
 from bot.feeds.sources import (
     REJECT_COLUMNS,
-    Batch,
     ParseStats,
     RejectsLayout,
     csv_batches,
@@ -32,7 +31,7 @@ __all__ = [
 _FORMATS_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 
 
-class ParseRun(Iterator[list[KpiRecord | RowReject]]):
+class ParseRun(Iterator[Sequence[KpiRecord | RowReject]]):
     """The batches of one file, plus `stats` (records, rejects, filtered, blank), complete after iteration.
 
     Filtered rows (a mapping's `filters`) and blank rows are never yielded; they are only counted:
@@ -42,7 +41,7 @@ class ParseRun(Iterator[list[KpiRecord | RowReject]]):
 
     def __init__(
         self,
-        batches: Iterator[Batch | None],
+        batches: Iterator[Sequence[KpiRecord | RowReject] | None],
         stats: ParseStats,
         layout: RejectsLayout,
         format: Literal["csv", "xlsx"] = "csv",
@@ -52,7 +51,7 @@ class ParseRun(Iterator[list[KpiRecord | RowReject]]):
         self.layout = layout
         self.format = format
 
-    def __next__(self) -> list[KpiRecord | RowReject]:
+    def __next__(self) -> Sequence[KpiRecord | RowReject]:
         batch = next(self._batches)
         assert batch is not None
         return batch
@@ -84,6 +83,7 @@ def parse_file(
     default_tz: str = "UTC",
     chunk_size: int = 5000,
     on_progress: Callable[[int, int], None] | None = None,
+    columnar: bool = True,
 ) -> ParseRun:
     """Parse a CSV or XLSX file with a mapping, yielding lists of up to `chunk_size` records and rejects.
 
@@ -92,6 +92,8 @@ def parse_file(
     bytes for CSV and rows for XLSX. The file is opened and its header checked before this returns, so a
     missing column raises `LayoutError` here; an unknown zone raises ValueError. The returned ParseRun
     is an iterator of batches; its `stats` / `filtered` count the rows that filters skipped.
+    A CSV mapping is read column by column (batches are then `ColumnBatch`es, which the ingest stores
+    without building a record per row); `columnar=False` reads it row by row (the same items).
     """
     path = Path(path)
     zone = zone_info(tz or mapping.timezone or default_tz)
@@ -106,10 +108,28 @@ def parse_file(
     _check_kind(path, kind, mapping.name)
     stats = ParseStats()
     layout = RejectsLayout()
-    source = csv_batches if kind == "csv" else xlsx_batches
-    batches = source(
-        path, mapping, zone=zone, chunk_size=chunk_size, on_progress=on_progress, stats=stats, layout=layout
-    )
+    batches: Iterator[Sequence[KpiRecord | RowReject] | None]
+    if kind == "csv":
+        batches = csv_batches(
+            path,
+            mapping,
+            zone=zone,
+            chunk_size=chunk_size,
+            on_progress=on_progress,
+            stats=stats,
+            layout=layout,
+            columnar=columnar,
+        )
+    else:
+        batches = xlsx_batches(
+            path,
+            mapping,
+            zone=zone,
+            chunk_size=chunk_size,
+            on_progress=on_progress,
+            stats=stats,
+            layout=layout,
+        )
     next(batches)
     return ParseRun(batches, stats, layout, "csv" if kind == "csv" else "xlsx")
 

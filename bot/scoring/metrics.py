@@ -67,6 +67,7 @@ def contributions(
 
 
 _RARE_FACTS = frozenset({"nps", "scheduled_minutes", "adhered_minutes", "save_attempt", "saved"})
+RARE_FACTS = _RARE_FACTS  # facts only some feeds have; column-wise rollups leave them to contributions
 
 
 def _from_facts(facts: Mapping[str, float | bool | None], sl_seconds: float) -> dict[str, Pair]:

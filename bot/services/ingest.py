@@ -7,22 +7,32 @@ so a crash mid-import loses nothing and a re-run counts nothing twice.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import compress, repeat
+from operator import attrgetter, is_not, itemgetter
+from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.feeds.record_columns import ColumnBatch, RecordColumns, WallClock
 from bot.feeds.record_json import record_to_json
-from bot.feeds.records import KpiRecord, RowReject
+from bot.feeds.records import KpiRecord, RowReject, SubjectRef
 from bot.program import Program
+from bot.services.column_rollups import add_fact_columns
 from bot.services.own_records import OwnRecords
 from bot.services.points import queue_for_scoring
 from bot.services.rollup_deltas import RollupDeltas
-from bot.store.bulk import collector_paused, insert_columns, insert_rows
+from bot.store.bulk import (
+    collector_paused,
+    insert_columns,
+    insert_rows,
+    sqlite_json_objects,
+    sqlite_utc_texts,
+)
 from bot.store.models import ImportBatch, KpiRecordRow, ParkedRecord, table_of
 from bot.store.subjects import SubjectInfo, SubjectResolver
 from bot.store.upsert import add_to_rollups, insert_ignoring_conflicts
@@ -54,6 +64,48 @@ class ItemOutcome:
     reason: str | None = None
 
 
+class ChunkOutcomes(Sequence[ItemOutcome]):
+    """A chunk's outcomes in item order: `known` ones, and None where a first sighting was accepted
+    (`accepted` holds their ids, in order). Counting them builds no outcome object."""
+
+    def __init__(self, known: list[ItemOutcome | None], accepted: list[str]) -> None:
+        self._known = known
+        self._accepted = accepted
+        self._items: list[ItemOutcome] | None = None
+
+    def statuses(self) -> Counter[str]:
+        counted: Counter[str] = Counter(outcome.status for outcome in self._known if outcome is not None)
+        counted["accepted"] += len(self._accepted)
+        return counted
+
+    def _all(self) -> list[ItemOutcome]:
+        if self._items is None:
+            accepted = iter(self._accepted)
+            self._items = [
+                outcome if outcome is not None else ItemOutcome(next(accepted), "accepted")
+                for outcome in self._known
+            ]
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemOutcome: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemOutcome]: ...
+    def __getitem__(self, index: int | slice) -> ItemOutcome | list[ItemOutcome]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[ItemOutcome]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(slots=True)
 class IngestCounts:
     read: int = 0
@@ -64,6 +116,14 @@ class IngestCounts:
     filtered: int = 0
 
     def add(self, outcomes: Iterable[ItemOutcome]) -> None:
+        if isinstance(outcomes, ChunkOutcomes):
+            for status, count in outcomes.statuses().items():
+                self.read += count
+                if status == "accepted":
+                    self.imported += count
+                else:
+                    setattr(self, status, getattr(self, status) + count)
+            return
         for outcome in outcomes:
             self.read += 1
             if outcome.status == "accepted":
@@ -115,7 +175,8 @@ def _utc(instant: datetime) -> datetime:
 class _Plan:
     deltas: RollupDeltas
     rows: list[list[Any]] = field(default_factory=list)
-    columns: dict[str, list[Any]] = field(default_factory=dict)  # first sightings, stored column-wise
+    # first sightings, column-wise, each with the names of its columns already in SQLite's storage text
+    column_sets: list[tuple[dict[str, list[Any]], frozenset[str]]] = field(default_factory=list)
     revive: list[tuple[int, list[Any]]] = field(default_factory=list)
     retire: list[int] = field(default_factory=list)
 
@@ -172,7 +233,7 @@ class Ingestor:
 
     def ingest(
         self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
-    ) -> list[ItemOutcome]:
+    ) -> Sequence[ItemOutcome]:
         """Ingest one chunk in one transaction; outcomes are in the order of `items`.
 
         A concurrent delivery of the same records (two replicas, a redelivered webhook) may win a unique key
@@ -189,7 +250,7 @@ class Ingestor:
 
     def _ingest_once(
         self, items: Sequence[KpiRecord | RowReject], *, batch_id: int | None, create_unknown: bool
-    ) -> list[ItemOutcome]:
+    ) -> Sequence[ItemOutcome]:
         with self._engine.begin() as connection:
             if self._subjects is None:
                 self._subjects = SubjectResolver(
@@ -229,9 +290,20 @@ class _ChunkIngest:
         self._subjects = subjects
         self._own: OwnRecords | None = None
 
-    def run(self, items: Sequence[KpiRecord | RowReject], own: OwnRecords | None = None) -> list[ItemOutcome]:
+    def run(
+        self, items: Sequence[KpiRecord | RowReject], own: OwnRecords | None = None
+    ) -> Sequence[ItemOutcome]:
         """`own` (the columnar path) lets first sightings skip the lookups and the per-record loop."""
         self._own = own
+        plan = _Plan(deltas=RollupDeltas(self._program.service_level_seconds))
+        if own is not None and isinstance(items, ColumnBatch):
+            outcomes: Sequence[ItemOutcome] = self._run_columns(items, plan)
+        else:
+            outcomes = self._run_items(items, plan)
+        self._write(plan)
+        return outcomes
+
+    def _run_items(self, items: Sequence[KpiRecord | RowReject], plan: _Plan) -> list[ItemOutcome]:
         outcomes: list[ItemOutcome | None] = [None] * len(items)
         located: list[tuple[int, KpiRecord, SubjectInfo]] = []
         parked: list[dict[str, Any]] = []
@@ -255,9 +327,163 @@ class _ChunkIngest:
                 continue
             located.append((index, item, subject))
         insert_ignoring_conflicts(self._connection, table_of(ParkedRecord), parked)
-        for index, outcome in self._store(located):
+        for index, outcome in self._store(located, plan):
             outcomes[index] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def _run_columns(self, batch: ColumnBatch, plan: _Plan) -> ChunkOutcomes:
+        """A columnar parse's chunk: rows whose id is new to the store and to the chunk, and whose subject
+        is known, are stored and rolled up column by column; every other item takes `_run_items`."""
+        columns = batch.columns
+        source = columns.source
+        places = batch.column_places()
+        subjects = columns.subjects
+        for ref, ref_source in self._prepare_agents(batch, places):
+            if ref.kind == "queue":  # new queues are created in item order, as `_run_items` meets them
+                self._subjects.queue(ref_source, ref.key)
+        # refs are shared objects (one per subject in a parse): grouping them by identity stays in C
+        distinct = dict(zip(map(id, subjects), subjects, strict=True))
+        info_by_id = {key: self._resolve_ref(source, ref) for key, ref in distinct.items()}
+        infos = list(map(info_by_id.__getitem__, map(id, subjects)))
+        ids = columns.external_ids
+        other_records = [item for item in batch.others if isinstance(item, KpiRecord)]
+        if any(record.source != source for record in other_records):
+            raise ValueError("a column batch holds the records of one source")
+        every_id = ids + [record.external_id for record in other_records]
+        unique_ids = set(every_id)
+        repeated = (
+            set() if len(unique_ids) == len(every_id) else
+            {external_id for external_id, count in Counter(every_id).items() if count > 1}
+        )  # fmt: skip
+        existing = {external_id for _, external_id in self._existing({source: unique_ids})}
+        if existing or repeated:
+            fresh = [
+                info is not None and external_id not in existing and external_id not in repeated
+                for info, external_id in zip(infos, ids, strict=True)
+            ]
+        else:
+            fresh = list(map(is_not, infos, repeat(None)))
+        if all(fresh):
+            general: list[tuple[int, KpiRecord | RowReject]] = list(
+                zip(batch.other_places, batch.others, strict=True)
+            )
+        else:
+            general = sorted(
+                [
+                    *zip(batch.other_places, batch.others, strict=True),
+                    *((places[row], columns.record(row)) for row, ok in enumerate(fresh) if not ok),
+                ],
+                key=itemgetter(0),
+            )
+        known: list[ItemOutcome | None] = [None] * len(batch)
+        if general:
+            done = self._run_items([item for _, item in general], plan)
+            for (place, _), outcome in zip(general, done, strict=True):
+                known[place] = outcome
+        self._store_columns(columns, fresh, infos, plan)
+        return ChunkOutcomes(known, list(compress(ids, fresh)))
+
+    def _prepare_agents(self, batch: ColumnBatch, places: list[int]) -> list[tuple[SubjectRef, str]]:
+        """`prepare` with the agents in the order the items have them (people are created in it; the
+        last display name given for a key is the one kept), as `_run_items` asks for them. Returns the
+        distinct subjects with their sources, in item order."""
+        wanted: dict[tuple[str, str], str | None] = {}
+        if not batch.others:
+            source = batch.columns.source
+            subjects = batch.columns.subjects
+            distinct = list(dict(zip(map(id, subjects), subjects, strict=True)).values())
+            named = False
+            for ref in distinct:
+                if ref.kind == "agent":
+                    wanted.setdefault((source, ref.key), None)
+                    named = named or ref.display_name is not None
+            if named:
+                for ref in subjects:
+                    if ref.kind == "agent":
+                        wanted[(source, ref.key)] = ref.display_name
+            self._subjects.prepare(wanted, create=self._create_unknown)
+            return [(ref, source) for ref in distinct]
+        refs: list[SubjectRef | None] = [None] * len(batch)
+        for place, column_ref in zip(places, batch.columns.subjects, strict=True):
+            refs[place] = column_ref
+        sources = [batch.columns.source] * len(refs)
+        for place, item in zip(batch.other_places, batch.others, strict=True):
+            if isinstance(item, KpiRecord):
+                refs[place] = item.subject
+                sources[place] = item.source
+        ordered: dict[tuple[int, str], tuple[SubjectRef, str]] = {}
+        for subject, source in zip(refs, sources, strict=True):
+            if subject is None:
+                continue
+            ordered.setdefault((id(subject), source), (subject, source))
+            if subject.kind == "agent":
+                wanted[(source, subject.key)] = subject.display_name
+        self._subjects.prepare(wanted, create=self._create_unknown)
+        return list(ordered.values())
+
+    def _resolve_ref(self, source: str, ref: SubjectRef) -> SubjectInfo | None:
+        if ref.kind == "queue":
+            return self._subjects.queue(source, ref.key)
+        return self._subjects.agent(source, ref.key, ref.display_name, create=self._create_unknown)
+
+    def _store_columns(
+        self, columns: RecordColumns, fresh: Sequence[bool], infos: list[SubjectInfo | None], plan: _Plan
+    ) -> None:
+        size = sum(fresh)
+        if not size:
+            return
+        every = all(fresh)
+
+        def kept(values: list[Any]) -> list[Any]:
+            return values if every else list(compress(values, fresh))
+
+        kept_infos: list[SubjectInfo] = kept(infos)
+        combined: list[list[datetime]] = []
+
+        def instants() -> list[datetime]:
+            if not combined:
+                combined.append(kept(columns.instants()))
+            return combined[0]
+
+        days = _business_days(kept_infos, instants, columns.wall, kept)
+        subject_ids = list(map(_SUBJECT_ID, kept_infos))
+        facts = {key: kept(values) for key, values in columns.facts.items()}
+        metrics = {key: kept(values) for key, values in columns.metrics.items()}
+        kept_columns = RecordColumns(
+            columns.source, kept(columns.external_ids), [], None, kept(columns.versions), facts,
+            columns.bool_facts, metrics,
+        )  # fmt: skip
+        if metrics or not add_fact_columns(plan.deltas, subject_ids, days, facts):
+            plan.deltas.add_many(subject_ids, days, kept_columns.fact_dicts(), kept_columns.metric_dicts())
+        sqlite = self._connection.dialect.name == "sqlite"
+        stored_facts = sqlite_json_objects(facts, size) if sqlite else None
+        wall = columns.wall
+        stored_instants = (
+            sqlite_utc_texts(kept(wall.days), kept(wall.times)) if sqlite and wall and wall.is_utc() else None
+        )
+        stored_metrics = kept_columns.metric_dicts()
+        stored_text = frozenset(
+            name
+            for name, text in (("facts", stored_facts), ("occurred_at", stored_instants))
+            if text is not None
+        ) | ({"metrics"} if not metrics else set())  # no metrics: all NULL, nothing to convert
+        plan.column_sets.append((
+            {
+                "source": [columns.source] * size,
+                "external_id": kept_columns.external_ids,
+                "version": kept_columns.versions,
+                "subject_id": subject_ids,
+                "occurred_at": stored_instants if stored_instants is not None else instants(),
+                "business_day": days,
+                "facts": stored_facts if stored_facts is not None else kept_columns.fact_dicts(),
+                "metrics": stored_metrics,
+                "void": [False] * size,
+                "is_current": [True] * size,
+                "batch_id": [self._batch_id] * size,
+                "received_at": [self._now] * size,
+            },
+            stored_text,
+        ))  # fmt: skip
 
     def _resolve(self, record: KpiRecord) -> SubjectInfo | None:
         subject = record.subject
@@ -267,9 +493,13 @@ class _ChunkIngest:
             record.source, subject.key, subject.display_name, create=self._create_unknown
         )
 
-    def _store(self, located: list[tuple[int, KpiRecord, SubjectInfo]]) -> list[tuple[int, ItemOutcome]]:
-        existing = self._existing(located)
-        plan = _Plan(deltas=RollupDeltas(self._program.service_level_seconds))
+    def _store(
+        self, located: list[tuple[int, KpiRecord, SubjectInfo]], plan: _Plan
+    ) -> list[tuple[int, ItemOutcome]]:
+        by_source: dict[str, set[str]] = defaultdict(set)
+        for _, record, _ in located:
+            by_source[record.source].add(record.external_id)
+        existing = self._existing(by_source)
         results: list[tuple[int, ItemOutcome]] = []
         if self._own is not None:
             located, results = self._first_sightings(located, existing, plan)
@@ -309,7 +539,6 @@ class _ChunkIngest:
                     f"older than current version {current.version if current else '?'}: stored, no effect"
                 )
             results.append((index, ItemOutcome(record.external_id, "accepted", reason)))
-        self._write(plan)
         return results
 
     def _redelivery(self, stored: _Existing, record: KpiRecord, subject: SubjectInfo) -> ItemOutcome:
@@ -379,7 +608,7 @@ class _ChunkIngest:
             _kept(subject_ids, counted), _kept(days, counted), _kept(facts, counted), _kept(metrics, counted)
         )
         size = len(records)
-        plan.columns = {
+        plan.column_sets.append(({
             "source": [record.source for record in records],
             "external_id": [record.external_id for record in records],
             "version": [record.version for record in records],
@@ -392,17 +621,13 @@ class _ChunkIngest:
             "is_current": [True] * size,
             "batch_id": [self._batch_id] * size,
             "received_at": [self._now] * size,
-        }
+        }, frozenset()))  # fmt: skip
         accepted = [(index, ItemOutcome(record.external_id, "accepted")) for index, record, _ in fresh]
         return rest, accepted
 
-    def _existing(
-        self, located: list[tuple[int, KpiRecord, SubjectInfo]]
-    ) -> dict[tuple[str, str], dict[int, _Existing]]:
+    def _existing(self, by_source: dict[str, set[str]]) -> dict[tuple[str, str], dict[int, _Existing]]:
+        """The stored versions of these ids, by (source, external id)."""
         found: dict[tuple[str, str], dict[int, _Existing]] = {}
-        by_source: dict[str, set[str]] = defaultdict(set)
-        for _, record, _ in located:
-            by_source[record.source].add(record.external_id)
         table = table_of(KpiRecordRow)
         batches = table_of(ImportBatch)
         for source, ids in by_source.items():
@@ -489,20 +714,72 @@ class _ChunkIngest:
             values = dict(zip(RECORD_COLUMNS, row, strict=True))
             connection.execute(update(table).where(table.c.id == record_id).values(**values))
         insert_rows(connection, table, RECORD_COLUMNS, plan.rows)
-        insert_columns(connection, table, plan.columns)
+        for columns, stored_text in plan.column_sets:
+            insert_columns(connection, table, columns, stored_text=stored_text)
         if self._own is not None:
             written: dict[str, list[str]] = defaultdict(list)
             for row in [*plan.rows, *(row for _, row in plan.revive)]:
                 written[row[0]].append(row[1])
-            sources, ids = plan.columns.get("source", []), plan.columns.get("external_id", [])
-            if len(set(sources)) == 1:
-                written[sources[0]].extend(ids)
-            else:
-                for source, external_id in zip(sources, ids, strict=True):
-                    written[source].append(external_id)
+            for columns, _ in plan.column_sets:
+                sources, ids = columns["source"], columns["external_id"]
+                if len(set(sources)) == 1:
+                    written[sources[0]].extend(ids)
+                else:
+                    for source, external_id in zip(sources, ids, strict=True):
+                        written[source].append(external_id)
             self._own.stored(connection, written.items())
         add_to_rollups(connection, plan.deltas.rows())
         queue_for_scoring(connection, plan.deltas.days())
+
+
+_SUBJECT_ID = attrgetter("subject_id")
+
+
+def _business_days(
+    infos: list[SubjectInfo],
+    instants: Callable[[], list[datetime]],
+    wall: WallClock | None,
+    kept: Callable[[list[Any]], list[Any]],
+) -> list[date]:
+    """Each record's business day. Subjects on the clock the file was read in take the wall-clock date
+    (shifted by their day start); the others, and files without a wall clock, go instant by instant.
+    Infos are shared objects, told apart by identity (hashing one hashes its clocks)."""
+    distinct = dict(zip(map(id, infos), infos, strict=True))
+    starts_by_id = {key: _wall_day_start(info, wall) for key, info in distinct.items()}
+    starts = set(starts_by_id.values())
+    if wall is None or starts == {None}:
+        return list(map(SubjectInfo.day_of, infos, instants()))
+    days: list[date] = kept(wall.days)
+    if starts == {0}:
+        return days
+    times: list[time] = kept(wall.times)
+    seconds = _SecondsOfDay()
+    out = []
+    for info, day, clock, instant in zip(infos, days, times, instants(), strict=True):
+        start = starts_by_id[id(info)]
+        if start is None:
+            out.append(info.day_of(instant))
+        elif start and seconds[clock] < start * 60:
+            out.append(day - _ONE_DAY)
+        else:
+            out.append(day)
+    return out
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+class _SecondsOfDay(dict[time, int]):
+    def __missing__(self, clock: time) -> int:
+        value = self[clock] = clock.hour * 3600 + clock.minute * 60 + clock.second
+        return value
+
+
+def _wall_day_start(info: SubjectInfo, wall: WallClock | None) -> int | None:
+    """The subject's day start in minutes when its business days follow the file's wall clock, else None."""
+    if wall is None or info.spans or not 0 <= info.day_start_minutes < 24 * 60:
+        return None
+    return info.day_start_minutes if wall.same_zone(info.zone) else None
 
 
 def _entry(

@@ -49,6 +49,8 @@ class OwnRecords:
         own = self._sources[source]
         if own is None:
             return None
+        if own.isdisjoint(map(hash, ids)):
+            return set()
         return {external_id for external_id in ids if hash(external_id) in own}
 
     def stored(self, connection: Connection, source_ids: Iterable[tuple[str, Iterable[str]]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -36,8 +36,8 @@ class RollupDeltas:
         self,
         subject_ids: list[int],
         days: list[date],
-        facts: list[Mapping[str, Any] | None],
-        metrics: list[Mapping[str, Any] | None],
+        facts: Sequence[Mapping[str, Any] | None],
+        metrics: Sequence[Mapping[str, Any] | None],
     ) -> None:
         """`add` for many records at once (sign +1), grouped as they come; the sums are the same."""
         sl = self._sl
@@ -56,6 +56,27 @@ class RollupDeltas:
                 else:
                     cell[0] += num
                     cell[1] += den
+
+    @property
+    def service_level_seconds(self) -> float:
+        return self._sl
+
+    def add_sum(self, key: DayKey, metric: str, num: int, den: int) -> None:
+        """Add an already summed (num, den) pair of records to one subject-day's metric."""
+        cells = self._days.get(key)
+        if cells is None:
+            cells = self._days[key] = {}
+        cell = cells.get(metric)
+        if cell is None:
+            cells[metric] = [num, den]
+        else:
+            cell[0] += num
+            cell[1] += den
+
+    def touch(self, key: DayKey) -> None:
+        """A subject-day that has records, whether or not they count towards any metric."""
+        if key not in self._days:
+            self._days[key] = {}
 
     def days(self) -> list[DayKey]:
         return sorted(self._days)

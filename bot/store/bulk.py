@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, is_, itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
@@ -46,11 +46,64 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
         _execute(connection, table, columns, rows, "")
 
 
-def insert_columns(connection: Connection, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
-    """INSERT rows given column by column (equal-length sequences), as a columnar import builds them."""
+def insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    stored_text: Collection[str] = (),
+) -> None:
+    """INSERT rows given column by column (equal-length sequences), as a columnar import builds them.
+    On SQLite, the `stored_text` columns already hold SQLite storage text (see `sqlite_json_objects`)."""
     names = list(columns)
     if names and len(columns[names[0]]):
-        _execute_columns(connection, table, names, list(columns.values()), "")
+        _execute_columns(connection, table, names, list(columns.values()), "", stored_text)
+
+
+def sqlite_json_objects(columns: Mapping[str, Sequence[Any]], size: int) -> list[str | None] | None:
+    """Per row, the stored text of the JSON object of the columns' values that are not None (None when all
+    are), as the JSON column writes the dict; None when a column mixes value types, so the caller builds
+    dicts instead. Each distinct value is encoded once; a row's text is joined in C."""
+    pieces: list[list[str]] = []
+    for key, values in columns.items():
+        kinds = set(map(type, values)) - {type(None)}
+        if len(kinds) > 1 or not kinds <= {bool, int, float, str}:
+            return None
+        if not kinds:
+            continue
+        prefix = "," + _dumps(key) + ":"
+        texts = _Pieces(prefix)
+        pieces.append(list(map(texts.__getitem__, values)))
+    if not pieces:
+        return [None] * size
+    joined = map("".join, zip(*pieces, strict=True))
+    return [f"{{{text[1:]}}}" if text else None for text in joined]
+
+
+def sqlite_utc_texts(days: Sequence[date], clocks: Sequence[time]) -> list[str]:
+    """The stored text of the instants whose UTC dates and times these are, as the DateTime column writes
+    them. Each distinct day and clock is formatted once; clocks are told apart by identity (they are all
+    alive here), as hashing an aware time asks its zone for the offset."""
+    day_texts = {day: day.isoformat() + " " for day in set(days)}
+    distinct = dict(zip(map(id, clocks), clocks, strict=True))
+    clock_texts = {
+        key: clock.replace(tzinfo=None).isoformat("microseconds") for key, clock in distinct.items()
+    }
+    return list(
+        map(str.__add__, map(day_texts.__getitem__, days), map(clock_texts.__getitem__, map(id, clocks)))
+    )
+
+
+class _Pieces(dict[Any, str]):
+    """`,"key":value` per distinct value of one column (homogeneous, so 1 and True never share a slot)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self._prefix = prefix
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = "" if value is None else self._prefix + _dumps(value)
+        return text
 
 
 def add_rows(
@@ -87,18 +140,22 @@ def _execute(connection: Connection, table: Table, columns: Sequence[str], rows:
 
 
 def _execute_columns(
-    connection: Connection, table: Table, names: Sequence[str], columns: Sequence[Sequence[Any]], suffix: str
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence[Any]],
+    suffix: str,
+    stored_text: Collection[str] = (),
 ) -> None:
     if connection.dialect.name != "sqlite":
         connection.execute(
             table.insert(), [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
         )
         return
+    converters = [None if name in stored_text else _sqlite_converter(table.c[name].type) for name in names]
     converted = [
         column if convert is None else convert(column)
-        for column, convert in zip(
-            columns, [_sqlite_converter(table.c[name].type) for name in names], strict=True
-        )
+        for column, convert in zip(columns, converters, strict=True)
     ]
     values = list(zip(*converted, strict=True))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){suffix}"
@@ -147,7 +204,7 @@ def _sqlite_dates(column: Sequence[Any]) -> Sequence[Any]:
 def _sqlite_datetimes(column: Sequence[Any]) -> Sequence[Any]:
     """Aware instants as naive UTC text, in C; naive ones and NULLs take the per-value path."""
     first = column[0]
-    if column.count(first) == len(column):  # a receipt time: one value, compared by identity first
+    if all(map(is_, column, repeat(first))):  # a receipt time: one object throughout
         return [_sqlite_datetime(first)] * len(column)
     if None in column:
         return list(map(_sqlite_datetime, column))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.feeds.mapping import Mapping, MappingError, list_mappings, load_mapping
+from bot.feeds.record_columns import ColumnBatch
 from bot.feeds.records import KpiRecord, RowReject
 from bot.feeds.tabular import LayoutError, ParseRun, parse_file, write_rejects
 from bot.services import parked
@@ -24,7 +25,7 @@ from bot.services.ingest import IngestCounts
 from bot.terminal.batches import batches_list
 from bot.terminal.common import console, errors, fail, opened_app
 
-Chunk = list[KpiRecord | RowReject]
+Chunk = Sequence[KpiRecord | RowReject]
 SHOWN_REJECTS = 10
 
 
@@ -174,7 +175,8 @@ class _progress:
 
 def _watch(run: ParseRun, collected: list[RowReject]) -> Iterator[Chunk]:
     for chunk in run:
-        collected.extend(item for item in chunk if isinstance(item, RowReject))
+        items = chunk.others if isinstance(chunk, ColumnBatch) else chunk  # a column batch's rejects
+        collected.extend(item for item in items if isinstance(item, RowReject))
         yield chunk
 
 

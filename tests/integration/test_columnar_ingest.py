@@ -187,14 +187,14 @@ def test_a_columnar_import_stores_what_the_general_path_stores(two_urls, tmp_pat
 
 
 def test_the_columnar_path_runs_on_first_sightings_only_when_asked(sqlite_url, tmp_path, monkeypatch):
-    from bot.services.rollup_deltas import RollupDeltas
+    from bot.services import ingest
 
     calls: list[int] = []
-    add_many = RollupDeltas.add_many
+    add_fact_columns = ingest.add_fact_columns
     monkeypatch.setattr(
-        RollupDeltas,
-        "add_many",
-        lambda self, ids, *rest: calls.append(len(ids)) or add_many(self, ids, *rest),
+        ingest,
+        "add_fact_columns",
+        lambda deltas, ids, *rest: calls.append(len(ids)) or add_fact_columns(deltas, ids, *rest),
     )
     first = _first_file(tmp_path / "first.csv")
     app = make_app(sqlite_url)
