@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import partial
 from itertools import compress, repeat
 from operator import eq, ge, gt, is_, is_not, itemgetter, le, lt
 from typing import Any, Literal
 
+from bot.feeds.bounds import EARLIEST, FACT_LIMITS, LATEST, fact_problem, instant_problem, metric_problem
 from bot.feeds.mapping import (
     MINUTE_FACTS,
     Condition,
@@ -105,6 +107,7 @@ def compile_columns(
         subject_refs = subjects(values, fact_values, bad)
         version_numbers = versions(values, size)
         metric_values = {key: compute(values) for key, compute in metrics}
+        _mark_out_of_bounds(bad, fact_values, metric_values, instants, wall)
         if any(bad):
             flagged = [index for index in range(size) if bad[index] and keep[index]]
             chosen = bytes(k and not b for k, b in zip(keep, bad, strict=True))
@@ -134,6 +137,55 @@ def compile_columns(
         return columns, flagged, chosen
 
     return build
+
+
+def _mark_out_of_bounds(
+    bad: bytearray,
+    facts: Columns,
+    metrics: Columns,
+    instants: list[datetime] | None,
+    wall: WallClock | None,
+) -> None:
+    """Flag rows with a value outside bot/feeds/bounds.py: the row path rejects them with its reason.
+
+    Each column is checked once per distinct value, so a chunk costs little whatever its length.
+    """
+    for key, column in facts.items():
+        if key in FACT_LIMITS:
+            _mark_values(bad, column, partial(_bad_fact, key))
+    for key, column in metrics.items():
+        _mark_values(bad, column, partial(_bad_metric, key))
+    if instants is not None:
+        _mark_values(bad, instants, _bad_instant)
+    elif wall is not None:  # a local day near the bounds: the row path decides on the instant
+        _mark_values(bad, wall.days, _near_bounds)
+
+
+def _bad_fact(key: str, value: Any) -> bool:
+    return isinstance(value, float | int) and fact_problem(key, value) is not None
+
+
+def _bad_metric(key: str, pair: Any) -> bool:
+    return isinstance(pair, tuple) and metric_problem(key, *pair) is not None
+
+
+def _bad_instant(instant: Any) -> bool:  # rows already flagged hold a placeholder
+    return isinstance(instant, datetime) and instant_problem(instant) is not None
+
+
+def _near_bounds(day: Any) -> bool:
+    return isinstance(day, date) and not _SAFE_DAYS[0] <= day <= _SAFE_DAYS[1]
+
+
+_SAFE_DAYS = (EARLIEST.date() + timedelta(days=1), LATEST.date() - timedelta(days=1))
+
+
+def _mark_values(bad: bytearray, column: list[Any], out_of_bounds: Callable[[Any], bool]) -> None:
+    wrong = {value for value in set(column) if out_of_bounds(value)}
+    if wrong:
+        for index, value in enumerate(column):
+            if value in wrong:
+                bad[index] = 1
 
 
 def _rejecting(parse: Parser) -> Parser:
