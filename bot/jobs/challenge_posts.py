@@ -10,8 +10,9 @@ A challenge's window is days of the program's business calendar (the days `/chal
 - **results** (`challenge_results`, `challenge-7`): on the first tick after the window the scheduler ends
   the challenge (rewards once, `challenges.end_due`) and, in that transaction, posts the public results.
 
-A kickoff or reminder missed while the bot was down is not caught up: the next day's reminder says the
-same, fresher. Each post is claimed in the post ledger, so replicas and retried ticks post it once.
+A kickoff missed while the bot was down goes out late on the first tick after, while the challenge still
+runs; a missed reminder is not caught up: the next day's reminder says the same, fresher. Each post is
+claimed in the post ledger, so replicas and retried ticks post it once.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bot.scoring.periods import business_day
 from bot.scoring.ranking import competition_ranks
 from bot.services import challenges
 from bot.services.challenges import ChallengeInfo, Line, ResultRow
-from bot.store.models import Person
+from bot.store.models import Person, Post
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,12 @@ class ChallengePosts:
             concerned = challenges.team_ids(connection, self.program, info)
             if info.start_day == today and concerned & teams:
                 out.append(self._kickoff(connection, info, concerned & teams))
-            elif info.start_day < today and concerned & reminding:
-                out.append(self._reminder(connection, info, concerned & reminding, today))
+            elif info.start_day < today:
+                missed = concerned & teams - _kicked_off(connection, info)
+                if missed:  # the bot was down on the first day: the kickoff goes out late, once
+                    out.append(self._kickoff(connection, info, missed, late=True))
+                if concerned & reminding:
+                    out.append(self._reminder(connection, info, concerned & reminding, today))
         return out
 
     def end_due(self, now: datetime, teams: frozenset[int], announce: Announcer) -> int:
@@ -101,17 +106,22 @@ class ChallengePosts:
             connection=connection,
         )
 
-    def _kickoff(self, connection: Connection, info: ChallengeInfo, teams: frozenset[int]) -> Announcement:
+    def _kickoff(
+        self, connection: Connection, info: ChallengeInfo, teams: frozenset[int], *, late: bool = False
+    ) -> Announcement:
         locale = self.locale
         body = describe(info, self._context(connection), locale)
         footer = render("challenge.created.footer", locale, name=info.name)
+        title = render("posts.challenge.kickoff", locale, name=info.name)
+        if late:
+            title = render("posts.challenge.kickoff_late", locale, name=info.name)
         return Announcement(
             TOPIC,
-            "challenge_kickoff",
-            f"challenge-{info.id}",
+            _KICKOFF,
+            _kickoff_key(info),
             teams,
             (Text(f"{body}\n{footer}"),),
-            title=render("posts.challenge.kickoff", locale, name=info.name),
+            title=render("posts.late", locale, title=title) if late else title,
         )
 
     def _reminder(
@@ -146,6 +156,21 @@ class ChallengePosts:
         return Announcement(
             TOPIC, "challenge_results", f"challenge-{info.id}", teams, post.segments, title=post.title
         )
+
+
+_KICKOFF = "challenge_kickoff"
+
+
+def _kickoff_key(info: ChallengeInfo) -> str:
+    return f"challenge-{info.id}"
+
+
+def _kicked_off(connection: Connection, info: ChallengeInfo) -> frozenset[int]:
+    """The teams whose kickoff of `info` is in the post ledger already."""
+    found = connection.scalars(
+        select(Post.team_id).where(Post.kind == _KICKOFF, Post.period == _kickoff_key(info))
+    )
+    return frozenset(int(team_id) for team_id in found)
 
 
 def public_lines(

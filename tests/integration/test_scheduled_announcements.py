@@ -233,3 +233,29 @@ def test_a_challenge_whose_window_is_over_is_ended_even_where_no_team_takes_chal
     assert [row.status for row in rows(fb, Challenge)] == ["ended"]
     assert [row.kind for row in rows(fb, Post) if row.kind.startswith("challenge")] == []
     fb.close()
+
+
+def test_a_kickoff_missed_while_the_bot_was_down_goes_out_late_once(sqlite_url, tmp_path):
+    fb = setup(sqlite_url, tmp_path, CHALLENGE_PROGRAM)
+    with fb.engine.begin() as connection:
+        ann = connection.scalar(select(Person.id).where(Person.display_name == "Ann"))
+        challenges.create(
+            connection,
+            fb.program,
+            ChallengeSpec("Late cup", "handled", date(2021, 4, 5), date(2021, 4, 7), 1, teams=("blue",)),
+            by=Creator(ann, "Ann", admin=True),
+            now=local(2, 9, 0),
+            today=date(2021, 4, 2),
+        )
+    slack = Recording()
+    clock = FrozenClock(local(6, 10, 0))  # down all Monday: the first tick is Tuesday morning
+    scheduler = Scheduler(fb.engine, fb.program, clock, {"slack": slack})
+    for moment in (local(6, 10, 0), local(6, 10, 1), local(6, 17, 1)):
+        clock.now = moment
+        asyncio.run(scheduler.tick())
+    titles = [message.title for _, message in slack.posts if not (message.title or "").startswith("Daily")]
+    assert titles == [
+        "Challenge started: Late cup (late: the bot was down when this was due)",
+        "Late cup: standings through 2021-04-05",
+    ]
+    fb.close()
