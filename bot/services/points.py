@@ -142,13 +142,13 @@ def _score(
 ) -> None:
     if not agents:
         return
-    sums = _rollups(connection, agents)
-    ledger = _ledger(connection, agents, programs.daily_rule_keys)
     specs: dict[int, list[RuleSpec | ImprovementSpec]] = {}
     for day in {day for _, day in agents}:
         versioned = programs.in_force(day)
         if versioned.version not in specs:
             specs[versioned.version] = rule_specs(versioned.program)
+    sums = _rollups(connection, agents, _metrics_read(specs.values()))
+    ledger = _ledger(connection, agents, programs.daily_rule_keys)
     baselines = _baselines(connection, agents, sums, programs, specs, recompute)
     now = clock()
     rows: list[tuple[Any, ...]] = []
@@ -204,7 +204,17 @@ def _baselines(
     return day_baselines(connection, needed, recompute)
 
 
-def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, dict[str, tuple[int, int]]]:
+def _metrics_read(versions: Iterable[list[RuleSpec | ImprovementSpec]]) -> list[str]:
+    """The metrics the day rules score or gate on: the only rollups scoring reads."""
+    return sorted(
+        {spec.metric for rules in versions for spec in rules}
+        | {gate.metric for rules in versions for spec in rules for gate in spec.gates}
+    )
+
+
+def _rollups(
+    connection: Connection, agents: dict[DayKey, int], metrics: list[str]
+) -> dict[DayKey, dict[str, tuple[int, int]]]:
     subjects = sorted({subject_id for subject_id, _ in agents})
     days = [day for _, day in agents]
     sums: dict[DayKey, dict[str, tuple[int, int]]] = defaultdict(dict)
@@ -214,7 +224,11 @@ def _rollups(connection: Connection, agents: dict[DayKey, int]) -> dict[DayKey, 
     result = connection.execute(
         select(
             Rollup.subject_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
-        ).where(Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days)))
+        ).where(
+            Rollup.subject_id.in_(subjects),
+            Rollup.business_day.between(min(days), max(days)),
+            Rollup.metric.in_(metrics),
+        )
     )
     rows = result.cursor.fetchall()
     result.close()
