@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from datetime import time
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeGuard, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -23,11 +24,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.scoring.improvement import Window
 from bot.scoring.leagues import LeagueRule
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import WEEKDAYS
+from bot.scoring.zones import against_direction
 
 RESERVED_RULE_IDS = frozenset({"kudos", "adjustment", "challenge", "badge"})
 
@@ -427,6 +430,15 @@ BadgeSpec = Annotated[
 BADGE_KINDS = frozenset({"threshold", "streak", "count", "personal_best", "most_improved"})
 
 
+class TeamBoardPolicy(_Strict):
+    """How team boards compare teams of different sizes (averages and rates are pooled either way)."""
+
+    normalize: Literal["per_member", "total"] = Field(
+        default="per_member",
+        description="per_member: points and totals divided by headcount; total: the team's sums",
+    )
+
+
 class Program(_Strict):
     name: str = "Floorboard"
     timezone: str = "UTC"
@@ -451,6 +463,31 @@ class Program(_Strict):
     teams: dict[TeamKey, TeamPosts] = Field(default_factory=dict, description="scheduled posts per team")
     badges: list[BadgeSpec] = Field(default_factory=list)
     correction_window_days: int = Field(default=7, ge=0, le=366)
+    effective_from: date | None = Field(
+        default=None, description="the first business day this program is in force (default: when loaded)"
+    )
+    team_boards: TeamBoardPolicy = TeamBoardPolicy()
+
+    @model_validator(mode="after")
+    def _coherent(self, info: ValidationInfo) -> Program:
+        # after every field is valid; parse_program also runs the same checks on a file with other errors.
+        # A version stored before a check existed still loads (`stored`): history must not turn unreadable.
+        if isinstance(info.context, Mapping) and info.context.get("stored"):
+            return self
+        problems = coherence_problems(self.model_dump())
+        if problems:
+            raise ValidationError.from_exception_data(
+                "Program",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(_COHERENCE, "{message}", {"message": message}),
+                        loc=loc,
+                        input=None,
+                    )
+                    for loc, message in problems
+                ],
+            )
+        return self
 
     @field_validator("badges")
     @classmethod
@@ -554,6 +591,90 @@ class Program(_Strict):
         return self.policy(metric).better or CATALOGUE[metric].better
 
 
+_COHERENCE = "program_coherence"
+
+
+def coherence_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """What each field allows alone but the program as a whole cannot mean, as (key path, message).
+
+    No number anywhere may be NaN or infinite (it would reach the ledger as garbage). Zone tables must
+    pay a better value at least as much as a worse one, in the metric's `better` direction (the monotone
+    rule of DESIGN.md §5), and a floor cannot lie above a ceiling. Reads raw data defensively: a
+    malformed part is left to the schema's own errors.
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = [
+        (loc, f"must be a finite number, got {value!r} (NaN and infinity cannot be scored)")
+        for loc, value in _non_finite(data, ())
+    ]
+    metrics = data.get("metrics")
+    policies: Mapping[Any, Any] = metrics if isinstance(metrics, Mapping) else {}
+    for metric, policy in policies.items():
+        if not isinstance(policy, Mapping):
+            continue
+        floor, ceiling = policy.get("floor"), policy.get("ceiling")
+        if _finite(floor) and _finite(ceiling) and floor > ceiling:
+            problems.append(
+                (
+                    ("metrics", metric, "floor"),
+                    f"floor {floor:g} is above ceiling {ceiling:g}, so no value of {metric} could earn "
+                    "points; the floor is the lowest value that earns, the ceiling the highest",
+                )
+            )
+    rules = data.get("points")
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, Mapping) or "improvement" in rule or rule.get("metric") not in CATALOGUE:
+            continue
+        metric = str(rule["metric"])
+        zones = _zone_pairs(rule.get("zones"))
+        if len(zones) < 2 or len({value for value, _ in zones}) != len(zones):
+            continue
+        policy = policies.get(metric)
+        given = policy.get("better") if isinstance(policy, Mapping) else None
+        better = given if given in ("higher", "lower") else CATALOGUE[metric].better
+        wrong = against_direction(zones, better)
+        if wrong is not None:
+            (worse, worse_points), (best, best_points) = wrong
+            chosen = given in ("higher", "lower")
+            source = f"metrics.{metric}.better" if chosen else "its default"
+            fix = "" if chosen else f" (or set metrics.{metric}.better)"
+            problems.append(
+                (
+                    ("points", index, "zones"),
+                    f"{metric} is better {better} ({source}), so a better value must not earn fewer "
+                    f"points, but {best:g} earns {best_points:g} pts and {worse:g} earns {worse_points:g} "
+                    f"pts; give better values more points{fix}",
+                )
+            )
+    return problems
+
+
+def _non_finite(data: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, data
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _non_finite(value, (*path, str(key)))
+    elif isinstance(data, list | tuple):
+        for index, item in enumerate(data):
+            yield from _non_finite(item, (*path, index))
+
+
+def _finite(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _zone_pairs(zones: Any) -> list[tuple[float, float]]:
+    """The (value, points) pairs of a zone table, or none at all when any pair is malformed."""
+    if not isinstance(zones, Sequence) or isinstance(zones, str):
+        return []
+    pairs = []
+    for pair in zones:
+        if not isinstance(pair, Sequence) or len(pair) != 2 or not all(_finite(part) for part in pair):
+            return []
+        pairs.append((float(pair[0]), float(pair[1])))
+    return pairs
+
+
 class LoadedProgram(_Strict):
     program: Program
     text: str
@@ -579,20 +700,31 @@ def load_program(path: Path | None) -> LoadedProgram:
     return parse_program(text, str(path))
 
 
-def parse_program(text: str, origin: str) -> LoadedProgram:
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ProgramError(f"{origin}: not valid YAML: {error}") from None
+def parse_program(text: str, origin: str, *, stored: bool = False) -> LoadedProgram:
+    """Parse and validate a program text; every problem is a line `origin:line: key.path: message`.
+
+    `stored` reads a version already in the database: the whole-program checks added since it was stored
+    are not applied again, so history stays readable (a broken old version fails where it is scored).
+    """
+    node, data = _load_yaml(text, origin)
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
-        raise ProgramError(f"{origin}: the program must be a mapping of keys, got {type(data).__name__}")
+        raise ProgramError(f"{origin}:1: the program must be a mapping of keys, got {type(data).__name__}")
+    duplicates = [
+        f"{origin}:{again.start_mark.line + 1}: {_path((*path, key))}: given twice, on lines "
+        f"{first.start_mark.line + 1} and {again.start_mark.line + 1}; keep one (YAML would silently use "
+        "the last)"
+        for path, key, first, again in ([] if stored else _duplicate_keys(node, ()))
+    ]
     try:
-        program = Program.model_validate(data)
+        program = Program.model_validate(data, context={"stored": stored})
     except ValidationError as error:
-        problems: list[str] = []
+        problems: list[str] = list(duplicates)
+        # NaN or infinity is said once, as such, not as whatever the field's own check makes of it
+        non_finite = {loc for loc, _ in _non_finite(data, ())}
         for problem in error.errors():
-            if _union_noise(problem):
+            if _union_noise(problem) or _loc(problem["loc"]) in non_finite:
                 continue
             loc = _loc(problem["loc"])
             if problem["type"].startswith("union_tag"):
@@ -604,8 +736,59 @@ def parse_program(text: str, origin: str) -> LoadedProgram:
             ids_problem = rule_id_problem(_raw_rule_ids(data.get("points")))
             if ids_problem:
                 problems.append(f"{origin}:{_line_of(node, ('points',))}: points: {ids_problem}")
+        for loc, message in [] if stored else coherence_problems(data):  # the whole-program checks
+            line = f"{origin}:{_line_of(node, loc)}: {_path(loc)}: {message}"
+            if line not in problems:
+                problems.append(line)
         raise ProgramError("\n".join(problems)) from None
-    return LoadedProgram(program=program, text=text, origin=origin)
+    if duplicates:
+        raise ProgramError("\n".join(duplicates))
+    # built from parts already validated: validating `program` again would drop the `stored` context
+    return LoadedProgram.model_construct(program=program, text=text, origin=origin)
+
+
+def _load_yaml(text: str, origin: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for lines) and its data, parsed once by PyYAML's safe loader; a syntax
+    error becomes one `file:line: message` problem."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    except yaml.MarkedYAMLError as error:
+        raise ProgramError(f"{origin}:{_yaml_error(error)}") from None
+    except yaml.YAMLError as error:
+        raise ProgramError(f"{origin}:1: not valid YAML: {' '.join(str(error).split())}") from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_error(error: yaml.MarkedYAMLError) -> str:
+    """`3: not valid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence
+    started on line 2)`: the line and PyYAML's words, without its multi-line excerpt."""
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = f"{line}: not valid YAML: {error.problem or error.context or 'cannot be parsed'}"
+    if error.problem and error.context:
+        started = f" started on line {error.context_mark.line + 1}" if error.context_mark else ""
+        message += f" ({error.context}{started})"
+    return " ".join(message.split())
+
+
+def _duplicate_keys(
+    node: yaml.Node | None, path: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], str, yaml.Node, yaml.Node]]:
+    """Every key given twice in one mapping, anywhere in the document: (path, key, first, again)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], yaml.Node] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                first = seen.setdefault((key.tag, key.value), key)
+                if first is not key:
+                    yield path, key.value, first, key
+                yield from _duplicate_keys(value, (*path, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*path, index))
 
 
 def _raw_rule_ids(rules: Any) -> list[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 #: Settings whose values are secrets: an error names the variable but never echoes what it holds.
@@ -57,9 +57,19 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", description="Slack Web API base URL (GovSlack, a recording server)"
     )
     slack_supervisor_group: str | None = Field(
-        default=None, description="a Slack user group id of supervisors"
+        default=None, description="a Slack user group id whose members supervise every team"
+    )
+    slack_supervisor_groups: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict,
+        description=(
+            "Slack user groups of supervisors and the team keys each one supervises, e.g."
+            " S0EAST=east;north,S0WEST=west; a group listed without teams supervises every team"
+        ),
     )
     slack_admin_group: str | None = Field(default=None, description="a Slack user group id of admins")
+    slack_group_cache_seconds: float = Field(
+        default=300, ge=0, description="how long Slack user groups' members and users.info answers are kept"
+    )
 
     # Discord (bot/adapters/discord): `floorboard run` starts the client when the token is set.
     discord_token: str | None = Field(default=None, description="the bot token (Developer Portal → Bot)")
@@ -98,6 +108,11 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
 
+    @field_validator("slack_supervisor_groups", mode="before")
+    @classmethod
+    def _group_teams(cls, value: object) -> object:
+        return parse_group_teams(value) if isinstance(value, str) else value
+
     @field_validator("api_tokens")
     @classmethod
     def _tokens_are_long(cls, value: dict[str, str]) -> dict[str, str]:
@@ -105,6 +120,24 @@ class Settings(BaseSettings):
         if short:
             raise ValueError(f"tokens for {short} are shorter than 16 characters")
         return value
+
+
+_USER_GROUP = re.compile(r"S[A-Z0-9]+")
+
+
+def parse_group_teams(text: str) -> dict[str, tuple[str, ...]]:
+    """`S0EAST=east;north,S0ALL` → {"S0EAST": ("east", "north"), "S0ALL": ()}: no teams means every team."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        group, _, teams = entry.partition("=")
+        group = group.strip()
+        if not _USER_GROUP.fullmatch(group):
+            raise ValueError(
+                f"{entry!r} does not start with a Slack user group id (S0…); write GROUP=team;team "
+                "entries separated by commas, e.g. S0EAST=east;north,S0WEST=west"
+            )
+        groups[group] = tuple(key.strip() for key in teams.split(";") if key.strip())
+    return groups
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,8 +1,11 @@
-"""The PwC workbook in two teams with their supervisors, a monthly CSAT badge and a store, for Discord
-tests of every command.
+"""Worlds for the Discord tests.
 
-West (Jim, Joe, Martha, Stewart) and east (Becky, Dan, Diane, Greg) from 2021-01-01; Sam Reed supervises
-both, Ann Lee only a team of her own (north). Greg has no Discord account: he links with /link.
+The PwC workbook in two teams with their supervisors, a monthly CSAT badge and a store, for tests of every
+command: west (Jim, Joe, Martha, Stewart) and east (Becky, Dan, Diane, Greg) from 2021-01-01; Sam Reed
+supervises both, Ann Lee only a team of her own (north). Greg has no Discord account: he links with /link.
+
+The big floor: the handler tests' world with 40 more agents, so boards run to several pages; Jim Park (as
+JIM) and Ada King (an admin, as ADA) have Discord accounts.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from sqlalchemy import insert, select
+
 from bot.adapters.console import ConsoleAdapter
-from bot.app import build
+from bot.app import Floorboard, build
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
 from bot.programs import __file__ as _programs_init
 from bot.settings import load_settings
+from bot.store.models import Identity, Person
 from tests.cli_support import cli
-from tests.conftest import fixed_clock, shared_file
+from tests.conftest import fixed_clock, make_app, shared_file
 from tests.fakes.discord_harness import GUILD
 from tests.integration.test_real_data_pwc import XLSX
+from tests.unit.test_handlers_world import ADMIN, RATINGS, seed
 
 MARTHA = ("1800000000000000001", "martha.discord")
 JIM = ("1800000000000000002", "jim.discord")
@@ -31,6 +38,8 @@ BECKY = ("1800000000000000003", "becky.discord")
 GREG = ("1800000000000000004", "greg.discord")
 SAM = ("1800000000000000009", "sam.discord")
 ANN = ("1800000000000000010", "ann.discord")
+ADA = ("1800000000000000005", "ada.discord")
+AGENTS = 40
 WEST = ("Jim", "Joe", "Martha", "Stewart")
 EAST = ("Becky", "Dan", "Diane", "Greg")
 DISCORD = {"Martha": MARTHA, "Jim": JIM, "Becky": BECKY}
@@ -70,6 +79,7 @@ def build_teams_db(folder: Path) -> Path:
     with mock.patch.dict(os.environ, {"FLOORBOARD_PROGRAM_FILE": str(program)}):
         cli(url, "db", "upgrade")
         cli(url, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
+        cli(url, "periods", "close", "--through", "2021-03-31")  # a finished backfill: months close now
         path = folder / "roster.csv"
         path.write_text(roster(), encoding="utf-8")
         cli(url, "roster", "import", str(path))
@@ -112,3 +122,27 @@ def option(name: str, value: Any, kind: int = 3) -> dict[str, Any]:
 def sub(name: str, *options: dict[str, Any]) -> list[dict[str, Any]]:
     """The options of a subcommand (`challenge create …`): one option of type 1 holding the rest."""
     return [{"name": name, "type": 1, "options": list(options)}]
+
+
+def big_floor() -> dict[str, list[int]]:
+    """40 agents with 10 surveys each; agent k has k % 11 fives, so the board is long and mostly tied."""
+    return {f"Agent {k:02d}": [5] * (k % 11) + [4] * (10 - k % 11) for k in range(AGENTS)}
+
+
+def link(app: Floorboard, name: str, user_id: str) -> int:
+    with app.engine.begin() as connection:
+        person_id = connection.scalar(select(Person.id).where(Person.display_name == name))
+        connection.execute(
+            insert(Identity).values(person_id=person_id, kind="discord", namespace=GUILD, key=user_id)
+        )
+    return int(person_id)
+
+
+def big_floor_db(url: str) -> str:
+    """The big floor at `url`, Jim Park and Ada King linked to Discord."""
+    app = make_app(url)
+    seed(app, {**RATINGS, **big_floor()})
+    link(app, "Jim Park", JIM[0])
+    link(app, ADMIN, ADA[0])
+    app.close()
+    return url

@@ -81,10 +81,12 @@ class SlackDriver:
         channel: str = "CFLOOR",
         trigger: str | None = None,
         retry: int | None = None,
+        response: str | None = None,
     ) -> tuple[httpx.Response, str]:
-        """POST a slash command; returns the response and the response_url name its replies go to."""
+        """POST a slash command; returns the response and the response_url name its replies go to
+        (`response` names it, e.g. to send a response_url that is used up already)."""
         trigger = trigger or f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
-        name = uuid.uuid4().hex
+        name = response or uuid.uuid4().hex
         form = {
             "token": "legacy-unused",
             "team_id": team,
@@ -159,6 +161,29 @@ def slack_server(
         driver.close()
         server.stop()
         fb.close()
+
+
+def kudos_submission(view_id: str, users: list[str], reason: str, user: str = "U1") -> dict[str, Any]:
+    """The view_submission payload of the "Give kudos" modal opened from #CFLOOR."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "floor"},
+        "user": {"id": user, "name": f"user-{user.lower()}"},
+        "trigger_id": f"trig-{view_id}",
+        "view": {
+            "id": view_id,
+            "team_id": TEAM,
+            "type": "modal",
+            "callback_id": "fb_kudos",
+            "private_metadata": '{"channel": "CFLOOR"}',
+            "state": {
+                "values": {
+                    "to": {"users": {"type": "multi_users_select", "selected_users": users}},
+                    "reason": {"text": {"type": "plain_text_input", "value": reason}},
+                }
+            },
+        },
+    }
 
 
 def text_of(payload: dict[str, Any]) -> str:

@@ -130,16 +130,18 @@ class ConsoleAdapter:
         ]
         return "\n".join(part for part in (header, body, *buttons) if part)
 
-    async def post(self, channel: str, message: Message) -> str:
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
         self.out.write(self._notice(f"[#{channel}]", message))
         return f"console:{next(self._sent)}"
 
-    async def dm(self, person_id: int, message: Message) -> str:
+    async def dm(self, person_id: int, message: Message, *, key: str | None = None) -> str:
         header = self._destination(Destination(DestinationKind.DM, person_id=person_id), caller="")
         self.out.write(self._notice(header, message))
         return f"console:{next(self._sent)}"
 
-    async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str:
+    async def upload(
+        self, channel: str, filename: str, data: bytes, title: str, *, key: str | None = None
+    ) -> str:
         line = render("console.file", self.locale, title=title, filename=filename, size=len(data))
         self.out.write(f"[#{channel}]\n{line}\n\n")
         return f"console:{next(self._sent)}"

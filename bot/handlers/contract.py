@@ -56,6 +56,9 @@ class Param:
     required: bool = False
     choices: tuple[str, ...] = ()
     autocomplete: str | None = None
+    # TEXT only: typed as one quoted string (or name="…"), never as bare words, so a word that fits no
+    # other param is an error that names it instead of silently starting the text.
+    quoted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +160,19 @@ class Message:
 
 
 class Notifier(Protocol):
-    """Outbound port every adapter implements; the outbox dispatcher sends through it."""
+    """Outbound port every adapter implements; the outbox dispatcher sends through it.
 
-    async def post(self, channel: str, message: Message) -> str: ...
+    `key` is the outbox message's dedupe key when the dispatcher sends one: a platform that can make a
+    resend idempotent (a nonce, a record of the pages already posted) derives it from the key.
+    """
 
-    async def dm(self, person_id: int, message: Message) -> str: ...
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str: ...
 
-    async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str: ...
+    async def dm(self, person_id: int, message: Message, *, key: str | None = None) -> str: ...
+
+    async def upload(
+        self, channel: str, filename: str, data: bytes, title: str, *, key: str | None = None
+    ) -> str: ...
 
 
 class HandlerError(Exception):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import time
 from datetime import date
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import Command, HandlerError, Message, PersonRef, Role
@@ -21,6 +24,11 @@ from bot.services.deliveries import Claim
 
 log = logging.getLogger(__name__)
 
+# A deadlock or serialization failure rolls the whole transaction back; dispatch runs it again, up to
+# ATTEMPTS times in all. Writes take their locks in a fixed order, so this is a backstop, not the plan.
+ATTEMPTS = 3
+_RETRYABLE_STATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
 
 def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[Message]:
     """The replies to `command`; every refusal is a private message that says why.
@@ -29,7 +37,8 @@ def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[
     The handler runs in one transaction. A command that writes first claims its delivery id (platform +
     delivery_id, unique) in that transaction, so a replayed delivery changes nothing and says so, and a
     refused one (HandlerError) rolls back with its claim. The claim keeps a fingerprint of the command,
-    so the same id sent with a different command is refused as such, not answered as a replay.
+    so the same id sent with a different command is refused as such, not answered as a replay. A
+    transaction PostgreSQL rolls back to break a deadlock is run again (`ATTEMPTS` in all).
     """
     locale = command.locale
     spec = registry.get(command.name)
@@ -45,16 +54,42 @@ def dispatch(registry: Registry, command: Command, ctx: HandlerContext) -> list[
         return [private(_unlinked(command))]
     if command.actor.person_id is not None and not _allowed(spec, command):
         return [private(render("common.refused_role", locale, command=spec.name, roles=_roles(spec, locale)))]
-    try:
-        with ctx.engine.begin() as connection:
-            claim = _claim(connection, command, ctx) if spec.writes else "claimed"
-            if claim == "replayed":
-                return [private(render("common.replayed", locale, command=spec.name))]
-            if claim == "reused":
-                return [private(render("common.delivery_reused", locale))]
-            return spec.handler(command, ctx.bound(connection, registry))
-    except HandlerError as error:
-        return [private(error.message)]
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _run(registry, spec, command, ctx)
+        except HandlerError as error:
+            return [private(error.message)]
+        except DBAPIError as error:
+            if attempt == ATTEMPTS or not retryable(error):
+                raise
+            log.warning(
+                "/%s (delivery %s) rolled back on %s; retry %d of %d",
+                command.name,
+                command.delivery_id,
+                type(error.orig).__name__,
+                attempt,
+                ATTEMPTS - 1,
+            )
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _run(registry: Registry, spec: CommandSpec, command: Command, ctx: HandlerContext) -> list[Message]:
+    """One attempt, in one transaction: the claim (for commands that write), then the handler."""
+    locale = command.locale
+    with ctx.engine.begin() as connection:
+        claim = _claim(connection, command, ctx) if spec.writes else "claimed"
+        if claim == "replayed":
+            return [private(render("common.replayed", locale, command=spec.name))]
+        if claim == "reused":
+            return [private(render("common.delivery_reused", locale))]
+        return spec.handler(command, ctx.bound(connection, registry))
+
+
+def retryable(error: DBAPIError) -> bool:
+    """PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict: running it
+    again from the start is safe (nothing of it was committed) and will most likely succeed."""
+    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_STATES
 
 
 def _allowed(spec: CommandSpec, command: Command) -> bool:

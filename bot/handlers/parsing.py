@@ -4,9 +4,11 @@
 left out, so each word goes to the first remaining param whose kind accepts it. Mentions (`@Name`,
 `@"Full Name"`, Slack's `<@U123|name>`) are resolved by a callback the adapter supplies; an unquoted
 `@Martha Jones` is read as the full name when that is exactly someone's display name (see
-`_join_full_names`). A TEXT param takes the rest of the line as typed. Any param may also be given by
-name, `name=value` or `name="two words"`, anywhere before a TEXT param's words (as Discord's named
-options are); an optional TEXT param followed by another TEXT param is given by name only.
+`_join_full_names`). A TEXT param takes the rest of the line as typed, except a `quoted` one, which
+takes one quoted string ("FCR cup") and nothing else. A quoted string fills only a TEXT param, never a
+metric, team or option, so a name can never be mistaken for one. Any param may also be given by name,
+`name=value` or `name="two words"`, anywhere before a TEXT param's words (as Discord's named options
+are); an optional TEXT param followed by another TEXT param is given by name only.
 """
 
 from __future__ import annotations
@@ -142,7 +144,16 @@ def parse_args(spec: CommandSpec, text: str, vocab: Vocabulary) -> dict[str, Any
         for offset, param in enumerate(params[position:]):
             if _named_only(param, params[position + offset + 1 :]):
                 continue
-            if param.kind is ParamKind.TEXT:
+            if param.kind is ParamKind.TEXT and param.quoted:
+                if not _is_quoted(token):
+                    if param.required:
+                        raise ParseError(
+                            _unexpected(spec, token, params[position : position + offset + 1], vocab)
+                        )
+                    continue
+                values[param.name] = token.value.strip()
+                index += 1
+            elif param.kind is ParamKind.TEXT:
                 values[param.name] = text[token.start :].strip()
                 index = len(tokens)
             elif param.kind is ParamKind.PEOPLE and token.kind == "mention":
@@ -210,6 +221,8 @@ def usage(spec: CommandSpec) -> str:
 
 
 def _usage_word(param: Param) -> str:
+    if param.quoted:
+        return f'"{param.name}"'
     if param.kind is ParamKind.PERSON:
         return f"@{param.name}"
     if param.kind is ParamKind.PEOPLE:
@@ -275,6 +288,10 @@ def _full_name(token: Token, following: Token, text: str, vocab: Vocabulary) -> 
     return Token("mention", person.display_name, token.start, end, text[token.start : end], person)
 
 
+def _is_quoted(token: Token) -> bool:
+    return token.kind == "word" and token.raw.startswith('"')
+
+
 def _person(token: Token, vocab: Vocabulary) -> PersonRef:
     if token.person is not None:
         return token.person
@@ -287,7 +304,7 @@ def _person(token: Token, vocab: Vocabulary) -> PersonRef:
 def _accept(param: Param, token: Token, vocab: Vocabulary) -> Any:
     if param.kind is ParamKind.PERSON:
         return _person(token, vocab) if token.kind == "mention" else _NO_MATCH
-    if token.kind != "word":
+    if token.kind != "word" or _is_quoted(token):  # a quoted string is text, never a value or an option
         return _NO_MATCH
     word = token.value.lower()
     if param.kind is ParamKind.DATE:
@@ -332,6 +349,8 @@ def _unexpected(spec: CommandSpec, token: Token, candidates: tuple[Param, ...], 
 
 def _describe(param: Param, vocab: Vocabulary) -> str:
     kind = param.kind.value
+    if param.quoted:
+        return render("parse.expect.quoted", vocab.locale, name=param.name)
     if param.kind in (
         ParamKind.PERSON,
         ParamKind.PEOPLE,

@@ -1,15 +1,16 @@
 """Announcements in near real time: level-ups and badge awards as sources, challenges through the hook.
 
-An announcement source is a function the scheduler calls on every tick with the window since the last
-look; it returns what happened in it. Each announcement is claimed in the post ledger per team, so a
-source may report the same event on several ticks (or replicas) and it is still posted once. Code that
-causes an event inside its own transaction (a challenge ending) can call `announce` directly instead.
+An announcement source is a function the scheduler calls on every tick with the window since its mark
+(how far it has been read, kept in the database) and the locale to write in; it returns what happened in
+that window. Each announcement is claimed in the post ledger per team, so a source may report the same
+event on several ticks (or replicas) and it is still posted once. Code that causes an event inside its
+own transaction (a challenge ending) can call `announce` directly instead.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from bot.handlers.contract import Destination, DestinationKind, Mention, Message, Segment
 from bot.handlers.replies import segments
+from bot.messages import DEFAULT_LOCALE
 from bot.messages.explain import badge_label
 from bot.program import Program
 from bot.scoring.periods import business_day
@@ -48,10 +50,18 @@ class Announcement:
     person_id: int | None = None
 
 
-AnnouncementSource = Callable[[Connection, Program, datetime, datetime], list[Announcement]]
+# (connection, program, since, now, locale) -> what happened in (since, now], written in `locale`.
+AnnouncementSource = Callable[[Connection, Program, datetime, datetime, str], list[Announcement]]
 
 
-def level_ups(connection: Connection, program: Program, since: datetime, now: datetime) -> list[Announcement]:
+def source_name(source: AnnouncementSource) -> str:
+    """The name a source's mark is kept under: its function's name (`level_ups`, `badge_awards`)."""
+    return str(getattr(source, "__name__", None) or type(source).__name__)
+
+
+def level_ups(
+    connection: Connection, program: Program, since: datetime, now: datetime, locale: str = DEFAULT_LOCALE
+) -> list[Announcement]:
     """Agents whose points written in (since, now] took them to a new level (XP is all-time net points)."""
     recent = (
         select(PointsEntry.person_id, func.sum(PointsEntry.amount).label("recent"))
@@ -85,7 +95,7 @@ def level_ups(connection: Connection, program: Program, since: datetime, now: da
                 team_ids=teams,
                 segments=segments(
                     "posts.level_up",
-                    "en",
+                    locale,
                     person=Mention(int(person_id), name),
                     level=reached.level,
                     xp=f"{reached.xp / 100:g}",
@@ -97,7 +107,7 @@ def level_ups(connection: Connection, program: Program, since: datetime, now: da
 
 
 def badge_awards(
-    connection: Connection, program: Program, since: datetime, now: datetime
+    connection: Connection, program: Program, since: datetime, now: datetime, locale: str = DEFAULT_LOCALE
 ) -> list[Announcement]:
     """Badges awarded in (since, now] and still current, to the teams the agent was on the day they earned it.
 
@@ -131,9 +141,9 @@ def badge_awards(
                 team_ids=teams,
                 segments=segments(
                     "posts.badge",
-                    "en",
+                    locale,
                     person=Mention(int(person_id), person),
-                    badge=badge_label(name, tier),
+                    badge=badge_label(name, tier, locale),
                     day=day.isoformat(),
                 ),
                 person_id=int(person_id),
@@ -143,19 +153,6 @@ def badge_awards(
 
 
 DEFAULT_SOURCES: tuple[AnnouncementSource, ...] = (level_ups, badge_awards)
-
-
-def collect(
-    connection: Connection,
-    program: Program,
-    sources: Iterable[AnnouncementSource],
-    since: datetime,
-    now: datetime,
-) -> list[Announcement]:
-    found: list[Announcement] = []
-    for source in sources:
-        found.extend(source(connection, program, since, now))
-    return found
 
 
 def message_for(announcement: Announcement, team_id: int) -> Message:

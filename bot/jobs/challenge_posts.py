@@ -1,14 +1,17 @@
 """Challenge kickoff, reminders and results from the tick, to the teams that take `challenge` announcements.
 
-A challenge's window is days of the program's business calendar (the days `/challenge status` counts), so
-"today" here is the program's business day. For each team the challenge concerns:
+A challenge's window is whole business days on its participants' clocks (each team's zone and day start),
+so "today" here is the challenge's own day, `challenges.current_day`: the earliest day any participant
+team's clock shows (the team whose day ends last), as `/challenge status` and `/challenge end` count it.
+For each team the challenge concerns:
 
 - **kickoff** (`challenge_kickoff`, `challenge-7`): on the first tick of the window's first day;
 - **reminder** (`challenge_reminder`, `challenge-7:2021-04-06`): on each later day of the window, once the
   team's daily standings time has passed in its zone (`REMINDER_AT` when it posts no standings): the public
   top of the standings through the day before, and the last day;
-- **results** (`challenge_results`, `challenge-7`): on the first tick after the window the scheduler ends
-  the challenge (rewards once, `challenges.end_due`) and, in that transaction, posts the public results.
+- **results** (`challenge_results`, `challenge-7`): on the first tick after the last participant team's
+  last day the scheduler ends the challenge (rewards once, `challenges.end_due`) and, in that
+  transaction, posts the public results (`public_results`, as `/challenge end` posts them).
 
 A kickoff missed while the bot was down goes out late on the first tick after, while the challenge still
 runs; a missed reminder is not caught up: the next day's reminder says the same, fresher. Each post is
@@ -18,23 +21,20 @@ claimed in the post ledger, so replicas and retried ticks post it once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from bot.handlers.commands.challenge import describe, results_messages, standings_table
+from bot.handlers.commands.challenge import describe, public_lines, results_messages, standings_table
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import Segment, Text
 from bot.jobs.announcements import Announcement, Topic
 from bot.messages import render
 from bot.program import Program
-from bot.scoring.periods import business_day
-from bot.scoring.ranking import competition_ranks
 from bot.services import challenges
-from bot.services.challenges import ChallengeInfo, Line, ResultRow
-from bot.store.models import Person, Post
+from bot.services.challenges import ChallengeInfo, ResultRow
+from bot.store.models import Post
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +54,13 @@ class ChallengePosts:
         self.program_version = program_version
         self.locale = locale
 
-    def today(self, now: datetime) -> date:
-        return business_day(now, self.program.zone, self.program.day_start_minutes)
-
     def kickoffs_and_reminders(
         self, connection: Connection, now: datetime, teams: frozenset[int], reminding: frozenset[int]
     ) -> list[Announcement]:
         """Today's kickoffs to `teams` (those taking the topic) and reminders to `reminding` (those of them
         whose reminder time has passed today)."""
-        today = self.today(now)
         out = []
-        for info in challenges.running_on(connection, today):
+        for info, today in challenges.running(connection, self.program, now):
             concerned = challenges.team_ids(connection, self.program, info)
             if info.start_day == today and concerned & teams:
                 out.append(self._kickoff(connection, info, concerned & teams))
@@ -89,7 +85,6 @@ class ChallengePosts:
         ended = challenges.end_due(
             self.engine,
             self.program,
-            today=self.today(now),
             now=now,
             program_version=self.program_version,
             on_end=post_results,
@@ -151,8 +146,7 @@ class ChallengePosts:
         self, connection: Connection, info: ChallengeInfo, rows: list[ResultRow], teams: frozenset[int]
     ) -> Announcement:
         ctx = self._context(connection)
-        shown = public_results(connection, info, rows)
-        post = results_messages(ctx, info, shown, info.end_day, self.locale, full_to_caller=False)[0]
+        post = results_messages(ctx, info, rows, info.end_day, self.locale, full_to_caller=False)[0]
         return Announcement(
             TOPIC, "challenge_results", f"challenge-{info.id}", teams, post.segments, title=post.title
         )
@@ -171,46 +165,3 @@ def _kicked_off(connection: Connection, info: ChallengeInfo) -> frozenset[int]:
         select(Post.team_id).where(Post.kind == _KICKOFF, Post.period == _kickoff_key(info))
     )
     return frozenset(int(team_id) for team_id in found)
-
-
-def public_lines(
-    connection: Connection, program: Program, info: ChallengeInfo, lines: Sequence[Line]
-) -> list[Line]:
-    """The top of the standings a channel may see, as on public boards (`public_top`): agents who opted out
-    are left out and the others ranked among themselves; of the ranked, min(public size, half) are shown."""
-    if not info.by_team:
-        visible = _public(connection, [line.standing.key for line in lines])
-        lines = [line for line in lines if line.standing.key in visible]
-    ranked = [
-        replace(line, standing=replace(line.standing, rank=rank))
-        for rank, line in competition_ranks(
-            [line for line in lines if line.standing.rank is not None],
-            key=lambda line: line.standing.rank or 0,
-            descending=False,
-        )
-    ]
-    return ranked[: min(program.leaderboard.public_size, len(ranked) // 2)]
-
-
-def public_results(connection: Connection, info: ChallengeInfo, rows: Sequence[ResultRow]) -> list[ResultRow]:
-    """Results without agents who opted out, the others ranked among themselves (a team keeps its rows:
-    the post names the team)."""
-    if info.by_team:
-        return list(rows)
-    visible = _public(connection, [row.person_id for row in rows])
-    kept = [row for row in rows if row.person_id in visible]
-    ranks = {
-        id(row): rank
-        for rank, row in competition_ranks(
-            [row for row in kept if row.rank is not None], key=lambda row: row.rank or 0, descending=False
-        )
-    }
-    return [replace(row, rank=ranks.get(id(row))) for row in kept]
-
-
-def _public(connection: Connection, ids: Sequence[int]) -> set[int]:
-    """Who of `ids` may appear in public posts."""
-    if not ids:
-        return set()
-    found = connection.scalars(select(Person.id).where(Person.id.in_(ids), Person.public_boards.is_(True)))
-    return {int(person_id) for person_id in found}

@@ -11,9 +11,13 @@ from bot.handlers.contract import Message
 
 @dataclass(frozen=True, slots=True)
 class Upload:
+    """A file posted with the message. `inline_name`, when set, is the plain name it takes where a
+    platform shows it inside the message itself (Discord's embed image, `attachment://recap.png`)."""
+
     filename: str
     data: bytes
     title: str
+    inline_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

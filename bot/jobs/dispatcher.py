@@ -42,13 +42,24 @@ async def dispatch(
     limit: int = 20,
     max_attempts: int = outbox.MAX_ATTEMPTS,
 ) -> Dispatched:
-    """Send what is due now; every outcome is written back before the next message is claimed.
+    """Send up to `limit` messages that are due now, one at a time: claim one, renew its lease and check
+    it is still ours right before sending, write the outcome, then claim the next. Each send so starts
+    under a fresh lease, however long the ones before it took, and a sender that lost its claim to
+    another dispatcher does not send.
 
     Database calls run on a worker thread: the dispatcher shares its event loop with the web server and
     the chat adapters, which must keep acknowledging while the database is slow.
     """
     result = Dispatched()
-    for item in await asyncio.to_thread(outbox.claim, engine, clock(), limit=limit):
+    for _ in range(limit):
+        claimed = await asyncio.to_thread(outbox.claim, engine, clock(), limit=1)
+        if not claimed:
+            break
+        item = claimed[0]
+        if not await asyncio.to_thread(outbox.hold, engine, item, clock()):
+            result.lost += 1
+            log.warning("did not send %s: its claim passed to another dispatcher", item.dedupe_key)
+            continue
         try:
             sent_id = await _send(item, notifiers)
         except Exception as error:  # a platform error of any kind is recorded and retried
@@ -78,14 +89,19 @@ async def _send(item: outbox.Claimed, notifiers: Mapping[str, Notifier]) -> str:
     payload: dict[str, Any] = item.payload
     operation = payload.get("op")
     if operation == "post":
-        return await notifier.post(str(item.destination["channel"]), decode_message(payload["message"]))
+        return await notifier.post(
+            str(item.destination["channel"]), decode_message(payload["message"]), key=item.dedupe_key
+        )
     if operation == "dm":
-        return await notifier.dm(int(item.destination["person_id"]), decode_message(payload["message"]))
+        return await notifier.dm(
+            int(item.destination["person_id"]), decode_message(payload["message"]), key=item.dedupe_key
+        )
     if operation == "upload":
         return await notifier.upload(
             str(item.destination["channel"]),
             str(payload["filename"]),
             decode_bytes(payload["data"]),
             str(payload["title"]),
+            key=item.dedupe_key,
         )
     raise NotSendable(f"unknown outbox operation {operation!r}")

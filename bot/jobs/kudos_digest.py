@@ -1,6 +1,7 @@
 """The kudos digest: who on the team was recognised in the period, how often and for which values.
 
 Only receivers who allow public boards are named; givers are not listed, so nobody who opted out appears.
+A digest with no kudos to show is not posted: the scheduler ends its ledger row as skipped.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def build(
 ) -> PostContent | None:
     period = Period(spec.period)
     start, end = window(period, day, program.week_starts_on)
-    people = received(connection, team.id, start, end)
+    people = received(connection, team.id, start, min(end, day))  # as of its day: nothing after it
     if not people:
         return None
     span = formats.window(period, start, end, locale)

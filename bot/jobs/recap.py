@@ -1,5 +1,10 @@
 """The weekly recap: the week's public top, the top movers against last week, the team's trend per metric
-over recent weeks (a chart uploaded with the post) and the week's team figures."""
+over recent weeks (a chart uploaded with the post) and the week's team figures.
+
+A recap is built as of its day: the week counts its business days up to the post's day (a Friday recap
+covers Monday to Friday), and the top movers compare those days with the same weekdays of last week, so a
+partial week is never measured against a whole one.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from bot.handlers.contract import Destination, DestinationKind, Fields, Table, T
 from bot.handlers.replies import message
 from bot.jobs.chart import Mover, Series, render_png
 from bot.jobs.content import PostContent, TeamRef, Upload
-from bot.jobs.standings import figure_field, figure_metrics, freshness, team_figures, top_table
+from bot.jobs.standings import data_as_of, figure_field, figure_metrics, freshness, team_figures, top_table
 from bot.messages import formats, render
 from bot.program import Program, WeeklyRecap
 from bot.scoring.metrics import CATALOGUE
@@ -52,13 +57,23 @@ def top_movers(this_week: Board, last_week: Board, size: int) -> list[Move]:
 
 
 def trend(
-    connection: Connection, program: Program, team: TeamRef, metric: str, weeks: list[date]
+    connection: Connection,
+    program: Program,
+    team: TeamRef,
+    metric: str,
+    weeks: list[date],
+    through: date | None = None,
 ) -> tuple[float | None, ...]:
-    """The team's figure for `metric` in each week: pooled for rates, per member for totals."""
+    """The team's figure for `metric` in each week: pooled for rates, per member for totals; None for a
+    week without data (no contact, no survey), so the chart leaves a gap rather than drawing a 0.
+    No week counts a day after `through` (the recap's own week stops at its day)."""
     values: list[float | None] = []
     for start in weeks:
-        entries = team_board(connection, program, metric=metric, period=Period.WEEK, at=start).entries
-        values.append(next((entry.value for entry in entries if entry.team == team.key), None))
+        entries = team_board(
+            connection, program, metric=metric, period=Period.WEEK, at=start, through=through
+        ).entries
+        found = next((entry for entry in entries if entry.team == team.key), None)
+        values.append(found.value if found is not None and found.samples > 0 else None)
     return tuple(values)
 
 
@@ -74,9 +89,18 @@ def build(
 ) -> PostContent:
     start, end = window(Period.WEEK, day, program.week_starts_on)
     size = program.leaderboard.public_size
-    this_week = board(connection, program, metric=POINTS, period=Period.WEEK, at=day, team=team.key)
+    a_week = timedelta(days=7)
+    this_week = board(
+        connection, program, metric=POINTS, period=Period.WEEK, at=day, team=team.key, through=day
+    )
     last_week = board(
-        connection, program, metric=POINTS, period=Period.WEEK, at=start - timedelta(days=7), team=team.key
+        connection,
+        program,
+        metric=POINTS,
+        period=Period.WEEK,
+        at=start - a_week,
+        team=team.key,
+        through=day - a_week,
     )
     top = public_top(this_week, size)
     movers = top_movers(this_week, last_week, size)
@@ -87,13 +111,14 @@ def build(
             metric,
             _series_label(metric, locale),
             tuple(weeks),
-            trend(connection, program, team, metric, weeks),
+            trend(connection, program, team, metric, weeks, through=day),
             program.better(metric),
             100.0 if CATALOGUE[metric].unit == "fraction" else 1.0,
         )
         for metric in metrics
     ]
-    figures = team_figures(connection, program, team, metrics, Period.WEEK, day)
+    figures = team_figures(connection, program, team, metrics, Period.WEEK, day, through=day)
+    fresh = data_as_of(connection, now)
     week = formats.window(Period.WEEK, start, end, locale)
     title = render("posts.recap.title", locale, team=team.name, week=week)
     chart = render_png(
@@ -110,14 +135,15 @@ def build(
         parts.append(Text(render("posts.recap.movers", locale, movers=names) + "\n"))
     if figures:
         parts.append(Fields(tuple(figure_field(figure, locale) for figure in figures)))
-    parts.append(Text(freshness(now, this_week.as_of, zone, locale)))
+    parts.append(Text(freshness(now, fresh, zone, locale)))
     public = message(Destination(DestinationKind.TEAM_CHANNEL, team_id=team.id), *parts, title=title)
     filename = f"recap-{team.key}-{start.isoformat()}.png"
-    upload = Upload(filename, chart, render("posts.recap.chart_title", locale, team=team.name, week=week))
+    chart_title = render("posts.recap.chart_title", locale, team=team.name, week=week)
+    upload = Upload(filename, chart, chart_title, inline_name="recap.png")
     data: dict[str, Any] = {
         "kind": "weekly_recap",
         "team": team.key,
-        "week": {"start": start.isoformat(), "end": end.isoformat()},
+        "week": {"start": start.isoformat(), "end": end.isoformat(), "through": this_week.end.isoformat()},
         "top": [{"rank": e.rank, "agent": e.name, "value": e.value, "samples": e.samples} for e in top],
         "movers": [
             {"agent": m.name, "last_week": m.last_week, "this_week": m.this_week, "change": m.change}
@@ -140,7 +166,7 @@ def build(
             for f in figures
         ],
         "as_of": now.isoformat(),
-        "data_as_of": this_week.as_of.isoformat() if this_week.as_of else None,
+        "data_as_of": fresh.isoformat() if fresh else None,
     }
     return PostContent(public, (upload,), (), data)
 

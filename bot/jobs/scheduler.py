@@ -21,9 +21,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine, select
 
 from bot.clock import Clock
-from bot.handlers.contract import Notifier
+from bot.handlers.contract import Image, Notifier
 from bot.jobs import kudos_digest, recap, standings
-from bot.jobs.announcements import DEFAULT_SOURCES, Announcement, AnnouncementSource, collect, message_for
+from bot.jobs.announcements import DEFAULT_SOURCES, Announcement, AnnouncementSource, message_for, source_name
 from bot.jobs.challenge_posts import REMINDER_AT, ChallengePosts
 from bot.jobs.codec import encode_bytes, encode_message
 from bot.jobs.content import PostContent, TeamRef
@@ -31,16 +31,32 @@ from bot.jobs.dispatcher import Dispatched, dispatch
 from bot.messages import render
 from bot.program import Program, TeamPosts
 from bot.scoring.periods import Period
-from bot.scoring.schedule import Due, PostKind, Slot, TeamClock, TeamSchedule, due
+from bot.scoring.schedule import (
+    CATCH_UP,
+    DEFAULT_TICK,
+    Due,
+    PostKind,
+    Slot,
+    TeamClock,
+    TeamSchedule,
+    due,
+    ledger_since,
+)
 from bot.services import outbox, people, post_ledger, programs
 from bot.store.models import Team
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 30
-# How far back the first tick of a process looks for level-ups and badges (later ticks look since the last).
+TICK_SECONDS = DEFAULT_TICK.total_seconds()
+# How far back the very first read of an announcement source looks (later reads go on from its mark).
 ANNOUNCE_LOOKBACK = timedelta(hours=3)
+# News older than this when first read (the bot was down longer) is recorded as skipped and logged.
+ANNOUNCE_WINDOW = timedelta(days=2)
+# Each read starts a little before the mark: a row stamped just before a tick may commit just after it.
 _OVERLAP = timedelta(minutes=1)
+
+# Platforms whose posts carry an image inside the message (the chart in the recap's embed).
+INLINE_IMAGES = frozenset({"discord"})
 
 Builder = Callable[..., PostContent | None]
 BUILDERS: dict[PostKind, Builder] = {
@@ -65,6 +81,7 @@ class PlannedTeam:
 class TickReport:
     posted: list[tuple[str, str, str, bool]] = field(default_factory=list)  # team, kind, period, late
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    empty: list[tuple[str, str, str]] = field(default_factory=list)  # claimed, nothing to say
     announced: int = 0
     dispatched: Dispatched = field(default_factory=Dispatched)
 
@@ -136,13 +153,24 @@ def build_content(
 
 
 def outgoing(content: PostContent, posts: TeamPosts) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(destination, payload) per outbox message: the post and uploads on every channel, then the DMs."""
+    """(destination, payload) per outbox message: the post and uploads on every channel, then the DMs.
+
+    On a platform that shows images inside a message (Discord: the embed's image), an upload with an
+    `inline_name` travels in the post itself, so the recap and its chart are one message; elsewhere each
+    upload is a file of its own after the post (Slack's files_upload_v2).
+    """
     out: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for channel in posts.channels:
         where = {"platform": channel.platform, "channel": channel.channel}
+        inline = channel.platform in INLINE_IMAGES and content.public is not None
+        inlined = [upload for upload in content.uploads if inline and upload.inline_name]
         if content.public is not None:
-            out.append((where, {"op": "post", "message": encode_message(content.public)}))
+            images = tuple(Image(str(u.inline_name), u.data, u.title) for u in inlined)
+            public = replace(content.public, segments=content.public.segments + images)
+            out.append((where, {"op": "post", "message": encode_message(public)}))
         for upload in content.uploads:
+            if upload in inlined:
+                continue
             payload = {
                 "op": "upload",
                 "filename": upload.filename,
@@ -181,11 +209,14 @@ def announce(
     announcement: Announcement,
     teams: Mapping[int, PlannedTeam],
     now: datetime,
+    *,
+    skip_reason: str | None = None,
 ) -> int:
     """Claim and enqueue one announcement for each of its teams that takes its topic; returns teams posted.
 
     Runs in the caller's transaction, so code that causes the news (a challenge ending) can announce it
-    atomically with the change.
+    atomically with the change. With `skip_reason` the claim is recorded as skipped and logged instead
+    (news too old to post), still once per team.
     """
     if announcement.person_id is not None:
         person = people.get(connection, announcement.person_id)
@@ -203,8 +234,19 @@ def announce(
             period=announcement.key,
             due_at=now,
             now=now,
+            status="queued" if skip_reason is None else "skipped",
+            details=None if skip_reason is None else {"reason": skip_reason},
         )
         if post_id is None:
+            continue
+        if skip_reason is not None:
+            log.warning(
+                "skipped %s %s for team %s: %s",
+                announcement.kind,
+                announcement.key,
+                team.ref.key,
+                skip_reason,
+            )
             continue
         content = PostContent(message_for(announcement, team_id))
         enqueue_content(connection, post_id, content, team.posts, now)
@@ -230,6 +272,7 @@ class Scheduler:
         sources: Sequence[AnnouncementSource] = DEFAULT_SOURCES,
         locale: str = "en",
         program_version: int | None = None,
+        tick: timedelta = DEFAULT_TICK,
     ) -> None:
         self.engine = engine
         self.program_version = program_version
@@ -238,7 +281,7 @@ class Scheduler:
         self.notifiers = notifiers
         self.sources = list(sources)
         self.locale = locale
-        self._announced_until: datetime | None = None
+        self.tick_interval = tick  # a post is due for at least two ticks, whatever its grace
         self._warned: set[str] = set()
 
     async def tick(self) -> TickReport:
@@ -258,12 +301,7 @@ class Scheduler:
             log.warning("scheduled posts for teams not on the roster (import a roster): %s", sorted(missing))
         for team in teams:
             for kind in team.schedule.slots:
-                slot = team.schedule.slots[kind]
-                with self.engine.connect() as connection:
-                    ledger = post_ledger.claimed_periods(
-                        connection, team.ref.id, kind.value, now - slot.grace - timedelta(days=2)
-                    )
-                for item in due(team.schedule, kind, now, ledger):
+                for item in self._due(team, kind, now):
                     self._claim_one(team, kind, item, now, report)
         report.announced = self.announce_new(teams, now)
         try:
@@ -271,6 +309,20 @@ class Scheduler:
         except Exception:  # one bad challenge must not stop the outbox: logged, retried next tick
             log.exception("could not end or announce challenges")
         return report
+
+    def _due(self, team: PlannedTeam, kind: PostKind, now: datetime) -> list[Due]:
+        """`due` over the ledger, from where this schedule's record starts: its first tick, or its last
+        post (at most CATCH_UP back), so every period missed in an outage is recorded once."""
+        slot = team.schedule.slots[kind]
+        with self.engine.begin() as connection:
+            since = post_ledger.schedule_start(connection, team.ref.id, kind.value, now)
+            last = post_ledger.last_due(connection, team.ref.id, kind.value)
+            if last is not None:
+                since = max(since, last)
+            ledger = post_ledger.claimed_periods(
+                connection, team.ref.id, kind.value, ledger_since(slot, now, since, self.tick_interval)
+            )
+        return due(team.schedule, kind, now, ledger, since=since, tick=self.tick_interval)
 
     def _claim_one(
         self, team: PlannedTeam, kind: PostKind, item: Due, now: datetime, report: TickReport
@@ -305,11 +357,16 @@ class Scheduler:
                 content = build_content(
                     connection, self.program, team, kind, item.business_day, now, self.locale
                 )
-                if content is not None:
+                if content is None:
+                    post_ledger.finish_empty(connection, post_id, "nothing to post")
+                else:
                     content = _marked_late(content, item.late, self.locale)
                     enqueue_content(connection, post_id, content, team.posts, now)
         except Exception:
             log.exception("could not build %s for team %s, period %s", kind.value, team.ref.key, item.period)
+            return
+        if content is None:
+            report.empty.append(where)
             return
         report.posted.append((*where, item.late))
         if item.late:
@@ -322,15 +379,29 @@ class Scheduler:
             )
 
     def announce_new(self, teams: list[PlannedTeam], now: datetime) -> int:
+        """Read each announcement source on from its mark in the database and announce what is new.
+
+        News within ANNOUNCE_WINDOW is posted; older news (the bot was down longer) is recorded as skipped
+        and logged. The ledger makes each once per team, whichever replica or restart reads it.
+        """
         if not any(team.posts.announcements for team in teams):
             return 0
-        since = (self._announced_until or now - ANNOUNCE_LOOKBACK) - _OVERLAP
         by_id = {team.ref.id: team for team in teams}
+        fresh_from = now - ANNOUNCE_WINDOW
         posted = 0
-        with self.engine.begin() as connection:
-            for announcement in collect(connection, self.program, self.sources, since, now):
-                posted += announce(connection, announcement, by_id, now)
-        self._announced_until = now
+        for source in self.sources:
+            name = source_name(source)
+            with self.engine.begin() as connection:
+                mark = post_ledger.read_mark(connection, name)
+                since = now - ANNOUNCE_LOOKBACK if mark is None else max(mark - _OVERLAP, now - CATCH_UP)
+                if since < fresh_from:
+                    reason = f"older than {ANNOUNCE_WINDOW.days} days when the bot read it"
+                    for news in source(connection, self.program, since, fresh_from, self.locale):
+                        announce(connection, news, by_id, now, skip_reason=reason)
+                    since = fresh_from
+                for news in source(connection, self.program, since, now, self.locale):
+                    posted += announce(connection, news, by_id, now)
+                post_ledger.advance_mark(connection, name, now)
         return posted
 
     def post_challenges(self, teams: list[PlannedTeam], now: datetime) -> int:
@@ -354,6 +425,7 @@ class Scheduler:
 
     def start(self, interval_seconds: float = TICK_SECONDS) -> AsyncIOScheduler:
         """An APScheduler running `tick` every `interval_seconds` on the current event loop."""
+        self.tick_interval = timedelta(seconds=interval_seconds)
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
             self.tick,

@@ -1,7 +1,9 @@
 """Daily standings: the public top of a team's board, its most improved agent, team figures, freshness.
 
 The top follows the visibility rule of every public board (`public_top`): opted-out agents are left out
-and never more than half of the shown agents are posted, so the bottom of a board never is.
+and never more than half of the shown agents are posted, so the bottom of a board never is. A post is
+built as of a moment (its scheduled time, for a preview too): it counts business days up to its own and
+names the latest import finished by then.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from bot.handlers.commands.leaderboard import public_entries, public_top
 from bot.handlers.contract import Destination, DestinationKind, Fields, Message, Table, Text
@@ -22,7 +24,9 @@ from bot.program import DailyStandings, Program
 from bot.scoring.metrics import CATALOGUE
 from bot.scoring.periods import Period
 from bot.services.leaderboard import POINTS, Board, Entry, board
+from bot.services.post_ledger import aware
 from bot.services.team_board import team_board
+from bot.store.models import ImportBatch
 
 # How far back "most improved" looks for the agent's previous day with data (a weekend, a day off).
 IMPROVED_LOOKBACK_DAYS = 7
@@ -50,13 +54,28 @@ class TeamFigure:
     headcount: int
 
 
+def data_as_of(connection: Connection, now: datetime) -> datetime | None:
+    """The latest import finished at or before `now` (a preview of a past day names that day's)."""
+    latest = connection.scalar(
+        select(func.max(ImportBatch.finished_at)).where(ImportBatch.finished_at <= now)
+    )
+    return None if latest is None else aware(latest)
+
+
 def team_figures(
-    connection: Connection, program: Program, team: TeamRef, metrics: list[str], period: Period, at: date
+    connection: Connection,
+    program: Program,
+    team: TeamRef,
+    metrics: list[str],
+    period: Period,
+    at: date,
+    through: date | None = None,
 ) -> list[TeamFigure]:
     """The team's pooled rates and per-member totals (the team board's figures) for `metrics`."""
     out = []
     for metric in metrics:
-        for entry in team_board(connection, program, metric=metric, period=period, at=at).entries:
+        board_of = team_board(connection, program, metric=metric, period=period, at=at, through=through)
+        for entry in board_of.entries:
             if entry.team == team.key:
                 out.append(TeamFigure(metric, entry.value, entry.samples, entry.headcount))
     return out
@@ -110,7 +129,8 @@ def build(
     improved = most_improved(connection, program, today, team)
     figures = team_figures(connection, program, team, figure_metrics(program, spec.figures), Period.DAY, day)
     dms = tuple(_own_rank(today, entry, locale) for entry in today.entries) if spec.dm_own_rank else ()
-    public = _public(program, team, today, top, improved, figures, now, zone, locale)
+    fresh = data_as_of(connection, now)
+    public = _public(program, team, today, top, improved, figures, now, fresh, zone, locale)
     data = {
         "kind": "daily_standings",
         "team": team.key,
@@ -121,7 +141,7 @@ def build(
         "most_improved": _improvement_json(improved),
         "figures": [_figure_json(figure) for figure in figures],
         "as_of": now.isoformat(),
-        "data_as_of": today.as_of.isoformat() if today.as_of else None,
+        "data_as_of": fresh.isoformat() if fresh else None,
         "dms": len(dms),
     }
     return PostContent(public, (), dms, data)
@@ -135,6 +155,7 @@ def _public(
     improved: Improvement | None,
     figures: list[TeamFigure],
     now: datetime,
+    fresh: datetime | None,
     zone: ZoneInfo,
     locale: str,
 ) -> Message:
@@ -161,7 +182,7 @@ def _public(
         )
     if figures:
         parts.append(Fields(tuple(figure_field(figure, locale) for figure in figures)))
-    parts.append(Text(freshness(now, today.as_of, zone, locale)))
+    parts.append(Text(freshness(now, fresh, zone, locale)))
     return message(Destination(DestinationKind.TEAM_CHANNEL, team_id=team.id), *parts, title=title)
 
 

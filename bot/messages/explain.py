@@ -20,6 +20,8 @@ BADGE_TEMPLATES = frozenset(
         "badge.challenge",
     }
 )
+#: Why a badge was revoked: `badge.revoked.day`, `.too_few`, `.run`, `.count`, `.not_best`, `.program`.
+REVOKED_PREFIX = "badge.revoked."
 #: Templates whose sentence carries text a user typed (adapters must escape it).
 USER_TEXT_TEMPLATES = frozenset(
     {
@@ -59,6 +61,8 @@ def explain(
         return _kudos(inputs, locale, names or {})
     if template in BADGE_TEMPLATES:
         return _badge(template, inputs, locale)
+    if template.startswith(REVOKED_PREFIX):
+        return _revoked(template, inputs, locale)
     if template in COIN_TEMPLATES:
         return _coins(template, inputs, locale, names or {})
     if template in ("points.adjustment", "points.kudos_revoked"):
@@ -315,3 +319,45 @@ def _badge(template: str, inputs: Mapping[str, Any], locale: str) -> str:
     if kind == "most_improved":
         fields["count"] = inputs.get("contenders")
     return render(f"badges.explain.{kind}", locale, **fields)
+
+
+def _revoked(template: str, inputs: Mapping[str, Any], locale: str) -> str:
+    """ "Bronze Happy streak (earned 2021-01-27) because the day's CSAT on 2021-01-26 changed to 2.00 over
+    1 survey (correction), not at least 3.50, program v1"."""
+    kind = template.removeprefix(REVOKED_PREFIX)
+    metric = inputs.get("metric")
+    unit = str(inputs.get("unit", "count"))
+    fields: dict[str, Any] = {
+        "badge": badge_label(
+            str(inputs.get("name") or inputs.get("badge")), str(inputs.get("tier", "")), locale
+        ),
+        "earned": inputs.get("earned", ""),
+        "version": inputs.get("version"),
+        "metric": formats.metric_label(str(metric), locale) if metric else "",
+        "relation": render(
+            "badges.explain.at_least" if inputs.get("direction") == "higher" else "badges.explain.at_most",
+            locale,
+        ),
+    }
+    for key in ("bound", "value", "previous"):
+        if isinstance(inputs.get(key), int | float):
+            fields[key] = formats.value(unit, float(inputs[key]))
+    for key in ("samples", "needed"):
+        if isinstance(inputs.get(key), int) and metric:
+            fields[key] = formats.samples(str(metric), int(inputs[key]), locale)
+    fields |= {key: inputs[key] for key in ("day", "first", "last", "held", "goal", "count") if key in inputs}
+    if kind == "run":
+        fields["count"] = inputs.get("held", 0)
+    if kind == "count" and inputs.get("period") in {period.value for period in Period}:
+        start, end = inputs.get("start"), inputs.get("end")
+        fields["window"] = (
+            formats.window(
+                Period(inputs["period"]), date.fromisoformat(start), date.fromisoformat(end), locale
+            )
+            if isinstance(start, str) and isinstance(end, str)
+            else inputs["period"]
+        )
+    message_id = f"badges.revoked.{kind}"
+    if not has(message_id, locale):
+        message_id = "badges.revoked.program"
+    return render(message_id, locale, **fields)

@@ -78,7 +78,8 @@ class BadgeAward:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Where an agent stands on a badge in the current period: `goal` is the next tier's, None when done."""
+    """Where an agent stands on a badge in the current period: `goal` is the next tier's, None when done
+    (every tier in `tiers` earned, or a streak's run already past the goals still open)."""
 
     badge: str
     name: str
@@ -89,6 +90,7 @@ class Progress:
     metric: str | None
     period: Period
     earned: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
 
 
 def period_key(period: Period, day: date, week_starts_on: str = "monday") -> str:
@@ -159,7 +161,8 @@ def close_awards(
 def progress(
     rule: BadgeRule, agent: AgentDays, today: date, earned: Iterable[str], week_starts_on: str
 ) -> Progress:
-    """The current period's standing on a badge: the figure so far and the next tier's goal.
+    """The standing on a badge in the period holding `today`, as of `today` (no later data counts): the
+    figure so far and the next tier's goal (`earned`: the tiers held by then).
 
     A streak's next goal is one the current run can still reach: a run already past a goal (reached in
     an earlier period) needs a new run for that tier.
@@ -182,15 +185,16 @@ def progress(
         current = float(_count_in(rule, agent, start, min(end, today)))
     elif rule.kind == "personal_best":
         best = _best_before(rule, agent, start, week_starts_on)
-        figure = _over(rule, agent, start, end)
+        figure = _over(rule, agent, start, min(end, today))
         current = figure[0] if figure else None
         open_goals = [(UNTIERED, best[0])] if best and UNTIERED not in held else []
     else:
-        now = _over(rule, agent, start, end)
+        now = _over(rule, agent, start, min(end, today))
         before = _over(rule, agent, *window(rule.period, start - timedelta(days=1), week_starts_on))
         current = _gain(rule, now[0], before[0]) if now and before else None
     tier, goal = open_goals[0] if open_goals else (None, None)
-    return Progress(rule.id, rule.name, rule.kind, tier, current, goal, rule.metric, rule.period, done)
+    tiers = tuple(name for name, _ in rule.goals)
+    return Progress(rule.id, rule.name, rule.kind, tier, current, goal, rule.metric, rule.period, done, tiers)
 
 
 def _figure(rule: BadgeRule, sums: Mapping[str, Pair]) -> tuple[float, int] | None:
@@ -460,3 +464,100 @@ def _most_improved(
             )
             out[agent_id] = [BadgeAward(rule.id, UNTIERED, key, end, "badge.most_improved", inputs)]
     return out
+
+
+def revocation(
+    rule: BadgeRule,
+    agent: AgentDays,
+    tier: str,
+    awarded: Mapping[str, Any],
+    earned_on: date,
+    version: int,
+    week_starts_on: str,
+) -> tuple[str, dict[str, Any]]:
+    """Why an award no longer holds on the agent's current data: a template id and its inputs.
+
+    `awarded` is the award's own inputs (a streak's first and last day, a threshold's bound). The reason
+    names the day whose figure changed when there is one: the first working day of the streak's run that
+    now fails its bound, a day left with too few samples, a count that fell short. When the data alone do
+    not explain it (the program's goals changed), it says the current program no longer awards it.
+    """
+    base = _inputs(rule, tier, version, earned=earned_on.isoformat())
+    goal = dict(rule.goals).get(tier)
+    if rule.kind == "streak":
+        first = _day(awarded.get("first"), earned_on)
+        last = _day(awarded.get("last"), earned_on)
+        found = _changed_day(rule, agent, first, last, rule.bound)
+        if found is not None:
+            return found[0], base | found[1]
+        held = sum(1 for day, ok, _ in _qualifying_days(rule, agent) if first <= day <= last and ok)
+        if goal is not None and held < goal:
+            extra = {
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+                "held": held,
+                "goal": int(goal),
+                "bound": rule.bound,
+            }
+            return "badge.revoked.run", base | extra
+    elif rule.kind == "threshold" and rule.period is Period.DAY and goal is not None:
+        found = _changed_day(rule, agent, earned_on, earned_on, goal)
+        if found is not None:
+            return found[0], base | found[1]
+    elif rule.kind == "count" and goal is not None:
+        start, end = window(rule.period, earned_on, week_starts_on)
+        count = _count_in(rule, agent, start, end)
+        if count < goal:
+            extra = {
+                "of": rule.of,
+                "bound": rule.bound,
+                "count": count,
+                "goal": int(goal),
+                "period": rule.period.value,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+            }
+            return "badge.revoked.count", base | extra
+    elif rule.kind == "personal_best" and rule.period is Period.DAY:
+        figure = _figure(rule, agent.days.get(earned_on, {}))
+        if figure is None:
+            found = _changed_day(rule, agent, earned_on, earned_on, None)
+            if found is not None:
+                return found[0], base | found[1]
+        elif isinstance(awarded.get("previous"), int | float):
+            extra = {"day": earned_on.isoformat(), "value": figure[0], "samples": figure[1]}
+            return "badge.revoked.not_best", base | extra | {"previous": awarded["previous"]}
+    return "badge.revoked.program", base
+
+
+def _day(text: Any, default: date) -> date:
+    return date.fromisoformat(text) if isinstance(text, str) else default
+
+
+def _changed_day(
+    rule: BadgeRule, agent: AgentDays, first: date, last: date, bound: float | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The first working day in [first, last] whose figure now fails `bound` (None: any figure counts),
+    or that has data but too few samples to count."""
+    metric = rule.metric
+    if metric is None:
+        return None
+    for day in sorted(agent.days):
+        if not first <= day <= last or metric not in agent.days[day]:
+            continue
+        figure = _figure(rule, agent.days[day])
+        if figure is None:
+            samples = samples_of(agent.days[day][metric][1])
+            return "badge.revoked.too_few", {
+                "day": day.isoformat(),
+                "samples": samples,
+                "needed": rule.min_samples,
+            }
+        if bound is not None and not _holds(figure[0], bound, rule.direction):
+            return "badge.revoked.day", {
+                "day": day.isoformat(),
+                "value": figure[0],
+                "samples": figure[1],
+                "bound": bound,
+            }
+    return None

@@ -9,6 +9,9 @@ team's FCR is its resolved calls over its handled calls, whatever its headcount)
   per-day averages;
 - `top`: a rank of at most the target N; entrants tied at rank N all make it.
 
+Head-to-head has one winner: the first, if it also reaches the goal (for `top`, first is enough). Two
+entrants equal at the top are a tie and share the win; the second never wins, whatever the goal.
+
 A quality gate voids an entrant whose gate metric, over the same window, has fewer samples than its
 minimum or lies outside its bounds. Entrants below the metric's `min_samples`, or without a baseline
 for an improvement goal, are unranked.
@@ -47,6 +50,7 @@ class Rules:
     target: float
     min_samples: int
     gate: GateRule | None = None
+    head_to_head: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,8 @@ def _with_rank(standing: Standing, rank: int, rules: Rules) -> Standing:
         assert standing.value is not None
         value = round(standing.value, 9)
         met = value >= rules.target if rules.better == "higher" else value <= rules.target
+    if rules.head_to_head:
+        met = met and rank == 1
     return Standing(
         standing.key,
         standing.value,

@@ -19,6 +19,17 @@ from bot.scoring.periods import WEEKDAYS, Period, business_day, window
 
 # A post that goes out more than this after its time is marked late (the tick runs every few seconds).
 ON_TIME = timedelta(minutes=5)
+# How far back a tick records missed periods after an outage; older ones are history, not missed posts.
+CATCH_UP = timedelta(days=35)
+# The scheduler's tick unless it says otherwise (FLOORBOARD_SCHEDULE_TICK_SECONDS).
+DEFAULT_TICK = timedelta(seconds=30)
+_LONGEST = {
+    Period.DAY: timedelta(days=1),
+    Period.WEEK: timedelta(days=7),
+    Period.MONTH: timedelta(days=31),
+    Period.QUARTER: timedelta(days=92),
+    Period.ALL: CATCH_UP,
+}
 
 
 class PostKind(StrEnum):
@@ -99,30 +110,88 @@ def occurrences(slot: Slot, clock: TeamClock, start: datetime, end: datetime) ->
     return out
 
 
-def due(schedule: TeamSchedule, kind: PostKind, now: datetime, ledger: Collection[str]) -> list[Due]:
+def due_window(slot: Slot, tick: timedelta = DEFAULT_TICK) -> timedelta:
+    """How long after its time a post still goes out (late): the slot's grace, never less than two ticks.
+
+    Two, not one: a tick that overruns makes APScheduler drop the next run, so with `grace_minutes: 0`
+    the first tick after the time may come almost two intervals later.
+    """
+    return max(slot.grace, 2 * tick)
+
+
+def horizon(slot: Slot, now: datetime, since: datetime | None, tick: timedelta = DEFAULT_TICK) -> datetime:
+    """The earliest instant `due` looks at: the grace window, or back to `since` (at most CATCH_UP)."""
+    start = now - due_window(slot, tick)
+    if since is not None:
+        start = min(start, max(since, now - CATCH_UP))
+    return start
+
+
+def ledger_since(
+    slot: Slot, now: datetime, since: datetime | None, tick: timedelta = DEFAULT_TICK
+) -> datetime:
+    """The oldest due time of a ledger row `due` may need to see: one period (and a day, for zones) before
+    its horizon, since a week claimed on its Wednesday is still that week on Thursday."""
+    return horizon(slot, now, since, tick) - _LONGEST[slot.period] - timedelta(days=1)
+
+
+def due(
+    schedule: TeamSchedule,
+    kind: PostKind,
+    now: datetime,
+    ledger: Collection[str],
+    *,
+    since: datetime | None = None,
+    tick: timedelta = DEFAULT_TICK,
+) -> list[Due]:
     """The periods of `kind` that should have been posted by `now` and are not in `ledger` yet.
 
-    Looks back one grace window and a day: a post missed while the bot was down is due late while it is
-    within its grace window, and expired after it (the caller records the skip, so it is logged once).
-    Occurrences further back are history, not missed posts.
+    A post is due from its time until its window (`due_window`) has passed, late after ON_TIME. `since` is
+    where this schedule's record starts: the later of the team's first tick with it and its last claimed
+    post. Every period missed after it (at most CATCH_UP back) is reported expired, for the caller to
+    record as skipped and log once. Before `since` only what is still within the window is due, so a
+    fresh install posts today's post late but does not call yesterday's missed.
+
+    A period with several scheduled days (a weekly recap on Wednesday and Thursday) goes out on the first
+    of them it can: a missed Wednesday does not expire the week while Thursday is still to come.
     """
     slot = schedule.slots.get(kind)
     if slot is None:
         return []
-    if now.tzinfo is None:
-        raise ValueError("due needs an aware instant")
-    found: dict[str, Due] = {}
-    for day, instant in occurrences(slot, schedule.clock, now - slot.grace - timedelta(days=1), now):
+    if now.tzinfo is None or (since is not None and since.tzinfo is None):
+        raise ValueError("due needs aware instants")
+    window_length = due_window(slot, tick)
+    latest: dict[str, tuple[date, datetime]] = {}
+    for day, instant in occurrences(slot, schedule.clock, horizon(slot, now, since, tick), now):
         key = period_key(slot, day, schedule.clock)
-        if key in ledger:
-            continue
+        if key not in ledger:
+            latest[key] = (day, instant)  # a later occurrence of the same period (two days of a week) wins
+    found = []
+    for key, (day, instant) in latest.items():
         overdue = now - instant
-        item = Due(
-            period=key,
-            fires_at=instant,
-            business_day=business_day(instant, schedule.clock.zone, schedule.clock.day_start_minutes),
-            late=overdue > ON_TIME,
-            expired=overdue > slot.grace,
+        expired = overdue > window_length
+        if expired and _later_day_in_period(slot, day, schedule.clock):
+            continue
+        found.append(
+            Due(
+                period=key,
+                fires_at=instant,
+                business_day=business_day(instant, schedule.clock.zone, schedule.clock.day_start_minutes),
+                late=overdue > ON_TIME,
+                expired=expired,
+            )
         )
-        found[key] = item  # a later occurrence of the same period (two days of one week) replaces it
-    return sorted(found.values(), key=lambda item: item.fires_at)
+    return sorted(found, key=lambda item: item.fires_at)
+
+
+def _later_day_in_period(slot: Slot, day: date, clock: TeamClock) -> bool:
+    """The slot has another scheduled day after `day` in the period `day` belongs to."""
+    if slot.period is Period.DAY:
+        return False
+    _, end = window(slot.period, day, clock.week_starts_on)
+    later = day + timedelta(days=1)
+    while later <= end:
+        if WEEKDAYS[later.weekday()] in slot.days:
+            return True
+        later += timedelta(days=1)
+    return False

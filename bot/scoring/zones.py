@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -37,12 +38,31 @@ def zone_points(
     for low, high in pairwise(ordered):
         if low[0] <= value <= high[0]:
             share = (value - low[0]) / (high[0] - low[0])
-            return ZoneScore(low[1] + share * (high[1] - low[1]), low, high)
+            points = low[1] + share * (high[1] - low[1])
+            # kept between the segment's ends: float rounding must not step past the next segment's start
+            bounded = min(max(points, min(low[1], high[1])), max(low[1], high[1]))
+            return ZoneScore(bounded, low, high)
     raise AssertionError("unreachable: zones are sorted and value is inside them")
+
+
+def against_direction(
+    zones: Sequence[tuple[float, float]], better: str
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The first two zone points (in the metric's better direction) where the better value pays less.
+
+    None when the table is monotone in that direction: a better value never earns fewer points.
+    """
+    ordered = sorted(zones, reverse=better == "lower")  # worse value first
+    for worse, better_point in pairwise(ordered):
+        if better_point[1] < worse[1]:
+            return worse, better_point
+    return None
 
 
 def hundredths(points: float) -> int:
     """Points are stored as integer hundredths, rounded half away from zero."""
+    if not math.isfinite(points):
+        raise ValueError(f"points must be a finite number, got {points}")
     scaled = abs(points) * 100
     whole = int(scaled + 0.5 + 1e-9)
     return whole if points >= 0 else -whole

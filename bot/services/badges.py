@@ -2,8 +2,10 @@
 
 Day badges (day thresholds, streaks, counts, day personal bests) are re-evaluated for an agent whenever one
 of the agent's days is scored, over every period not yet closed. Whole-period badges (period thresholds and
-personal bests, most improved) are awarded when their period closes, `correction_window_days` after it
-ends. A closed period is final: nothing re-evaluates it again.
+personal bests, most improved) are awarded when their period closes: `correction_window_days` after it
+ends or after its first record was received, whichever is later, so history imported long after the fact
+gets the same window as fresh data whatever batches it comes in. A closed period is final: nothing
+re-evaluates it again.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, String, cast, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, String, cast, delete, func, insert, select, update
 
 from bot.clock import Clock
 from bot.program import TIERS, CountBadge, Program, StreakBadge, ThresholdBadge
@@ -24,10 +26,39 @@ from bot.scoring.periods import Period, business_day, window
 from bot.services import leagues, period_points
 from bot.services.programs import ProgramHistory, VersionedProgram
 from bot.store.models import BadgeAward as BadgeAwardRow
-from bot.store.models import Challenge, ChallengeResult, Kudos, PeriodClose, Person, Rollup, Subject, table_of
+from bot.store.models import (
+    Challenge,
+    ChallengeResult,
+    Kudos,
+    PeriodArrival,
+    PeriodClose,
+    Person,
+    Rollup,
+    Subject,
+    table_of,
+)
 
 # The period key of a badge won in a challenge (`challenge:12`): once per challenge, never evaluated.
 CHALLENGE_KEY = "challenge:"
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedBadge:
+    """A badge taken back, with why (a template id plus inputs) and the business day it happened on."""
+
+    id: int
+    person_id: int
+    badge: str
+    tier: str
+    period_key: str
+    business_day: date
+    revoked_day: date
+    template: str
+    inputs: dict[str, Any]
+
+
+#: Why an award is revoked: (template, inputs) for an award row of the scope being reconciled.
+Reason = Callable[[Any], tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +152,9 @@ def award(
         "program_version": program_version,
         "awarded_at": now,
         "revoked_at": None,
+        "revoked_day": None,
+        "revoked_template": None,
+        "revoked_inputs": None,
     }
     if existing is None:
         connection.execute(
@@ -135,13 +169,59 @@ def award(
     return True
 
 
-def revoke(connection: Connection, award_id: int, now: datetime) -> None:
-    """A correction took the badge's reason away (only while its period is open)."""
+def revoke(
+    connection: Connection,
+    award_id: int,
+    now: datetime,
+    *,
+    day: date,
+    template: str,
+    inputs: dict[str, Any],
+) -> None:
+    """A correction took the badge's reason away (only while its period is open): keep why, as a
+    template id plus inputs, and the business day it happened on, for `explain` and `/points why`."""
     connection.execute(
         update(BadgeAwardRow)
         .where(BadgeAwardRow.id == award_id, BadgeAwardRow.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=now, revoked_day=day, revoked_template=template, revoked_inputs=inputs)
     )
+
+
+def revoked(connection: Connection, person_id: int, *, day: date) -> list[RevokedBadge]:
+    """The person's badges revoked on a business day, and still revoked, with their reasons."""
+    rows = connection.execute(
+        select(
+            BadgeAwardRow.id,
+            BadgeAwardRow.person_id,
+            BadgeAwardRow.badge,
+            BadgeAwardRow.tier,
+            BadgeAwardRow.period_key,
+            BadgeAwardRow.business_day,
+            BadgeAwardRow.revoked_day,
+            BadgeAwardRow.revoked_template,
+            BadgeAwardRow.revoked_inputs,
+        )
+        .where(
+            BadgeAwardRow.person_id == person_id,
+            BadgeAwardRow.revoked_at.is_not(None),
+            BadgeAwardRow.revoked_day == day,
+        )
+        .order_by(BadgeAwardRow.revoked_at, BadgeAwardRow.id)
+    )
+    return [
+        RevokedBadge(
+            row.id,
+            row.person_id,
+            row.badge,
+            row.tier,
+            row.period_key,
+            row.business_day,
+            row.revoked_day,
+            row.revoked_template or "badge.revoked.program",
+            row.revoked_inputs or {},
+        )
+        for row in rows
+    ]
 
 
 def agent_days(
@@ -256,45 +336,126 @@ def refresh_under(
         lambda key: key not in closed,
         version,
         now,
+        business_day(now, program.zone, program.day_start_minutes),
+        _reasons(rules, agents, version, week_start),
     )
 
 
 def close_due(
-    engine: Engine, history: ProgramHistory, clock: Clock, touched: Collection[date] | None = None
+    engine: Engine,
+    history: ProgramHistory,
+    clock: Clock,
+    touched: Collection[date] | None = None,
+    *,
+    through: date | None = None,
 ) -> list[str]:
-    """Close every period with data that ended more than `correction_window_days` ago; returns the keys.
+    """Close every period with data that is due; returns the keys.
 
-    With `touched` (the days a scoring run just scored), only days after the latest closed periods and
-    the touched ones are searched for data, so a scoring run need not scan all history; without it
-    (`floorboard periods close`), all of it is.
+    A period is due `correction_window_days` after it ended and after its first record was received,
+    whichever is later. `through` (a finished backfill) also closes every period with data ending on or
+    before that day, however recently its records arrived.
+
+    With `touched` (the days a scoring run just scored), only days after the latest closed periods, the
+    touched ones and periods waiting on their arrival are searched for data, so a scoring run need not
+    scan all history; without it (`floorboard periods close`), all of it is.
     """
     with engine.begin() as connection:
-        return close_periods(connection, history, clock, touched)
+        return close_periods(connection, history, clock, touched, through=through)
+
+
+def period_kinds(program: Program, history: ProgramHistory) -> list[Period]:
+    """The kinds of period that close: those of the program's badges and of any version's period rules."""
+    kinds = {rule.period for rule in badge_rules(program) if rule.period is not Period.ALL}
+    return sorted(kinds | period_points.kinds(history))
+
+
+def record_arrivals(
+    connection: Connection, days: Collection[date], history: ProgramHistory, clock: Clock
+) -> None:
+    """Note now as the first arrival of the open periods holding these just-received days (once each)."""
+    if not days:
+        return
+    _, versioned = _today(history, clock)
+    program = versioned.program
+    keys = {
+        scoring.period_key(kind, day, program.week_starts_on)
+        for kind in period_kinds(program, history)
+        for day in days
+    }
+    if not keys:
+        return
+    known: set[str] = set()
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        known |= set(
+            connection.scalars(select(PeriodArrival.period_key).where(PeriodArrival.period_key.in_(chunk)))
+        )
+        known |= set(
+            connection.scalars(select(PeriodClose.period_key).where(PeriodClose.period_key.in_(chunk)))
+        )
+    fresh = [key for key in ordered if key not in known]
+    if fresh:
+        now = clock()
+        connection.execute(
+            insert(PeriodArrival), [{"period_key": key, "first_received_at": now} for key in fresh]
+        )
+
+
+def arrival_days(connection: Connection, program: Program) -> dict[str, date]:
+    """The business day each open period's first record arrived on, by period key."""
+    rows = connection.execute(select(PeriodArrival.period_key, PeriodArrival.first_received_at))
+    return {
+        key: business_day(
+            received.replace(tzinfo=UTC) if received.tzinfo is None else received,  # SQLite keeps no zone
+            program.zone,
+            program.day_start_minutes,
+        )
+        for key, received in rows
+    }
+
+
+def is_due(key: str, end: date, last_closable: date, arrivals: Mapping[str, date]) -> bool:
+    """A period closes once its end and its first arrival both lie on or before `last_closable` (today
+    minus the correction window and a day); a period without an arrival row, by its end alone."""
+    arrived = arrivals.get(key)
+    return end <= last_closable and (arrived is None or arrived <= last_closable)
 
 
 def close_periods(
-    connection: Connection, history: ProgramHistory, clock: Clock, touched: Collection[date] | None = None
+    connection: Connection,
+    history: ProgramHistory,
+    clock: Clock,
+    touched: Collection[date] | None = None,
+    *,
+    through: date | None = None,
 ) -> list[str]:
     now = clock()
     today, versioned = _today(history, clock)
     program = versioned.program
     rules = badge_rules(program)
     scored_kinds = period_points.kinds(history)
-    if not rules and not scored_kinds:
+    kinds = period_kinds(program, history)
+    if not kinds:
         return []
     closed = closed_periods(connection)
+    arrivals = arrival_days(connection, program)
     last_closable = today - timedelta(days=program.correction_window_days + 1)
-    kinds = sorted({rule.period for rule in rules if rule.period is not Period.ALL} | scored_kinds)
+    searched = max(last_closable, through) if through is not None else last_closable
     since = None if touched is None else _horizon(closed, kinds)
     zone_metrics = {m for v in history.versions for m in period_points.metrics(v.program)}
-    days = set(_data_days(connection, since, last_closable, rules, zone_metrics))
-    days |= {day for day in touched or () if day <= last_closable}
+    days = set(_data_days(connection, since, searched, rules, zone_metrics))
+    days |= {day for day in touched or () if day <= searched}
+    # a period waiting on its arrival may lie before the horizon: its arrival row names it
+    days |= set(_data_days_in(connection, _arrival_spans(arrivals, kinds), rules, zone_metrics))
     due: dict[str, tuple[Period, date, date]] = {}
     for day in sorted(days):
         for kind in kinds:
             start, end = window(kind, day, program.week_starts_on)
             key = scoring.period_key(kind, start, program.week_starts_on)
-            if end <= last_closable and key not in closed:
+            if key in closed or key in due:
+                continue
+            if (through is not None and end <= through) or is_due(key, end, last_closable, arrivals):
                 due[key] = (kind, start, end)
     if not due:
         return []
@@ -333,9 +494,24 @@ def close_periods(
         lambda key: key in due,
         versioned.version,
         now,
+        today,
+        _reasons(rules, agents, versioned.version, program.week_starts_on),
     )
     connection.execute(insert(PeriodClose), [{"period_key": key, "closed_at": now} for key in sorted(due)])
+    for offset in range(0, len(due), 1000):  # a closed period needs its arrival no more
+        chunk = sorted(due)[offset : offset + 1000]
+        connection.execute(delete(PeriodArrival).where(PeriodArrival.period_key.in_(chunk)))
     return sorted(due)
+
+
+def _arrival_spans(arrivals: Mapping[str, date], kinds: Collection[Period]) -> list[tuple[date, date]]:
+    """The [first, last] days of the open periods with an arrival row, of the kinds that close."""
+    spans = []
+    for key in arrivals:
+        kind, start = scoring.parse_period_key(key)
+        if start is not None and kind in kinds:
+            spans.append((start, scoring.period_end(kind, start)))
+    return spans
 
 
 def league_close_awards(
@@ -403,6 +579,45 @@ def _data_days(
     return sorted(day for day in days if isinstance(day, date))
 
 
+def _data_days_in(
+    connection: Connection,
+    spans: Collection[tuple[date, date]],
+    rules: list[BadgeRule],
+    zone_metrics: Collection[str] = (),
+) -> set[date]:
+    """The days with data (as `_data_days` finds them) within any of the spans."""
+    if not spans:
+        return set()
+    first = min(start for start, _ in spans)
+    last = max(end for _, end in spans)
+    return {
+        day
+        for day in _data_days(connection, first, last, rules, zone_metrics)
+        if any(start <= day <= end for start, end in spans)
+    }
+
+
+def _reasons(
+    rules: Iterable[BadgeRule], agents: Mapping[int, AgentDays], version: int, week_starts_on: str
+) -> Reason:
+    """Why an award row of these rules no longer holds on the agents' current data."""
+    by_id = {rule.id: rule for rule in rules}
+
+    def reason(row: Any) -> tuple[str, dict[str, Any]]:
+        awarded = row.inputs if isinstance(row.inputs, dict) else {}
+        return scoring.revocation(
+            by_id[row.badge],
+            agents.get(row.person_id, AgentDays({})),
+            row.tier,
+            awarded,
+            row.business_day,
+            version,
+            week_starts_on,
+        )
+
+    return reason
+
+
 def _reconcile(
     connection: Connection,
     person_ids: Collection[int] | None,
@@ -411,9 +626,12 @@ def _reconcile(
     in_scope: Callable[[str], bool],
     version: int,
     now: datetime,
+    today: date,
+    reason: Reason,
 ) -> int:
     """Make the current awards within scope equal the desired ones: award what is missing (new rows in one
-    statement), bring back revoked ones, refresh the reasons of kept ones, revoke the rest."""
+    statement), bring back revoked ones, refresh the reasons of kept ones, revoke the rest (with why, on
+    business day `today`)."""
     query = select(table_of(BadgeAwardRow)).where(BadgeAwardRow.badge.in_(badge_ids))
     if person_ids is not None:
         query = query.where(BadgeAwardRow.person_id.in_(sorted(person_ids)))
@@ -432,12 +650,19 @@ def _reconcile(
         item = wanted.pop(key, None)
         if item is None:
             if row.revoked_at is None:
-                revoke(connection, row.id, now)
+                template, inputs = reason(row)
+                revoke(connection, row.id, now, day=today, template=template, inputs=inputs)
                 changed += 1
             continue
         values: dict[str, Any] = {"business_day": item.day, "inputs": item.inputs, "template": item.template}
         if row.revoked_at is not None:
-            values |= {"revoked_at": None, "awarded_at": now}
+            values |= {
+                "revoked_at": None,
+                "awarded_at": now,
+                "revoked_day": None,
+                "revoked_template": None,
+                "revoked_inputs": None,
+            }
             changed += 1
         elif row.inputs == item.inputs and row.business_day == item.day:
             continue
@@ -473,8 +698,10 @@ def earned(
     *,
     day: date | None = None,
     since: datetime | None = None,
+    until: date | None = None,
 ) -> list[EarnedBadge]:
-    """Current awards: of one person, of one business day, or awarded since an instant (announcements)."""
+    """Current awards: of one person, of one business day, earned on or before business day `until` (as
+    things stood then), or awarded since an instant (announcements)."""
     query = select(
         BadgeAwardRow.id,
         BadgeAwardRow.person_id,
@@ -493,6 +720,8 @@ def earned(
         query = query.where(BadgeAwardRow.business_day == day)
     if since is not None:
         query = query.where(BadgeAwardRow.awarded_at >= since)
+    if until is not None:
+        query = query.where(BadgeAwardRow.business_day <= until)
     rows = connection.execute(query.order_by(BadgeAwardRow.business_day, BadgeAwardRow.id))
     return [EarnedBadge(*row) for row in rows]
 
@@ -511,10 +740,11 @@ def badge_set(engine: Engine) -> set[tuple[str, str, str, str]]:
 def standings(
     connection: Connection, program: Program, person_id: int, today: date
 ) -> list[scoring.Progress]:
-    """Progress on every badge of the program for the current period at `today`."""
+    """Progress on every badge of the program in the period holding `today`, as it stood that day: only
+    awards earned by then count, so a past day shows the goal still ahead then."""
     rules = badge_rules(program)
     agent = agent_days(connection, [person_id], rules).get(person_id, AgentDays({}))
-    held = earned(connection, person_id)
+    held = earned(connection, person_id, until=today)
     out = []
     for rule in rules:
         key = scoring.period_key(rule.period, today, program.week_starts_on)

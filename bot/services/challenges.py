@@ -3,6 +3,10 @@
 Every action is one transaction with an audit line. Ending is guarded twice: the status moves from open
 exactly once (an UPDATE … WHERE status = 'open'), and each person's result row, points entry and coins
 entry have unique keys, so rewards are granted exactly once whoever ends it and however often.
+
+A window is whole business days on the participants' clocks, as their records are dated: each team's
+zone and day start. `current_day` is a challenge's business day at an instant, the earliest any participant
+team's clock shows, so a window is over only once the last team's last day is.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, Engine, exists, func, insert, or_, select, true, update
 
 from bot.program import Program
 from bot.scoring import challenges as arithmetic
 from bot.scoring.metrics import CATALOGUE, samples_of, value_of
+from bot.scoring.periods import business_day
 from bot.scoring.zones import hundredths
 from bot.services import audit, badges, leagues, people, wallet
 from bot.services.refusals import Refused
@@ -108,6 +114,20 @@ class ChallengeInfo:
         """Teams are the entrants: team challenges, and head-to-head between two teams."""
         return self.kind == "team" or (self.kind == "head-to-head" and self.scope == "team")
 
+    @property
+    def league(self) -> str | None:
+        return self.scope_ref[0] if self.scope == "league" and self.scope_ref else None
+
+    @property
+    def limited_to(self) -> list[str]:
+        """The keys of the teams whose agents alone may take part: a team challenge's teams, and the
+        creator's teams for a supervisor's league or opt-in challenge (empty: no such limit)."""
+        if self.scope == "team" or self.scope == "opt-in":
+            return list(self.scope_ref)
+        if self.scope == "league":
+            return list(self.scope_ref[1:])
+        return []
+
 
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -175,13 +195,16 @@ def create(
     *,
     by: Creator,
     now: datetime,
-    today: date,
 ) -> ChallengeInfo:
-    """Validate and store a challenge; raises ChallengeRefused naming what is wrong."""
+    """Validate and store a challenge; raises ChallengeRefused naming what is wrong.
+
+    The window may not be over already on the clock of any team that takes (or, opt-in, may take) part.
+    """
     key = slug(spec.name)
     _check_name(spec)
     scope, scope_ref = _scope(connection, program, spec, by)
-    _check(spec, scope, today)
+    _check(spec, scope)
+    _check_not_past(spec, _creation_day(connection, program, spec, scope, scope_ref, now))
     inserted = connection.execute(
         conflict_insert(connection, Challenge)
         .values(
@@ -235,13 +258,18 @@ def create(
 
 
 def join(
-    connection: Connection, name: str, *, person_id: int, person_name: str, today: date, now: datetime
+    connection: Connection, program: Program, name: str, *, person_id: int, person_name: str, now: datetime
 ) -> ChallengeInfo:
-    """Opt in to an open opt-in challenge before it ends; joining twice says so."""
+    """Opt in to an open opt-in challenge before its window is over on the joiner's clock; joining
+    twice says so. A supervisor's opt-in challenge is for the agents of the teams they lead."""
     info = _open(connection, name)
     if info.scope != "opt-in":
         raise ChallengeRefused("not_opt_in", name=info.name)
-    if today > info.end_day:
+    limited = _team_ids(connection, info.limited_to)
+    if info.limited_to and not people.in_teams(connection, person_id, limited, info.start_day, info.end_day):
+        raise ChallengeRefused("not_for_you", name=info.name, teams=", ".join(info.limited_to))
+    teams, teamless = _teams_during(connection, {person_id}, info.start_day, info.end_day)
+    if _earliest_day(connection, program, teams, teamless, now) > info.end_day:
         raise ChallengeRefused("over", name=info.name, end=info.end_day.isoformat())
     inserted = connection.execute(
         conflict_insert(connection, ChallengeParticipant)
@@ -290,61 +318,70 @@ def autocomplete(connection: Connection, typed: str, *, limit: int = 25) -> list
     return list(connection.scalars(query))
 
 
-def starting_on(connection: Connection, day: date) -> list[ChallengeInfo]:
-    """Open challenges whose window starts on `day` (the scheduler's kickoff posts)."""
-    return [info for info in listed(connection) if info.start_day == day]
+def current_day(connection: Connection, program: Program, info: ChallengeInfo, now: datetime) -> date:
+    """The challenge's business day at `now`: the earliest day the clock of any participant team shows
+    (the program's for entrants in no team), so its window closes when the last team's last day ends."""
+    teams, teamless = participant_teams(connection, program, info)
+    return _earliest_day(connection, program, teams, teamless, now)
 
 
-def running_on(connection: Connection, day: date) -> list[ChallengeInfo]:
-    """Open challenges whose window contains `day` (the scheduler's reminders)."""
-    return [info for info in listed(connection) if info.start_day <= day <= info.end_day]
-
-
-def due_to_end(connection: Connection, today: date) -> list[ChallengeInfo]:
-    """Open challenges whose window is over (the scheduler ends them and posts the results)."""
-    return [info for info in listed(connection) if info.end_day < today]
-
-
-def team_ids(connection: Connection, program: Program, info: ChallengeInfo) -> frozenset[int]:
-    """The teams a challenge concerns (whose channels hear of it): the teams in scope, else the teams its
-    entrants belong to during the window, and the teams its creator supervises."""
+def participant_teams(
+    connection: Connection, program: Program, info: ChallengeInfo
+) -> tuple[frozenset[int], bool]:
+    """The teams taking part: a team challenge's teams, else the teams its entrants belong to during the
+    window; and whether some entrant belongs to no team then."""
     if info.scope == "team":
-        return frozenset(
-            team.id for key in info.scope_ref if (team := people.team_by_key(connection, key)) is not None
-        )
+        return _team_ids(connection, info.scope_ref), False
     entrants = {
         pid
         for members in _groups(connection, program, info, info.start_day, info.end_day).values()
         for pid in members
     }
-    rows = connection.scalars(
-        select(TeamMembership.team_id).where(
-            TeamMembership.person_id.in_(sorted(entrants)),
-            TeamMembership.valid_from <= info.end_day,
-            or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > info.start_day),
-        )
-    )
+    return _teams_during(connection, entrants, info.start_day, info.end_day)
+
+
+def running(connection: Connection, program: Program, now: datetime) -> list[tuple[ChallengeInfo, date]]:
+    """Open challenges whose window contains their own day at `now`, with that day (kickoffs, reminders)."""
+    out = []
+    for info in listed(connection):
+        today = current_day(connection, program, info, now)
+        if info.start_day <= today <= info.end_day:
+            out.append((info, today))
+    return out
+
+
+def due_to_end(connection: Connection, program: Program, now: datetime) -> list[ChallengeInfo]:
+    """Open challenges whose window is over on every participant's clock (the scheduler ends them)."""
+    return [info for info in listed(connection) if current_day(connection, program, info, now) > info.end_day]
+
+
+def team_ids(connection: Connection, program: Program, info: ChallengeInfo) -> frozenset[int]:
+    """The teams a challenge concerns (whose channels hear of it): the teams in scope, else the teams its
+    entrants belong to during the window and the teams its creator supervises."""
+    teams, _ = participant_teams(connection, program, info)
+    if info.scope == "team":
+        return teams
     created = people.supervised_teams(connection, info.created_by) if info.created_by else frozenset()
-    return frozenset(int(team_id) for team_id in rows) | created
+    return teams | created
 
 
 def end_due(
     engine: Engine,
     program: Program,
     *,
-    today: date,
     now: datetime,
     program_version: int,
     on_end: Callable[[Connection, ChallengeInfo, list[ResultRow]], None] | None = None,
 ) -> list[tuple[ChallengeInfo, list[ResultRow]]]:
-    """End every open challenge whose window is over, each in its own transaction (for the scheduler).
+    """End every open challenge whose window is over on every participant's clock, each in its own
+    transaction (for the scheduler).
 
     A challenge that another replica ends first is skipped, so each is ended, and rewarded, once.
     `on_end` runs in the ending transaction (the scheduler posts the results there), so the results and
     their post commit together.
     """
     with engine.connect() as connection:
-        due = due_to_end(connection, today)
+        due = due_to_end(connection, program, now)
     ended = []
     for info in due:
         try:
@@ -355,7 +392,6 @@ def end_due(
                     info.key,
                     by_id=None,
                     by_name="scheduler",
-                    today=today,
                     now=now,
                     program_version=program_version,
                 )
@@ -384,12 +420,16 @@ def end(
     *,
     by_id: int | None,
     by_name: str,
-    today: date,
     now: datetime,
     program_version: int,
 ) -> list[ResultRow]:
-    """Close the challenge over its window so far, store each person's result and grant the rewards once."""
+    """Close the challenge over its window so far (on its own clock, `current_day`), store each
+    person's result and grant the rewards once. A challenge whose window has not started has nothing to
+    end: that is ChallengeRefused("not_started"), and `cancel` calls it off."""
     info = _open(connection, name)
+    today = current_day(connection, program, info, now)
+    if today < info.start_day:
+        raise ChallengeRefused("not_started", name=info.name, start=info.start_day.isoformat())
     closed = connection.execute(
         update(Challenge)
         .where(Challenge.id == info.id, Challenge.status == "open")
@@ -531,7 +571,12 @@ def _scope(
         known = [rule.id for rule in program.league_rules()]
         if spec.league not in known:
             raise ChallengeRefused("unknown_league", league=spec.league, leagues=", ".join(known) or "none")
-        return "league", [spec.league]
+        if by.admin:
+            return "league", [spec.league]
+        keys = _own_team_keys(connection, by)
+        if not _league_agents(connection, program, spec.league, keys, spec.start, spec.end):
+            raise ChallengeRefused("league_not_yours", league=spec.league, teams=", ".join(keys))
+        return "league", [spec.league, *keys]
     if spec.agents:
         if not by.admin:
             theirs = people.members_of(connection, by.supervised_team_ids, spec.start, spec.end)
@@ -540,7 +585,77 @@ def _scope(
                 names = people.names(connection, set(others))
                 raise ChallengeRefused("not_your_agent", name=", ".join(names[pid] for pid in others))
         return "agents", []
-    return "opt-in", []
+    return "opt-in", [] if by.admin else _own_team_keys(connection, by)
+
+
+def _own_team_keys(connection: Connection, by: Creator) -> list[str]:
+    """The keys of the teams a supervisor leads; refused when they lead none."""
+    keys = sorted(team.key for tid in by.supervised_team_ids if (team := people.team(connection, tid)))
+    if not keys:
+        raise ChallengeRefused("no_teams")
+    return keys
+
+
+def _creation_day(
+    connection: Connection,
+    program: Program,
+    spec: ChallengeSpec,
+    scope: str,
+    scope_ref: list[str],
+    now: datetime,
+) -> date:
+    """The new challenge's business day at `now`, on the clocks of those who take part: its teams, its
+    named agents' or league's teams, or (opt-in) every team that may join."""
+    if scope == "team":
+        return _earliest_day(connection, program, _team_ids(connection, scope_ref), False, now)
+    if scope == "agents":
+        teams, teamless = _teams_during(connection, set(spec.agents), spec.start, spec.end)
+    elif scope == "league":
+        members = _league_agents(connection, program, scope_ref[0], scope_ref[1:], spec.start, spec.end)
+        teams, teamless = _teams_during(connection, members, spec.start, spec.end)
+    elif scope_ref:
+        teams, teamless = _team_ids(connection, scope_ref), False
+    else:  # anyone may join
+        teams, teamless = frozenset(people.team_clocks(connection)), True
+    return _earliest_day(connection, program, teams, teamless, now)
+
+
+def _league_agents(
+    connection: Connection, program: Program, league: str, teams: list[str], start: date, end: date
+) -> set[int]:
+    """The league's agents (its members on the window's first day), those of `teams` only when given: a
+    supervisor's league challenge is for their own teams."""
+    members = leagues.members(connection, program, league, start) & _agents(connection)
+    if teams:
+        members &= people.members_of(connection, _team_ids(connection, teams), start, end)
+    return members
+
+
+def _team_ids(connection: Connection, keys: Iterable[str]) -> frozenset[int]:
+    return frozenset(team.id for key in keys if (team := people.team_by_key(connection, key)) is not None)
+
+
+def _teams_during(
+    connection: Connection, person_ids: Iterable[int], start: date, end: date
+) -> tuple[frozenset[int], bool]:
+    """The teams these people belong to on some day of [start, end], and whether one belongs to none."""
+    wanted = set(person_ids)
+    held = people.teams_of(connection, wanted, start, end)
+    return frozenset(t for teams in held.values() for t in teams), bool(wanted - held.keys())
+
+
+def _earliest_day(
+    connection: Connection, program: Program, team_ids: frozenset[int], teamless: bool, now: datetime
+) -> date:
+    """The earliest business day `now` falls on among these teams' clocks, and the program's when some
+    participant is in no team (or there are no teams)."""
+    days = [
+        business_day(now, ZoneInfo(zone) if zone else program.zone, minutes)
+        for zone, minutes in people.team_clocks(connection, team_ids).values()
+    ]
+    if teamless or not days:
+        days.append(business_day(now, program.zone, program.day_start_minutes))
+    return min(days)
 
 
 def validate(spec: ChallengeSpec, *, today: date) -> None:
@@ -552,7 +667,8 @@ def validate(spec: ChallengeSpec, *, today: date) -> None:
     scopes = [scope for scope, present in given.items() if present]
     if len(scopes) != 1:
         raise ChallengeRefused("scope")
-    _check(spec, scopes[0], today)
+    _check(spec, scopes[0])
+    _check_not_past(spec, today)
 
 
 def check_references(connection: Connection, spec: ChallengeSpec) -> None:
@@ -570,7 +686,7 @@ def _check_name(spec: ChallengeSpec) -> None:
         raise ChallengeRefused("name")
 
 
-def _check(spec: ChallengeSpec, scope: str, today: date) -> None:
+def _check(spec: ChallengeSpec, scope: str) -> None:
     if spec.metric != POINTS and spec.metric not in CATALOGUE:
         raise ChallengeRefused("metric", metric=spec.metric, metrics=", ".join([POINTS, *CATALOGUE]))
     if spec.kind not in KINDS:
@@ -596,6 +712,9 @@ def _check(spec: ChallengeSpec, scope: str, today: date) -> None:
         raise ChallengeRefused("gate_metric")
     if spec.reward_points < 0 or spec.reward_coins < 0:
         raise ChallengeRefused("reward")
+
+
+def _check_not_past(spec: ChallengeSpec, today: date) -> None:
     if spec.end < today:
         raise ChallengeRefused("past", end=spec.end.isoformat(), today=today.isoformat())
 
@@ -606,14 +725,16 @@ def _rules(program: Program, info: ChallengeInfo) -> arithmetic.Rules:
         gate = arithmetic.GateRule(
             info.gate_metric, program.policy(info.gate_metric).min_samples, info.gate_min, info.gate_max
         )
+    duel = info.kind == "head-to-head"
     if info.metric == POINTS:
-        return arithmetic.Rules("higher", info.goal, info.target, 0, gate)  # type: ignore[arg-type]
+        return arithmetic.Rules("higher", info.goal, info.target, 0, gate, duel)  # type: ignore[arg-type]
     return arithmetic.Rules(
         program.better(info.metric),
         info.goal,  # type: ignore[arg-type]
         info.target,
         program.policy(info.metric).min_samples,
         gate,
+        duel,
     )
 
 
@@ -704,10 +825,9 @@ def _groups(
                 out[team.id] = people.members_of(connection, frozenset({team.id}), start, end) & agents
         return out
     if info.scope == "team":
-        ids = frozenset(t.id for k in info.scope_ref if (t := people.team_by_key(connection, k)) is not None)
-        members = people.members_of(connection, ids, start, end)
+        members = people.members_of(connection, _team_ids(connection, info.scope_ref), start, end)
     elif info.scope == "league":
-        members = leagues.members(connection, program, info.scope_ref[0], start)
+        members = _league_agents(connection, program, info.scope_ref[0], info.limited_to, start, end)
     else:
         members = set(
             connection.scalars(

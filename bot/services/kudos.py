@@ -67,9 +67,12 @@ def give(
         raise KudosRefused("too_long", length=len(gift.reason.strip()), limit=MAX_REASON)
     value = _value(program, gift.value_tag)
     bots = _bots(connection, (gift.giver_id, *receivers))
+    if gift.giver_id in bots:
+        raise KudosRefused("bot_giver", name=bots[gift.giver_id])
     if bots:
-        raise KudosRefused("bot", name=", ".join(bots))
-    people.lock(connection, gift.giver_id)
+        raise KudosRefused("bot", name=", ".join(sorted(bots.values())))
+    # the giver (allowances) and each receiver (the pair cap counts both directions), in id order
+    people.lock(connection, gift.giver_id, *receivers)
     used = used_on(connection, gift.giver_id, day)
     if used + len(receivers) > policy.daily_allowance:
         raise KudosRefused(
@@ -133,7 +136,7 @@ def give(
         )
     coins = hundredths(policy.coins)
     if coins:
-        for receiver, kudos_id in kudos_ids.items():
+        for receiver, kudos_id in sorted(kudos_ids.items()):  # wallets locked in id order
             wallet.credit(
                 connection,
                 receiver,
@@ -232,10 +235,12 @@ def pair_count(connection: Connection, a: int, b: int, start: date, end: date) -
     )
 
 
-def _bots(connection: Connection, person_ids: tuple[int, ...]) -> list[str]:
-    """Display names of the people the roster marks as bot accounts (attribute `bot: true`)."""
-    rows = connection.execute(select(Person.display_name, Person.attributes).where(Person.id.in_(person_ids)))
-    return sorted(name for name, attributes in rows if (attributes or {}).get("bot") is True)
+def _bots(connection: Connection, person_ids: tuple[int, ...]) -> dict[int, str]:
+    """The display names, by id, of the people the roster marks as bot accounts (its `bot` column)."""
+    rows = connection.execute(
+        select(Person.id, Person.display_name, Person.attributes).where(Person.id.in_(person_ids))
+    )
+    return {int(pid): name for pid, name, attributes in rows if people.is_bot(attributes)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,12 +351,15 @@ def recent(connection: Connection, receiver_ids: set[int] | None, start: date, e
     return _infos(connection, condition)
 
 
-def board(connection: Connection, start: date, end: date, limit: int = 10) -> list[BoardRow]:
-    """Most kudos received over [start, end], revoked ones left out; ties by name order in the caller."""
+def board(
+    connection: Connection, start: date, end: date, *, limit: int, public_only: bool = False
+) -> list[BoardRow]:
+    """Most kudos received over [start, end], revoked ones left out, private ones counted; ties in id
+    order. `public_only` leaves out people who opted out of public boards."""
     received = func.count(Kudos.id).label("received")
     rows = connection.execute(
         select(Kudos.receiver_id, received)
-        .where(Kudos.business_day.between(start, end), Kudos.revoked_at.is_(None))
+        .where(_received_in(start, end, public_only))
         .group_by(Kudos.receiver_id)
         .order_by(received.desc(), Kudos.receiver_id)
         .limit(limit)
@@ -372,6 +380,24 @@ def board(connection: Connection, start: date, end: date, limit: int = 10) -> li
         ).first()
         out.append(BoardRow(int(receiver), int(count), tags[0] if tags else None))
     return out
+
+
+def receivers(connection: Connection, start: date, end: date, *, public_only: bool = False) -> int:
+    """How many people received kudos over [start, end] (the board's headcount)."""
+    return int(
+        connection.scalar(
+            select(func.count(func.distinct(Kudos.receiver_id))).where(_received_in(start, end, public_only))
+        )
+        or 0
+    )
+
+
+def _received_in(start: date, end: date, public_only: bool) -> ColumnElement[bool]:
+    condition = and_(Kudos.business_day.between(start, end), Kudos.revoked_at.is_(None))
+    if public_only:
+        shown = select(Person.id).where(Person.public_boards.is_(True))
+        condition = and_(condition, Kudos.receiver_id.in_(shown))
+    return condition
 
 
 def _infos(connection: Connection, condition: Any) -> list[KudosInfo]:

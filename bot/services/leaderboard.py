@@ -122,6 +122,7 @@ def board(
     team: str | None = None,
     team_ids: Collection[int] | None = None,
     league: str | None = None,
+    through: date | None = None,
 ) -> Board:
     """The full board (the admin view); callers apply visibility rules for public posts.
 
@@ -130,13 +131,16 @@ def board(
     `team_ids` does the same for the union of several teams (a supervisor's teams): a day counts once
     when the agent was in any of them. Given both, a day must be in `team` and in one of `team_ids`.
     `league` keeps the agents the program puts in that league on the period's last day; the board's
-    mean (the prior of confidence-adjusted ranking) is then the league's.
+    mean (the prior of confidence-adjusted ranking) is then the league's. `through` stops the period at
+    that business day (a post as it stood on a day inside its week); the board's `end` says so.
     """
     if metric not in CATALOGUE and metric != POINTS:
         raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
     if is_queue_only(metric):
         raise QueueMetric(metric)
     start, end = window(period, at, program.week_starts_on)
+    if through is not None:
+        end = min(end, through)
     scopes = [frozenset(team_ids)] if team_ids is not None else []
     team_id = _team_id(connection, team)
     if team_id is not None:

@@ -1,15 +1,17 @@
 """The outbox: effects outside the database (chat posts) written in the transaction that causes them,
 then claimed under a lease, sent, and marked sent or failed (DESIGN.md §2.2).
 
-A claim is a compare-and-set on the row's state, so two dispatchers never hold one message at once; the
-attempt number taken with the claim fences the later mark, so a dispatcher whose lease ran out cannot
-overwrite the outcome of the one that took over. A crash between sending and marking resends that one
-message when the lease expires: at most what was not marked.
+A claim is a compare-and-set on the row's state, so two dispatchers never hold one message at once. The
+attempt number taken with the claim is its token (every claim bumps it): `hold` renews the lease right
+before the send only while the token still matches, and it fences the later mark, so a sender whose lease
+ran out neither sends nor overwrites the outcome of the one that took over. A crash between sending and
+marking resends that one message when the lease expires: at most what was not marked.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +27,8 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
+# Candidates read beyond `limit`, so a claim that loses a race for the oldest message takes the next one.
+_SPARE_CANDIDATES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +78,29 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(engine: Engine, now: datetime, *, limit: int = 20, lease: timedelta = LEASE) -> list[Claimed]:
-    """Take up to `limit` messages that are due, or whose sender's lease expired, oldest first."""
+def claim(
+    engine: Engine,
+    now: datetime,
+    *,
+    limit: int = 20,
+    lease: timedelta = LEASE,
+    ids: Collection[int] | None = None,
+) -> list[Claimed]:
+    """Take up to `limit` messages that are due, or whose sender's lease expired, oldest first; only
+    those of `ids` when given (a sender trying at once what it has just enqueued).
+
+    Every lease starts now: a caller that takes several sends them one after another, so it must `hold`
+    each right before sending it. The dispatcher takes one at a time.
+    """
+    due = _claimable(now) if ids is None else and_(_claimable(now), OutboxMessage.id.in_(list(ids)))
     with engine.begin() as connection:
         candidates = connection.scalars(
-            select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.id).limit(limit)
+            select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit + _SPARE_CANDIDATES)
         ).all()
-    claimed = []
+    claimed: list[Claimed] = []
     for message_id in candidates:
+        if len(claimed) == limit:
+            break
         with engine.begin() as connection:
             row = connection.execute(
                 update(OutboxMessage)
@@ -97,6 +116,14 @@ def claim(engine: Engine, now: datetime, *, limit: int = 20, lease: timedelta = 
         if row is not None:
             claimed.append(Claimed(int(message_id), row[0], row[1], row[2], int(row[3])))
     return claimed
+
+
+def hold(engine: Engine, item: Claimed, now: datetime, *, lease: timedelta = LEASE) -> bool:
+    """Renew `item`'s lease from `now`, right before sending it; False when the claim is no longer ours
+    (its lease ran out and another sender took the message, bumping the attempt number): do not send."""
+    with engine.begin() as connection:
+        result = connection.execute(update(OutboxMessage).where(*_held(item)).values(lease_until=now + lease))
+    return result.rowcount == 1
 
 
 def mark_sent(engine: Engine, item: Claimed, now: datetime) -> bool:

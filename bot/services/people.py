@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 
@@ -37,6 +39,11 @@ class AmbiguousName(LookupError):
 
 
 _COLUMNS = (Person.id, Person.display_name, Person.role, Person.public_boards)
+
+
+def is_bot(attributes: dict[str, Any] | None) -> bool:
+    """Whether a person's attributes mark a bot account (the roster's `bot` column)."""
+    return (attributes or {}).get("bot") is True
 
 
 def get(connection: Connection, person_id: int) -> PersonInfo | None:
@@ -132,6 +139,46 @@ def members_of(connection: Connection, team_ids: frozenset[int], start: date, en
     return {int(pid) for pid in rows}
 
 
+def teams_of(
+    connection: Connection, person_ids: Iterable[int], start: date, end: date
+) -> dict[int, set[int]]:
+    """Each person's teams on some day of [start, end]; people in no team then are left out."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
+    rows = connection.execute(
+        select(TeamMembership.person_id, TeamMembership.team_id).where(
+            TeamMembership.person_id.in_(wanted),
+            TeamMembership.valid_from <= end,
+            or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > start),
+        )
+    )
+    out: dict[int, set[int]] = {}
+    for person_id, team_id in rows:
+        out.setdefault(int(person_id), set()).add(int(team_id))
+    return out
+
+
+def team_clocks(
+    connection: Connection, team_ids: Iterable[int] | None = None
+) -> dict[int, tuple[str | None, int]]:
+    """Each team's clock (all teams' when `team_ids` is None): its zone (None: the program's) and the
+    minute its business day starts, as its members' records are dated."""
+    query = select(Team.id, Team.timezone, Team.day_start_minutes)
+    if team_ids is not None:
+        query = query.where(Team.id.in_(sorted(set(team_ids))))
+    return {int(team_id): (zone, int(minutes)) for team_id, zone, minutes in connection.execute(query)}
+
+
+def public(connection: Connection, person_ids: Iterable[int]) -> set[int]:
+    """Who of `person_ids` may appear in public posts and boards (has not opted out)."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return set()
+    found = connection.scalars(select(Person.id).where(Person.id.in_(wanted), Person.public_boards.is_(True)))
+    return {int(person_id) for person_id in found}
+
+
 def team(connection: Connection, team_id: int) -> TeamInfo | None:
     row = connection.execute(
         select(Team.id, Team.key, Team.name, Team.channels).where(Team.id == team_id)
@@ -173,6 +220,10 @@ def team_keys(connection: Connection) -> list[str]:
     return list(connection.scalars(select(Team.key).order_by(Team.key)))
 
 
+def all_team_ids(connection: Connection) -> frozenset[int]:
+    return frozenset(connection.scalars(select(Team.id)))
+
+
 def set_public_boards(connection: Connection, person_id: int, public: bool) -> bool:
     """Show or hide a person on public boards; returns whether anything changed."""
     result = connection.execute(
@@ -183,9 +234,23 @@ def set_public_boards(connection: Connection, person_id: int, public: bool) -> b
     return bool(result.rowcount)
 
 
-def lock(connection: Connection, person_id: int) -> None:
-    """Serialise writes that check a per-person allowance (PostgreSQL row lock; SQLite has one writer)."""
-    connection.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+def lock(connection: Connection, *person_ids: int) -> None:
+    """Serialise writes that check a per-person allowance or a cap between people (PostgreSQL row locks;
+    SQLite has one writer).
+
+    The rows are locked in id order, so two transactions locking the same people (A thanking B while B
+    thanks A) queue instead of deadlocking. The lock is FOR NO KEY UPDATE: it still lets other
+    transactions insert rows that reference these people (a foreign key takes FOR KEY SHARE), which a
+    plain FOR UPDATE would block.
+    """
+    if not person_ids:
+        return
+    connection.execute(
+        select(Person.id)
+        .where(Person.id.in_(sorted(set(person_ids))))
+        .order_by(Person.id)
+        .with_for_update(key_share=True)
+    )
 
 
 def _member_on(day: date) -> ColumnElement[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -9,22 +10,23 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, cast, delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.clock import Clock
 from bot.program import ImprovementRule, Program
 from bot.scoring.daily_points import ImprovementSpec, RuleSpec, day_awards
 from bot.scoring.improvement import Window
-from bot.services import badges, period_points
+from bot.services import audit, badges, period_points
 from bot.services.baselines import DayBaselines, day_baselines, forward_days
 from bot.services.ledger_rows import LEDGER_COLUMNS, reconciled
 from bot.services.period_points import gates_of, zone_spec
 from bot.services.programs import ProgramHistory
 from bot.store.bulk import collector_paused, insert_rows
-from bot.store.models import PointsEntry, Rollup, ScoreQueue, Subject, table_of
+from bot.store.models import Person, PointsEntry, Rollup, ScoreQueue, Subject, table_of
 
 DayKey = tuple[int, date]
 _MAX_CONFLICTS = 20
+log = logging.getLogger(__name__)
 
 
 def rule_specs(program: Program) -> list[RuleSpec | ImprovementSpec]:
@@ -71,14 +73,24 @@ def score_pending(
     Several scorers may run at once (replicas, concurrent webhooks). Queue rows are claimed with SKIP LOCKED
     where the database has it; if two scorers still rescore one agent-day, the ledger's unique key stops
     the second, which rolls back and tries again on the committed ledger.
+
+    A subject whose days cannot be scored does not hold up the others: its group is retried one subject
+    at a time, the failing subject's days stay queued (retried by the next run), and the failure is logged
+    and written to the audit log (`scoring.failed`) with the agent, the days and the error.
     """
     scored = 0
     conflicts = 0
     touched: set[date] = set()  # days scored by this run: where late history may have arrived
+    failed: set[int] = set()  # subjects that failed in this run: skipped until the next one
+    alone: list[int] = []  # subjects of a failed group, scored one per transaction
     while True:
         try:
             with collector_paused():
-                passed = _score_pass(engine, programs, clock, subjects_per_pass, touched)
+                passed: int | None
+                if alone:
+                    passed = _score_one(engine, programs, clock, alone.pop(0), touched, failed)
+                else:
+                    passed = _score_pass(engine, programs, clock, subjects_per_pass, touched, failed)
             if passed is None:
                 badges.close_due(engine, programs, clock, touched)
         except IntegrityError:
@@ -87,18 +99,120 @@ def score_pending(
                 raise
             time.sleep(0.01 * conflicts)
             continue
+        except _GroupFailed as failure:
+            alone = failure.subjects
+            continue
         if passed is None:
             return scored
         scored += passed
 
 
+class _GroupFailed(Exception):
+    """A group's pass raised; its subjects are scored one at a time to find the failing ones."""
+
+    def __init__(self, subjects: list[int]) -> None:
+        super().__init__(subjects)
+        self.subjects = subjects
+
+
+def _score_one(
+    engine: Engine,
+    programs: ProgramHistory,
+    clock: Clock,
+    subject_id: int,
+    touched: set[date],
+    failed: set[int],
+) -> int:
+    try:
+        return _score_pass(engine, programs, clock, 1, touched, failed, only=subject_id) or 0
+    except DBAPIError:
+        raise  # the database's own trouble (a conflict, an outage) is no one subject's
+    except Exception as error:  # any other failure of one subject is reported, not propagated
+        failed.add(subject_id)
+        _report_failure(engine, clock, subject_id, error)
+        return 0
+
+
+def _report_failure(engine: Engine, clock: Clock, subject_id: int, error: Exception) -> None:
+    with engine.begin() as connection:
+        queued = select(ScoreQueue.business_day).where(ScoreQueue.subject_id == subject_id)
+        days = sorted(set(connection.scalars(queued)))
+        subject = connection.execute(
+            select(Subject.person_id, Subject.key, Person.display_name)
+            .outerjoin(Person, Person.id == Subject.person_id)
+            .where(Subject.id == subject_id)
+        ).first()
+        name = (subject.display_name or subject.key) if subject else None
+        shown = ", ".join(day.isoformat() for day in days[:10]) + (" …" if len(days) > 10 else "")
+        reason = f"{type(error).__name__}: {error}"
+        log.error(
+            "scoring failed for %s (subject %s) on %d day(s): %s: %s; those days stay queued and are "
+            "retried by the next scoring run; the other agents were scored",
+            name or "an unknown subject",
+            subject_id,
+            len(days),
+            shown,
+            reason,
+            exc_info=error,
+        )
+        audit.record(
+            connection,
+            at=clock(),
+            actor_id=None,
+            actor="scorer",
+            action="scoring.failed",
+            target=f"subject:{subject_id}",
+            details={
+                "person_id": subject.person_id if subject else None,
+                "agent": name,
+                "days": [day.isoformat() for day in days],
+                "error": reason,
+            },
+        )
+
+
 def _score_pass(
-    engine: Engine, programs: ProgramHistory, clock: Clock, subjects_per_pass: int, touched: set[date]
+    engine: Engine,
+    programs: ProgramHistory,
+    clock: Clock,
+    subjects_per_pass: int,
+    touched: set[date],
+    failed: Collection[int] = (),
+    *,
+    only: int | None = None,
+) -> int | None:
+    try:
+        return _score_group(engine, programs, clock, subjects_per_pass, touched, failed, only)
+    except DBAPIError:
+        raise
+    except Exception:
+        if only is not None:
+            raise
+        with engine.connect() as connection:  # the failed transaction rolled back: the same group
+            group = _next_group(connection, subjects_per_pass, failed)
+        if not group:
+            raise
+        raise _GroupFailed(group) from None
+
+
+def _next_group(connection: Connection, size: int, failed: Collection[int]) -> list[int]:
+    query = select(ScoreQueue.subject_id).distinct().order_by(ScoreQueue.subject_id).limit(size)
+    if failed:
+        query = query.where(ScoreQueue.subject_id.not_in(sorted(failed)))
+    return list(connection.scalars(query).all())
+
+
+def _score_group(
+    engine: Engine,
+    programs: ProgramHistory,
+    clock: Clock,
+    subjects_per_pass: int,
+    touched: set[date],
+    failed: Collection[int],
+    only: int | None,
 ) -> int | None:
     with engine.begin() as connection:
-        group = connection.scalars(
-            select(ScoreQueue.subject_id).distinct().order_by(ScoreQueue.subject_id).limit(subjects_per_pass)
-        ).all()
+        group = [only] if only is not None else _next_group(connection, subjects_per_pass, failed)
         if not group:
             return None
         queued = connection.execute(
@@ -126,6 +240,7 @@ def _score_pass(
             connection, {(p, day) for (_, day), p in agents.items()}, programs, clock()
         )
         touched.update(day for _, day in agents)
+        badges.record_arrivals(connection, {row.business_day for row in queued}, programs, clock)
         badges.refresh(connection, set(agents.values()), programs, clock)
         ids = [row.id for row in queued]
         for start in range(0, len(ids), 5000):

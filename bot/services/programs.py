@@ -1,4 +1,9 @@
-"""Program versions: every distinct program text gets a version number and an effective date."""
+"""Program versions: each program applied gets a version number and an effective date.
+
+A version is one application of a program text from a day on. Points and badges record the version that
+made them. Returning to an earlier text is a new version (same text, new number, its own date), so the
+version in force on a day is always the one applied last among those effective by then.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.program import ImprovementRule, LoadedProgram, Program, parse_program
@@ -25,16 +31,33 @@ class VersionedProgram:
 
 
 class ProgramHistory:
-    """The versions in force over time; a day before the first version uses the first."""
+    """The versions in force over time.
+
+    On a day, the version in force is the latest applied (highest number) among those effective by then:
+    a later version wins from its effective date on, even over an earlier one dated after it. A day
+    before every effective date uses the version in force on the earliest.
+    """
 
     def __init__(self, versions: list[VersionedProgram]) -> None:
         if not versions:
             raise ValueError("no program version is registered")
-        self._versions = sorted(versions, key=lambda v: (v.effective_from, v.version))
-        self._starts = [v.effective_from for v in self._versions]
+        self._versions = sorted(versions, key=lambda v: v.version)
+        self._starts = sorted({v.effective_from for v in self._versions})
+        self._in_force = [
+            max((v for v in self._versions if v.effective_from <= start), key=lambda v: v.version)
+            for start in self._starts
+        ]
 
     def in_force(self, day: date) -> VersionedProgram:
-        return self._versions[max(bisect_right(self._starts, day) - 1, 0)]
+        return self._in_force[max(bisect_right(self._starts, day) - 1, 0)]
+
+    def timeline(self) -> list[tuple[date, int]]:
+        """(first day, version) of each stretch of days one version is in force, oldest first."""
+        out: list[tuple[date, int]] = []
+        for start, versioned in zip(self._starts, self._in_force, strict=True):
+            if not out or out[-1][1] != versioned.version:
+                out.append((start, versioned.version))
+        return out
 
     @property
     def rule_ids(self) -> frozenset[str]:
@@ -67,30 +90,45 @@ class ProgramHistory:
 
 
 def register(engine: Engine, loaded: LoadedProgram, clock: Clock, effective_from: date | None = None) -> int:
-    """Store the program text if it is new and return its version.
+    """Apply the program and return the number of the version it is.
 
-    The first program governs all history (nothing was scored before it); a later one is effective from
-    today in the program's zone, unless `effective_from` says otherwise.
+    The effective date is `effective_from`, else the file's own `effective_from`, else today in the
+    program's zone (the very first version governs all history: nothing was scored before it). The same
+    text as the latest version, asked from no other date, is that version: a restart applies nothing.
+    Any other text, including an earlier one returning, becomes a new version in force from its date.
     """
-    with engine.begin() as connection:
-        known = connection.scalar(
-            select(ProgramVersion.version).where(ProgramVersion.sha256 == loaded.sha256)
-        )
-        if known is not None:
-            return int(known)
-        version = (connection.scalar(select(func.max(ProgramVersion.version))) or 0) + 1
-        now = clock()
-        connection.execute(
-            insert(ProgramVersion).values(
-                version=version,
-                effective_from=effective_from
-                or (FIRST_DAY if version == 1 else business_day(now, loaded.program.zone)),
-                sha256=loaded.sha256,
-                content=loaded.text,
-                created_at=now,
-            )
-        )
-        return version
+    asked = effective_from or loaded.program.effective_from
+    for attempt in range(3):
+        try:
+            with engine.begin() as connection:
+                latest = connection.execute(
+                    select(ProgramVersion.version, ProgramVersion.sha256, ProgramVersion.effective_from)
+                    .order_by(ProgramVersion.version.desc())
+                    .limit(1)
+                ).first()
+                if (
+                    latest is not None
+                    and latest.sha256 == loaded.sha256
+                    and asked in (None, latest.effective_from)
+                ):
+                    return int(latest.version)
+                now = clock()
+                today = business_day(now, loaded.program.zone, loaded.program.day_start_minutes)
+                version = (latest.version if latest else 0) + 1
+                connection.execute(
+                    insert(ProgramVersion).values(
+                        version=version,
+                        effective_from=asked or (FIRST_DAY if latest is None else today),
+                        sha256=loaded.sha256,
+                        content=loaded.text,
+                        created_at=now,
+                    )
+                )
+                return version
+        except IntegrityError:  # another process applied a version at the same moment: read it again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def history(engine: Engine) -> ProgramHistory:
@@ -100,7 +138,9 @@ def history(engine: Engine) -> ProgramHistory:
         ).all()
     return ProgramHistory(
         [
-            VersionedProgram(r.version, r.effective_from, parse_program(r.content, f"v{r.version}").program)
+            VersionedProgram(
+                r.version, r.effective_from, parse_program(r.content, f"v{r.version}", stored=True).program
+            )
             for r in rows
         ]
     )

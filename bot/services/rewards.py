@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.program import Program
 from bot.scoring.zones import hundredths
-from bot.services import audit, wallet
+from bot.services import audit, people, wallet
 from bot.services.refusals import Refused
 from bot.store.models import Redemption, RewardItem
 from bot.store.upsert import conflict_insert
@@ -186,7 +186,7 @@ def redeem(
         connection,
         at=now,
         actor_id=person_id,
-        actor=f"person:{person_id}",
+        actor=people.names(connection, {person_id}).get(person_id, f"person:{person_id}"),
         action="rewards.redeem",
         target=f"redemption:{redemption_id}",
         details={"item": item.key, "price": item.price},

@@ -24,13 +24,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.services.people import is_bot
 from bot.store.models import AuditEntry, Identity, Person, Supervision, Team, TeamMembership
 
 ROLES = ("agent", "supervisor", "admin")
+YES_NO = {"yes": True, "no": False}
 COLUMNS = (
     "name",
     "email",
     "role",
+    "bot",
     "hire_date",
     "team",
     "team_from",
@@ -98,6 +101,7 @@ class RosterRow:
     name: str
     email: str | None = None
     role: str | None = None
+    bot: bool | None = None  # a bot account (kudos neither from nor to it); None keeps what is stored
     hire_date: date | None = None
     team: str | None = None
     team_from: date | None = None
@@ -198,6 +202,9 @@ def _row(line: int, cells: dict[str, str], console_namespace: str) -> RosterRow:
     role = cell("role")
     if role is not None and role.lower() not in ROLES:
         problems.append(f"role {role!r} must be one of {', '.join(ROLES)}")
+    bot = cell("bot")
+    if bot is not None and bot.lower() not in YES_NO:
+        problems.append(f"bot must be yes or no, got {bot!r}")
     hire_date = checked(_day, cell("hire_date"), "hire_date")
     team_from = checked(_day, cell("team_from"), "team_from")
     team_to = checked(_day, cell("team_to"), "team_to")
@@ -212,6 +219,7 @@ def _row(line: int, cells: dict[str, str], console_namespace: str) -> RosterRow:
         name=name or "",
         email=cell("email"),
         role=role.lower() if role else None,
+        bot=YES_NO.get(bot.lower()) if bot else None,
         hire_date=hire_date,
         team=cell("team"),
         team_from=team_from,
@@ -447,16 +455,15 @@ class _Applier:
             role=row.role or "agent",
             hire_date=row.hire_date,
             skills=row.skills or [],
-            attributes={},
+            attributes={"bot": True} if row.bot else {},
             public_boards=True,
             created_at=self._now,
         )
         self._session.add(person)
         self._session.flush()
         self._people_lines[person.id] = row.line
-        self._audit(
-            "person.create", f"person:{person.id}", {"name": row.name, "email": row.email, "line": row.line}
-        )
+        details = {"name": row.name, "email": row.email, "line": row.line}
+        self._audit("person.create", f"person:{person.id}", details | ({"bot": True} if row.bot else {}))
         self.report.people_created += 1
         return person
 
@@ -475,10 +482,15 @@ class _Applier:
             for key, value in wanted.items()
             if getattr(person, key) != value
         }
+        if row.bot is not None and is_bot(person.attributes) != row.bot:
+            changes["bot"] = [is_bot(person.attributes), row.bot]
         if not changes:
             return False
         for key, (_, value) in changes.items():
-            setattr(person, key, value)
+            if key == "bot":
+                person.attributes = {**(person.attributes or {}), "bot": value}
+            else:
+                setattr(person, key, value)
         self._audit("person.update", f"person:{person.id}", {"changes": _jsonable(changes), "line": row.line})
         return True
 
@@ -646,6 +658,7 @@ def roster_rows(engine: Engine, *, console_namespace: str = "console") -> list[d
                     "name": person.display_name,
                     "email": person.email or "",
                     "role": person.role,
+                    "bot": "yes" if is_bot(person.attributes) else "no",
                     "hire_date": _iso(person.hire_date) or "",
                     "team": team.key if team else "",
                     "team_from": (_iso(membership.valid_from) if membership else None) or "",

@@ -1,8 +1,10 @@
-"""Team boards, normalized by headcount: a big team does not win by being big.
+"""Team boards, normalized by headcount unless the program asks for totals: a big team does not win by
+being big.
 
 For points and totals (handled), a team's value is the sum over its members' member-days divided by its
-headcount (the agents who belonged to it on any day of the period). For averages and rates it is the
-pooled ratio Σnum/Σden over those member-days, which already weighs every contact once.
+headcount (the agents who belonged to it on any day of the period); with `team_boards: {normalize:
+total}` it is the sum itself. For averages and rates it is the pooled ratio Σnum/Σden over those
+member-days either way, which already weighs every contact once.
 """
 
 from __future__ import annotations
@@ -39,11 +41,20 @@ class TeamBoard:
     end: date
     as_of: datetime | None
     entries: list[TeamEntry] = field(default_factory=list)
+    #: how points and totals were compared: `per_member` (over headcount) or `total`
+    normalize: str = "per_member"
 
 
 def team_board(
-    connection: Connection, program: Program, *, metric: str, period: Period, at: date
+    connection: Connection,
+    program: Program,
+    *,
+    metric: str,
+    period: Period,
+    at: date,
+    through: date | None = None,
 ) -> TeamBoard:
+    """Every team's figure for the period containing `at`, stopped at business day `through` if given."""
     if metric != POINTS and metric not in CATALOGUE:
         raise UnknownBoard(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
     if is_queue_only(metric):
@@ -51,6 +62,8 @@ def team_board(
             f"{metric} is measured on queues; see floorboard leaderboard --metric {metric} --queues"
         )
     start, end = window(period, at, program.week_starts_on)
+    if through is not None:
+        end = min(end, through)
     overlaps = and_(
         TeamMembership.valid_from <= end,
         or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > start),
@@ -65,12 +78,14 @@ def team_board(
     ).all()
     totals = _points(connection, start, end) if metric == POINTS else _sums(connection, metric, start, end)
     rows = []
+    per_member = program.team_boards.normalize == "per_member"
     for team_id, key, name, headcount in teams:
         num, den = totals.get(team_id, (0, 0))
+        divisor = headcount if per_member else 1
         if metric == POINTS:
-            value, samples = num / 100 / headcount, den
+            value, samples = num / 100 / divisor, den
         elif CATALOGUE[metric].kind == "total":
-            value, samples = num / SCALE / headcount, round(num / SCALE)
+            value, samples = num / SCALE / divisor, round(num / SCALE)
         elif den:
             value, samples = num / den, round(den / SCALE)
         else:
@@ -84,7 +99,7 @@ def team_board(
         for rank, (key, name, value, headcount, samples) in ranked
     ]
     as_of = connection.scalar(select(func.max(ImportBatch.finished_at)))
-    return TeamBoard(metric, period, start, end, as_of, entries)
+    return TeamBoard(metric, period, start, end, as_of, entries, program.team_boards.normalize)
 
 
 def _on_day(day_column: InstrumentedAttribute[date]) -> ColumnElement[bool]:

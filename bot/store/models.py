@@ -130,7 +130,8 @@ class ProgramVersion(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, unique=True)
     effective_from: Mapped[date] = mapped_column(Date)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # not unique: returning to an earlier text applies it again as a new version (services/programs.py)
+    sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -302,6 +303,18 @@ class OutboxMessage(Base):
     )
 
 
+class KeptReply(Base):
+    """An answer kept for its paging buttons, so turning pages after a restart needs nothing in memory:
+    a writing command's reply as it was sent, or a read-only command's arguments too long for a button."""
+
+    __tablename__ = "kept_replies"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -337,6 +350,25 @@ class Post(Base):
     )
 
 
+class PostSchedule(Base):
+    """When the scheduler first saw a kind of post scheduled for a team. After an outage a tick records
+    each missed period as skipped back to here and no further: a fresh install misses nothing before it."""
+
+    __tablename__ = "post_schedules"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    first_tick_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnnouncementMark(Base):
+    """How far an announcement source (`level_ups`, `badge_awards`) has been read. The next tick, on any
+    replica or after a restart however long, reads on from here, so no news falls in a gap."""
+
+    __tablename__ = "announcement_marks"
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class BadgeAward(Base):
     """A badge earned: at most one row per (person, badge, tier, period); a revoked award can come back.
 
@@ -356,12 +388,25 @@ class BadgeAward(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(Json)
     awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # why it was revoked, as a template id plus inputs, and the business day it happened on
+    revoked_day: Mapped[date | None] = mapped_column(Date)
+    revoked_template: Mapped[str | None] = mapped_column(String(100))
+    revoked_inputs: Mapped[dict[str, Any] | None] = mapped_column(Json)
     __table_args__ = (
         UniqueConstraint("person_id", "badge", "tier", "period_key"),
         CheckConstraint("tier IN ('', 'bronze', 'silver', 'gold')", name="tier"),
         Index("ix_badge_awards_awarded_at", "awarded_at"),
         Index("ix_badge_awards_person_day", "person_id", "business_day"),
     )
+
+
+class PeriodArrival(Base):
+    """When the first record of a period was received. A period closes `correction_window_days` after it
+    ends or after this, whichever is later, so history imported late gets the same window as fresh data."""
+
+    __tablename__ = "period_arrivals"
+    period_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    first_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PeriodClose(Base):

@@ -34,7 +34,12 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"OK: {path}: program {program.name!r}, timezone {program.timezone}, "
             f"{len(program.metrics)} metrics ({metrics}), {len(program.points)} points rules ({rules}), "
-            f"scheduled posts for {len(program.teams)} team(s) ({', '.join(program.teams) or 'none'})",
+            f"scheduled posts for {len(program.teams)} team(s) ({', '.join(program.teams) or 'none'})"
+            + (
+                f", effective from {program.effective_from.isoformat()}"
+                if program.effective_from
+                else ", effective from the day it is loaded"
+            ),
             highlight=False,
             markup=False,
         )

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
         agent: str = typer.Option(..., "--agent", help="the agent's display name"),
         day: str = typer.Option(..., "--day", help="the business day, YYYY-MM-DD"),
     ) -> None:
-        """Why an agent's points and coins changed on a day, and the badges earned then: one sentence each."""
+        """Why an agent's points and coins changed on a day, and the badges earned or revoked then: one
+        sentence each."""
         when = parse_day(day, "--day")
         with opened_app() as fb, fb.engine.connect() as connection:
             try:
@@ -27,6 +28,7 @@ def register(app: typer.Typer) -> None:
                 raise fail(f"no agent named {agent!r}; names are as on the boards (floorboard leaderboard)")
             changes = profiles.changes(connection, person.id, when)
             earned = badges.earned(connection, person.id, day=when)
+            taken = badges.revoked(connection, person.id, day=when)
             span = day_span(when, fb.program.zone, fb.program.day_start_minutes)
             coins = wallet.changes_between(connection, person.id, *span)
             inputs = [change.inputs for change in changes] + [coin.inputs for coin in coins]
@@ -35,13 +37,16 @@ def register(app: typer.Typer) -> None:
         for item in earned:
             text = sentence_for(item.template, item.inputs, "en")
             console.print(f"badge: {text}", highlight=False, markup=False, soft_wrap=True)
+        for gone in taken:
+            text = sentence_for(gone.template, gone.inputs, "en")
+            console.print(f"badge revoked: {text}", highlight=False, markup=False, soft_wrap=True)
         for coin in coins:
             text = sentence_for(coin.template, coin.inputs, "en", names)
             console.print(
                 f"{coin.amount / 100:+.2f} coins: {text}", highlight=False, markup=False, soft_wrap=True
             )
         if not changes:
-            if not earned and not coins:
+            if not earned and not taken and not coins:
                 console.print(
                     f"No points changes for {person.display_name} on {when.isoformat()}.", highlight=False
                 )

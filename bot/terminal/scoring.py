@@ -13,7 +13,7 @@ from bot.program import ProgramError, load_program
 from bot.scoring.periods import Period
 from bot.services.badges import close_due, today_of
 from bot.services.rescore import rescore as rescore_from
-from bot.services.whatif import WhatIf
+from bot.services.whatif import UnknownLeague, WhatIf
 from bot.services.whatif import whatif as compute_whatif
 from bot.terminal.common import console, fail, opened_app, parse_day
 
@@ -37,21 +37,33 @@ def register(app: typer.Typer) -> None:
         day = parse_day(since, "--from")
         with opened_app() as fb:
             report = rescore_from(fb.engine, fb.program, fb.history, fb.clock, day)
+            timeline = fb.history.timeline()
         console.print(
             f"Rescored {report.days:,} agent-days from {day.isoformat()}: "
             f"{report.ledger_rows:,} ledger rows written ({report.records_moved:,} records re-dated, "
             f"{report.rollups_changed:,} rollups corrected).",
             highlight=False,
         )
+        stretches = [
+            f"v{version} " + ("from the start" if index == 0 else f"from {start.isoformat()}")
+            for index, (start, version) in enumerate(timeline)
+        ]
+        console.print(f"In force: program {', '.join(stretches)}.", highlight=False)
 
     @app.command("whatif")
     def whatif(
         path: Path = typer.Argument(..., help="the proposed program file"),
         period: Period = typer.Option(Period.MONTH, "--period", "-p"),
         at: str = typer.Option(..., "--at", help="a day in the period, YYYY-MM-DD"),
+        league: str | None = typer.Option(
+            None, "--league", "-l", help="only this league of the proposed program, ranked among itself"
+        ),
         output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f"),
     ) -> None:
-        """How each agent's points, rank and badges would change under a proposed program; writes nothing."""
+        """How each agent's points, rank and badges would change under a proposed program; writes nothing.
+
+        Ranks are within each agent's league when the program says within_leagues: true.
+        """
         day = parse_day(at, "--at")
         try:
             proposed = load_program(path).program
@@ -59,16 +71,23 @@ def register(app: typer.Typer) -> None:
             raise fail(str(error)) from None
         with opened_app() as fb:
             today = today_of(fb.history.in_force(fb.clock().date()).program, fb.clock)
-            result = compute_whatif(fb.engine, fb.history, proposed, period=period, at=day, today=today)
+            try:
+                result = compute_whatif(
+                    fb.engine, fb.history, proposed, period=period, at=day, today=today, league=league
+                )
+            except UnknownLeague as error:
+                raise fail(str(error)) from None
         if output is OutputFormat.JSON:
             console.print_json(json.dumps(whatif_json(result)))
             return
         table = Table(
-            title=f"What if {path.name}: points, {period.value} {result.start} to {result.end}",
+            title=f"What if {path.name}: points, {period.value} {result.start} to {result.end}"
+            + ("" if result.ranked_within == "floor" else f", ranked within {result.ranked_within}"),
             title_justify="left",
         )
         for column in (
             "agent",
+            "league",
             "points now",
             "points then",
             "change",
@@ -81,6 +100,7 @@ def register(app: typer.Typer) -> None:
         for row in result.rows:
             table.add_row(
                 row.name,
+                row.league or "–",
                 f"{row.points_now:.2f}",
                 f"{row.points_then:.2f}",
                 f"{row.change:+.2f}",
@@ -97,13 +117,29 @@ def _register_periods(app: typer.Typer) -> None:
     app.add_typer(periods, name="periods")
 
     @periods.command("close")
-    def close() -> None:
-        """Close every period that ended more than correction_window_days ago and award its badges.
+    def close(
+        through: str | None = typer.Option(
+            None,
+            "--through",
+            help="also close every period with data ending on or before this day, YYYY-MM-DD, however "
+            "recently its records arrived (a finished backfill)",
+        ),
+    ) -> None:
+        """Close every period that is due and award its badges: correction_window_days after it ended
+        and after its first record arrived, whichever is later.
 
-        Scoring does this too; running it again closes nothing twice. A closed period is final.
+        Scoring does this too; running it again closes nothing twice. A closed period is final: late
+        data still rescore its points, never its badges.
         """
+        last = parse_day(through, "--through") if through else None
         with opened_app() as fb:
-            closed = close_due(fb.engine, fb.history, fb.clock)
+            today = today_of(fb.history.in_force(fb.clock().date()).program, fb.clock)
+            if last is not None and last >= today:
+                raise fail(
+                    f"--through {last.isoformat()} is not over yet (today is {today.isoformat()}); "
+                    "give a day before today"
+                )
+            closed = close_due(fb.engine, fb.history, fb.clock, through=last)
         if not closed:
             console.print("No period is due to close.", highlight=False)
             return
@@ -120,10 +156,12 @@ def whatif_json(result: WhatIf) -> dict[str, object]:
             "start": result.start.isoformat(),
             "end": result.end.isoformat(),
         },
+        "ranked_within": result.ranked_within,
         "agents": [
             {
                 "agent": row.name,
                 "agent_id": row.person_id,
+                "league": row.league,
                 "points_now": row.points_now,
                 "points_then": row.points_then,
                 "change": row.change,

@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
         at: str | None = typer.Option(None, "--at", help="a day in the period, YYYY-MM-DD [today]"),
         output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f"),
     ) -> None:
-        """Teams ranked on a metric: points and totals per member (headcount), averages and rates pooled."""
+        """Teams ranked on a metric: points and totals per member (headcount) or summed, as the program's
+        team_boards.normalize says; averages and rates pooled over every contact."""
         with opened_app() as fb:
             day = parse_day(at, "--at") if at else business_day(fb.clock(), fb.program.zone)
             try:
@@ -41,7 +42,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(team_board_json(result), indent=2, ensure_ascii=False))
             return
         table = Table(
-            title=f"Teams · {metric} · {period.value} {result.start} to {result.end}", title_justify="left"
+            title=f"Teams · {metric} · {period.value} {result.start} to {result.end} · {result.normalize}",
+            title_justify="left",
         )
         for column, justify in (
             ("rank", "right"),
@@ -65,6 +67,7 @@ def register(app: typer.Typer) -> None:
 def team_board_json(result: TeamBoard) -> dict[str, Any]:
     return {
         "metric": result.metric,
+        "normalize": result.normalize,
         "period": {"start": result.start.isoformat(), "end": result.end.isoformat()},
         "as_of": result.as_of.isoformat() if result.as_of else None,
         "teams": [

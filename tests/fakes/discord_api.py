@@ -2,8 +2,14 @@
 
 Every request body is validated against Discord's OpenAPI spec (../shared/specs/discord/openapi.json):
 the operation is found by method and path template, its JSON (or a multipart `payload_json`) is checked
-with jsonschema, $refs resolved within the spec. An unknown route or an invalid body is answered 400 and
-kept in `invalid`, which a test asserts empty.
+with jsonschema, $refs resolved within the spec. Message bodies are also held to what the schema cannot
+say: no top-level key the operation does not know, and 6000 characters in all across a message's embeds.
+An unknown route, a body that is not JSON or an invalid one is answered 400 and kept in `invalid`, which a
+test asserts empty; so is a second acknowledgement of one interaction, refused as Discord does (40060).
+
+Like Discord, a message posted with a nonce and `enforce_nonce` that repeats the nonce of a message the
+same author posted in the same channel within `nonce_window` seconds is not created again: the answer is
+the message already there.
 """
 
 from __future__ import annotations
@@ -25,6 +31,25 @@ from jsonschema import Draft202012Validator
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "discord" / "openapi.json"
 API = "/api/v10"
+CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
+#: Operations that create a message (or answer an interaction): no top-level key outside the schema.
+#: Edits are not held to it: discord.py sends `tts` with every edit, which Discord ignores there.
+CREATE_OPERATIONS = frozenset(
+    {
+        ("POST", "/channels/{channel_id}/messages"),
+        ("POST", "/webhooks/{webhook_id}/{webhook_token}"),
+        ("POST", CALLBACK),
+    }
+)
+#: Operations whose body is a message: 6000 characters at most across its embeds.
+MESSAGE_OPERATIONS = CREATE_OPERATIONS | {
+    ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"),
+    ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"),
+}
+EMBED_TOTAL = 6000
+INVALID_FORM_BODY = 50035
+ALREADY_ACKNOWLEDGED = 40060
+NONCE_WINDOW_SECONDS = 300.0
 APPLICATION_ID = "1100000000000000001"
 BOT_USER_ID = "1100000000000000002"
 TIMESTAMP = "2021-04-01T12:00:00.000000+00:00"
@@ -61,6 +86,52 @@ def _validator(template: str, method: str, content_type: str) -> Draft202012Vali
     return Draft202012Validator(root)
 
 
+@cache
+def _known_keys(template: str, method: str) -> frozenset[str]:
+    """The top-level properties the operation's JSON body schema names, through $ref, allOf and anyOf."""
+    body = _spec()["paths"][template][method.lower()]["requestBody"]
+    return frozenset(_properties(body["content"]["application/json"]["schema"]))
+
+
+def _properties(schema: dict[str, Any]) -> set[str]:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _properties(_spec()["components"]["schemas"][name])
+    found = set(schema.get("properties", {}))
+    for combined in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(combined, []):
+            found |= _properties(part)
+    return found
+
+
+def embed_characters(embeds: list[dict[str, Any]]) -> int:
+    """What Discord counts toward a message's 6000: titles, descriptions, field names and values,
+    footer texts and author names, over every embed of the message."""
+    total = 0
+    for embed in embeds:
+        total += len(embed.get("title") or "") + len(embed.get("description") or "")
+        total += len((embed.get("footer") or {}).get("text") or "")
+        total += len((embed.get("author") or {}).get("name") or "")
+        total += sum(len(f.get("name") or "") + len(f.get("value") or "") for f in embed.get("fields") or [])
+    return total
+
+
+def _message_errors(template: str, method: str, body: Any) -> list[str]:
+    """What the schema cannot say about a message body (or a callback's message): a top-level key a
+    create operation does not know, more than 6000 characters across the embeds."""
+    if not isinstance(body, dict):
+        return []
+    errors = []
+    if (method, template) in CREATE_OPERATIONS:
+        unknown = sorted(set(body) - _known_keys(template, method))
+        errors += [f"{key}: not a field of {method} {template}" for key in unknown]
+    message = body.get("data") if template == CALLBACK else body
+    size = embed_characters(message.get("embeds") or []) if isinstance(message, dict) else 0
+    if size > EMBED_TOTAL:
+        errors.append(f"embeds: {size} characters in all, Discord allows {EMBED_TOTAL}")
+    return errors
+
+
 @dataclass
 class Call:
     method: str
@@ -71,12 +142,14 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     status: int = 200
+    code: int | None = None  # Discord's JSON error code when refused (50035, 40060)
     at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
 class Failure:
-    """Answer the next matching calls with these statuses; "drop" processes the call, then hangs up."""
+    """Answer the next matching calls with these statuses; "drop" processes the call, then hangs up;
+    "ok" answers it as usual (to fail the calls after it)."""
 
     pattern: re.Pattern[str]
     outcomes: list[int | str]
@@ -94,6 +167,10 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.dm_channels: dict[str, str] = {}  # user id → DM channel id
         self.failures: list[Failure] = []
+        self.acknowledged: set[str] = set()  # interaction ids answered by a callback
+        self.nonce_window = NONCE_WINDOW_SECONDS
+        self.clock: Callable[[], float] = time.monotonic
+        self._nonces: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
         self._ids = itertools.count(1300000000000000001)
         self._sequence = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -188,9 +265,11 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         template = next((t for p, m, t in _operations() if m == request.method and p.match(path)), "")
-        body, files, content_type = await _read_body(request)
+        body, files, content_type, unreadable = await _read_body(request)
         call = Call(request.method, path, template, dict(request.query), body, files)
-        if not template:
+        if unreadable:
+            call.errors.append(unreadable)
+        elif not template:
             call.errors.append(f"{request.method} {path} is not an operation of Discord's API")
         else:
             validator = _validator(template, request.method, content_type)
@@ -199,17 +278,25 @@ class FakeDiscord:
                     f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
                     for error in validator.iter_errors(body)
                 )
-        outcome = self._failure(request.method, path)
+                if (request.method, template) in MESSAGE_OPERATIONS:
+                    call.errors.extend(_message_errors(template, request.method, body))
+        if template == CALLBACK and not call.errors and path.split("/")[2] in self.acknowledged:
+            call.errors.append("Interaction has already been acknowledged.")
+            call.code = ALREADY_ACKNOWLEDGED
+        outcome = None if call.errors else self._failure(request.method, path)
         call.status = 400 if call.errors else (outcome if isinstance(outcome, int) else 200)
+        if call.errors and call.code is None:
+            call.code = INVALID_FORM_BODY
         await self._record(call)
         if call.errors:
             self.invalid.append(call)
-            return _json({"code": 50035, "message": "Invalid Form Body"}, status=400)
+            return _json({"code": call.code, "message": call.errors[0], "errors": {}}, status=400)
         if isinstance(outcome, int):
             headers = {"Via": "1.1 google", "Retry-After": "0.05"} if outcome == 429 else {}
             data = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
             return _json(data if outcome == 429 else {"message": "fail"}, status=outcome, headers=headers)
-        response = self._answer(request.method, template, path, body)
+        author = request.headers.get("Authorization", "")
+        response = self._answer(request.method, template, path, body, author)
         if outcome == "drop":
             # The call took effect but the answer never arrives, as when a connection breaks.
             assert request.transport is not None
@@ -230,7 +317,7 @@ class FakeDiscord:
             self.calls.append(call)
             self._changed.notify_all()
 
-    def _answer(self, method: str, template: str, path: str, body: Any) -> Any:
+    def _answer(self, method: str, template: str, path: str, body: Any, author: str) -> Any:
         parts = path.strip("/").split("/")
         if template == "/users/@me":
             return bot_user()
@@ -244,7 +331,8 @@ class FakeDiscord:
             stored = [self._command(command, None if scope == "global" else scope) for command in body or []]
             self.commands[scope] = stored
             return stored
-        if template == "/interactions/{interaction_id}/{interaction_token}/callback":
+        if template == CALLBACK:
+            self.acknowledged.add(parts[1])
             return self._callback(parts[1], body)
         if template == "/users/@me/channels":
             # Discord keeps one DM channel per user: opening it again answers the same channel.
@@ -252,7 +340,7 @@ class FakeDiscord:
             channel_id = self.dm_channels.setdefault(recipient, str(next(self._ids)))
             return {"id": channel_id, "type": 1, "recipients": [user(recipient)]}
         if template == "/channels/{channel_id}/messages" and method == "POST":
-            return self._post(parts[1], body)
+            return self._post(parts[1], body, author)
         if template.startswith("/webhooks/{webhook_id}/{webhook_token}"):
             channel = "webhook:" + parts[2]
             if template.endswith("@original") and method == "PATCH":
@@ -260,7 +348,7 @@ class FakeDiscord:
             if template.endswith("{message_id}") and method == "PATCH":
                 return self._edit(channel, parts[-1], body)
             if method == "POST":
-                return self._post(channel, body)
+                return self._post(channel, body, author)
         return None
 
     def _command(self, command: dict[str, Any], guild_id: str | None) -> dict[str, Any]:
@@ -287,15 +375,18 @@ class FakeDiscord:
             }
         }
 
-    def _post(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, channel: str, body: dict[str, Any], author: str) -> dict[str, Any]:
         stored = self.messages.setdefault(channel, [])
         nonce = body.get("nonce")
+        key = (author, channel, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
-            for message in stored:
-                if message.get("nonce") == nonce:
-                    return message  # Discord answers a repeated nonce with the message it already created
+            created = self._nonces.get(key)
+            if created is not None and self.clock() - created[0] < self.nonce_window:
+                return created[1]  # Discord answers a repeated nonce with the message it already created
         message = message_object(str(next(self._ids)), channel, body)
         stored.append(message)
+        if nonce is not None and body.get("enforce_nonce"):
+            self._nonces[key] = (self.clock(), message)
         return message
 
     def _edit(self, channel: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -310,10 +401,11 @@ class FakeDiscord:
         return message
 
 
-async def _read_body(request: web.Request) -> tuple[Any, dict[str, bytes], str]:
+async def _read_body(request: web.Request) -> tuple[Any, dict[str, bytes], str, str | None]:
+    """The body, its files, the content type to validate against, and why it could not be read."""
     content_type = request.content_type
     if not request.body_exists:
-        return None, {}, content_type
+        return None, {}, content_type, None
     if content_type == "multipart/form-data":
         body: Any = {}
         files: dict[str, bytes] = {}
@@ -323,13 +415,19 @@ async def _read_body(request: web.Request) -> tuple[Any, dict[str, bytes], str]:
                 continue
             data = await part.read()
             if part.name == "payload_json":
-                body = json.loads(data)
+                try:
+                    body = json.loads(data)
+                except ValueError as error:
+                    return None, files, "application/json", f"payload_json is not JSON: {error}"
             elif part.name is not None:
                 files[part.name] = bytes(data)
         # The spec describes multipart bodies by the JSON fields; payload_json carries them.
-        return body, files, "application/json"
+        return body, files, "application/json", None
     raw = await request.read()
-    return (json.loads(raw) if raw else None), {}, content_type
+    try:
+        return (json.loads(raw) if raw else None), {}, content_type, None
+    except ValueError as error:
+        return raw, {}, content_type, f"the body is not JSON ({content_type}): {error}"
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

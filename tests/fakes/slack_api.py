@@ -3,6 +3,11 @@
 It answers the Web API methods Floorboard uses (`/api/<method>`), response_url posts (`/respond/<id>`),
 files_upload_v2's upload URL (`/upload/<file id>`) and a Socket Mode websocket (`/ws`), whose envelopes
 a test pushes with `send_envelope` and whose acknowledgements it reads back in `acks`.
+
+Like Slack, it takes a response_url at most RESPONSE_URL_USES (5) times: Slack documents "a response_url
+five times within 30 minutes" and is authoritative about it, without documenting the refusal's body; the
+fake answers later posts with HTTP 404 and `used_url`, the plain-string style of Slack's webhook errors,
+and records them as `respond_refused`. `fail` scripts errors, `ratelimited` with HTTP 429 and Retry-After.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+RESPONSE_URL_USES = 5
 BROADCASTS = ("<!channel", "<!here", "<!everyone", "@here", "@channel", "@everyone", "<!subteam")
 
 
@@ -33,6 +39,19 @@ class Call:
 class Person:
     email: str | None
     name: str
+    bot: bool = False
+
+
+@dataclass
+class Failure:
+    """The calls of `method` after the first `after` fail, `times` of them, with `error`."""
+
+    method: str
+    error: str
+    after: int = 0
+    times: int = 1
+    retry_after: int | None = None
+    seen: int = 0
 
 
 class FakeSlack:
@@ -45,7 +64,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.acks: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
-        self.errors: dict[str, str] = {}  # method -> the Slack error it answers with
+        self.errors: dict[str, str] = {}  # method -> the Slack error it answers with, every time
+        self.failures: list[Failure] = []
+        self.response_uses: dict[str, int] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -87,6 +108,14 @@ class FakeSlack:
 
     def wait_calls(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
         return self.wait_for(lambda: self.of(method) if len(self.of(method)) >= count else None, timeout)
+
+    def fail(
+        self, method: str, error: str, *, after: int = 0, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """Answer `times` calls of `method`, after the next `after` ones, with `error` (`ratelimited`:
+        HTTP 429 with a Retry-After of `retry_after` seconds, as Slack does)."""
+        with self._lock:
+            self.failures.append(Failure(method, error, after, times, retry_after))
 
     def everything(self) -> str:
         with self._lock:
@@ -134,7 +163,23 @@ class FakeSlack:
         self._record(method, args, raw)
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors[method]})
+        failure = self._scripted(method)
+        if failure is not None:
+            if failure.error == "ratelimited":
+                headers = {"Retry-After": str(failure.retry_after or 60)}
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
+            return web.json_response({"ok": False, "error": failure.error})
         return web.json_response(self._answer(method, args))
+
+    def _scripted(self, method: str) -> Failure | None:
+        with self._lock:
+            for failure in self.failures:
+                if failure.method != method or failure.seen >= failure.after + failure.times:
+                    continue
+                failure.seen += 1
+                if failure.seen > failure.after:
+                    return failure
+        return None
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         number = self._counter
@@ -147,7 +192,10 @@ class FakeSlack:
             profile = {"display_name": person.name, "real_name": person.name}
             if person.email:
                 profile["email"] = person.email
-            return {"ok": True, "user": {"id": args["user"], "name": person.name, "profile": profile}}
+            user = {"id": args["user"], "name": person.name, "is_bot": person.bot, "profile": profile}
+            if person.bot:
+                profile["bot_id"] = f"B{args['user']}"
+            return {"ok": True, "user": user}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(args.get("usergroup", ""), [])}
         if method == "chat.postMessage":
@@ -172,7 +220,14 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         raw = await request.text()
         body = json.loads(raw) if raw else {}
-        body["_response_url"] = request.match_info["name"]
+        name = request.match_info["name"]
+        body["_response_url"] = name
+        with self._lock:
+            self.response_uses[name] = self.response_uses.get(name, 0) + 1
+            used_up = self.response_uses[name] > RESPONSE_URL_USES
+        if used_up:
+            self._record("respond_refused", body, raw)
+            return web.Response(status=404, text="used_url")
         self._record("respond", body, raw)
         return web.Response(text="ok")
 

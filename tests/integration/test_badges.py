@@ -108,7 +108,10 @@ def pwc(tmp_path_factory) -> tuple[str, Path]:
     program.write_text(PROGRAM, encoding="utf-8")
     url = f"sqlite:///{folder / 'fb.db'}"
     run(url, program, "db", "upgrade")
-    run(url, program, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
+    rejects = str(folder / "pwc.rejects.csv")
+    run(url, program, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx", "--rejects", rejects)
+    # the records arrived today: a finished backfill closes its months at once instead of in a week
+    assert "Closed " in run(url, program, "periods", "close", "--through", "2021-03-31")
     return url, program
 
 
@@ -212,7 +215,8 @@ def test_a_late_correction_inside_the_window_reevaluates_and_a_closed_period_is_
     )
     streak = ("Ana", "happy-streak", "bronze", "month:2021-01-01")
     assert streak in badges.badge_set(fb.engine)
-    # a correction inside the window (January closes after 2021-02-07): the middle day drops to 2
+    # a correction inside the window (January's records arrived on 2021-02-03, so it closes 7 days after
+    # that, not after 2021-01-31: it is final from 2021-02-11): the middle day drops to 2
     fb.ingest([[_record(1, "Ana", days[1], 2, version=2)]], source="acd", origin="t", create_unknown=True)
     assert streak not in badges.badge_set(fb.engine)
     with fb.engine.connect() as connection:
@@ -220,7 +224,9 @@ def test_a_late_correction_inside_the_window_reevaluates_and_a_closed_period_is_
     assert revoked[0] is not None
     fb.ingest([[_record(1, "Ana", days[1], 4, version=3)]], source="acd", origin="t", create_unknown=True)
     assert streak in badges.badge_set(fb.engine)
-    clock.now = datetime(2021, 2, 9, 12, tzinfo=UTC)
+    clock.now = datetime(2021, 2, 10, 12, tzinfo=UTC)  # the last day of the window of its arrival
+    assert badges.close_due(fb.engine, fb.history, clock) == []
+    clock.now = datetime(2021, 2, 11, 12, tzinfo=UTC)
     closed = badges.close_due(fb.engine, fb.history, clock)
     assert closed == ["month:2021-01-01"]  # the program has only monthly periods; February is open
     assert badges.close_due(fb.engine, fb.history, clock) == []
@@ -298,21 +304,21 @@ def test_badges_and_me_in_chat(tmp_path):
 
 
 def test_history_imported_after_older_data_still_earns_its_badges(tmp_path):
-    """Technion (2010) first closes 2010's periods only; the PwC months (2021) close, with their data,
-    when they are imported."""
+    """Technion (2010) is imported first, then the PwC months (2021): history, closed by `periods close
+    --through` once imported, earning all its badges."""
     program = tmp_path / "program.yaml"
     program.write_text(PROGRAM, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'fb.db'}"
     run(url, program, "db", "upgrade")
-    run(
-        url,
-        program,
-        "import",
-        str(shared_file("tabular/technion_anonymous_bank_callcenter_one_day.csv")),
-        "--mapping",
-        "technion",
-    )
-    run(url, program, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx")
+    technion = shared_file("tabular/technion_anonymous_bank_callcenter_one_day.csv")
+    rejects = tmp_path / "technion.rejects.csv"  # never the repository: the tests' cwd
+    run(url, program, "import", str(technion), "--mapping", "technion", "--rejects", str(rejects))
+    assert rejects.exists()
+    # the Technion day (2010-08-01) has no surveys: no period with data for these badges to close
+    assert "No period is due" in run(url, program, "periods", "close", "--through", "2010-12-31")
+    run(url, program, "import", str(shared_file(XLSX)), "--mapping", "pwc-xlsx", "--rejects", str(rejects))
+    out = run(url, program, "periods", "close", "--through", "2021-03-31")
+    assert "month:2021-01-01, month:2021-02-01, month:2021-03-01" in out
     fb = build(load_settings(database_url=url, program_file=program))
     got = badges.badge_set(fb.engine)
     fb.close()
@@ -335,13 +341,22 @@ def test_an_older_month_backfilled_after_a_later_one_closed_still_closes_with_it
     fb = _app(f"sqlite:///{tmp_path / 'fb.db'}", tmp_path, clock)
     january = [_record(i, "Ana", date(2021, 1, 10) + timedelta(days=i), 5) for i in range(3)]
     fb.ingest([january], source="acd", origin="t", create_unknown=True)
+    clock.now = datetime(2021, 2, 28, 12, tzinfo=UTC)  # 8 days after January's records arrived
+    assert badges.close_due(fb.engine, fb.history, clock) == ["month:2021-01-01"]
+    # December arrives after January closed: its own window runs from its arrival, 2021-02-28
     december = [_record(10 + i, "Ana", date(2020, 12, 10) + timedelta(days=i), 5) for i in range(5)]
-    fb.ingest([december], source="acd", origin="t", create_unknown=True)
+    fb.ingest([december[:2]], source="acd", origin="t", create_unknown=True)
+    clock.now = datetime(2021, 3, 5, 12, tzinfo=UTC)  # the rest of December, still inside that window
+    fb.ingest([december[2:]], source="acd", origin="t", create_unknown=True)
+    with fb.engine.connect() as connection:
+        assert "month:2020-12-01" not in badges.closed_periods(connection)
+    clock.now = datetime(2021, 3, 8, 12, tzinfo=UTC)
+    fb.score()  # any scoring run closes what is due, even with nothing new
     got = badges.badge_set(fb.engine)
     assert {(b, t, k) for _, b, t, k in got if b == "happy-streak"} == {
         ("happy-streak", "bronze", "month:2021-01-01"),
         ("happy-streak", "bronze", "month:2020-12-01"),
-        ("happy-streak", "silver", "month:2020-12-01"),
+        ("happy-streak", "silver", "month:2020-12-01"),  # the 5-day run spans both December batches
     }
     with fb.engine.connect() as connection:
         assert {"month:2020-12-01", "month:2021-01-01"} <= badges.closed_periods(connection)

@@ -157,7 +157,9 @@ SPRINT = (
     "/challenge create talk_time improvement 5 2021-02-01 2021-02-28 opt-in gate=csat gate_min=3.34 "
     'points=30 coins=5 badge "Talk time sprint"'
 )
-CUP = "/challenge create fcr type=team top 1 2021-03-01 2021-03-31 east west points=50 coins=10 badge FCR cup"
+CUP = (
+    '/challenge create fcr type=team top 1 2021-03-01 2021-03-31 east west points=50 coins=10 badge "FCR cup"'
+)
 
 
 def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
@@ -171,7 +173,8 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
     assert announce.destination.kind is DestinationKind.ORIGIN
     assert text(announce) == (
         "Talk time sprint: individual challenge on Talk time, beat your own 28-day baseline by 5.0s, "
-        "2021-02-01 to 2021-02-28; opt-in (/challenge join); void if CSAT is below 3.34. "
+        "2021-02-01 to 2021-02-28; opt-in for the agents of east, west (/challenge join); "
+        "void if CSAT is below 3.34. "
         "Reward: 30 pts, 5 coins, the challenge-won badge.\nTrack it with /challenge status Talk time sprint."
     )
     [cup] = say(app, SUPERVISOR, CUP)
@@ -247,7 +250,7 @@ def test_the_season(season: tuple[Floorboard, Clock, dict[str, int]]) -> None:
     rows = [line for line in text(status).splitlines() if line.startswith(("1", "2"))]
     assert rows[0].split()[:3] == ["1", "West", "90.2%"] and rows[1].split()[:3] == ["2", "East", "90.2%"]
     post, _full, *dms = say(app, SUPERVISOR, "/challenge end FCR cup")
-    assert text(post).startswith("Winners: Jim, Joe, Martha, Stewart.")
+    assert text(post).startswith("Winners: West.")  # a team challenge names its teams
     assert [line.split()[:2] for line in text(post).splitlines()[2:]] == [["1", "West"]]
     assert sorted(m.destination.person_id for m in dms) == sorted(ids[a] for a in WEST)
 

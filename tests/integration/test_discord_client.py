@@ -11,18 +11,18 @@ import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, select, update
 
 from bot.adapters.discord import DeliveryFailed
 from bot.adapters.discord.commands import UNDER_ROOT
-from bot.app import Floorboard
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import Command, Destination, DestinationKind, Message, Text, UserText
 from bot.handlers.registry import Registry
 from bot.services.leaderboard import metric_names
-from bot.store.models import Identity, Person, Team
+from bot.store.models import Person, Team
 from tests.conftest import make_app
+from tests.discord_support import ADA, JIM, big_floor_db, link
 from tests.fakes.discord_api import APPLICATION_ID, FakeDiscord, command_data, interaction
 from tests.fakes.discord_harness import (
     ADMIN_ROLE,
@@ -35,11 +35,8 @@ from tests.fakes.discord_harness import (
     private_bodies,
     running_client,
 )
-from tests.unit.test_handlers_world import ADMIN, RATINGS, seed
+from tests.unit.test_handlers_world import ADMIN, seed
 
-AGENTS = 40
-JIM = ("1800000000000000002", "jim.discord")
-ADA = ("1800000000000000005", "ada.discord")
 MEMBERS = 1 << 1
 PRESENCES = 1 << 8
 MESSAGE_CONTENT = 1 << 15
@@ -50,28 +47,9 @@ def top_level_names() -> list[str]:
     return sorted({spec.name.partition(" ")[0] for spec in default_registry()} - UNDER_ROOT)
 
 
-def big_floor() -> dict[str, list[int]]:
-    """40 agents with 10 surveys each; agent k has k % 11 fives, so the board is long and mostly tied."""
-    return {f"Agent {k:02d}": [5] * (k % 11) + [4] * (10 - k % 11) for k in range(AGENTS)}
-
-
-def link(app: Floorboard, name: str, user_id: str) -> int:
-    with app.engine.begin() as connection:
-        person_id = connection.scalar(select(Person.id).where(Person.display_name == name))
-        connection.execute(
-            insert(Identity).values(person_id=person_id, kind="discord", namespace=GUILD, key=user_id)
-        )
-    return int(person_id)
-
-
 @pytest.fixture
 def floor_url(sqlite_url: str) -> str:
-    app = make_app(sqlite_url)
-    seed(app, {**RATINGS, **big_floor()})
-    link(app, "Jim Park", JIM[0])
-    link(app, ADMIN, ADA[0])
-    app.close()
-    return sqlite_url
+    return big_floor_db(sqlite_url)
 
 
 async def test_development_sync_registers_every_command_once_per_guild(floor_url):
@@ -190,6 +168,24 @@ async def test_team_and_league_names_autocomplete(floor_url):
         )
     [callback] = exchange.callbacks
     assert callback.body == {"type": 8, "data": {"choices": [{"name": "blue", "value": "blue"}]}}
+
+
+async def test_autocomplete_answers_within_discords_3_seconds_while_the_database_stalls(floor_url):
+    # an autocomplete answer cannot be deferred: past 2 s it comes from the values read before (none at
+    # first), and the read that went on fills them for the next keystroke
+    team = [{"name": "team", "type": 3, "value": "bl", "focused": True}]
+    async with running_client(floor_url, test_db_delay_ms=2500) as harness:
+        asked = time.monotonic()
+        first = await harness.autocomplete("leaderboard", team, user=JIM)
+        await asyncio.sleep(1.5)  # the read (one stalled statement, 2.5 s) finishes meanwhile
+        asked_again = time.monotonic()
+        second = await harness.autocomplete("leaderboard", team, user=JIM)
+    [answer] = first.callbacks
+    assert answer.body == {"type": 8, "data": {"choices": []}}
+    assert answer.at - asked < 3
+    [again] = second.callbacks
+    assert again.body == {"type": 8, "data": {"choices": [{"name": "blue", "value": "blue"}]}}
+    assert again.at - asked_again < 1
 
 
 async def test_a_stalled_database_is_answered_by_a_defer_first(floor_url):

@@ -9,12 +9,15 @@ failed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select
 
-from tests.conftest import shared_file
+from bot.store.models import Challenge, Person, Supervision, Team
+from tests.conftest import make_app, shared_file
 from tests.discord_support import (
     BECKY,
     JIM,
@@ -29,6 +32,7 @@ from tests.discord_support import (
 )
 from tests.fakes.discord_harness import (
     EPHEMERAL,
+    SUPERVISOR_ROLE,
     Exchange,
     Harness,
     console_blocks,
@@ -204,7 +208,9 @@ async def test_the_six_challenge_subcommands(url, twin, workbook):
     [board] = private_bodies(status)
     assert board["embeds"][0]["title"] == "March CSAT: standings through 2021-04-01"
     rows = table_rows(board["embeds"][0]["description"])
-    assert [row[1] for row in rows] == standings
+    # an agent sees the top a channel would (never the bottom half), then their own line
+    seen = standings[: len(standings) // 2]
+    assert [row[1] for row in rows] == [*seen, *(["Martha"] if "Martha" not in seen else [])]
     for row in rows:
         value, samples = march[row[1]]
         assert (row[2], row[3]) == (f"{value:.2f}", str(samples))
@@ -373,10 +379,11 @@ async def test_adjust_the_kudos_board_and_a_revocation(url, twin):
     assert fields["Today"] == "\\-2.50 pts"  # markdown-escaped: Discord shows -2.50 pts
     assert ["adjustment", "-2.50", "-2.50"] in table_rows(private_text(points))
 
-    # The board counts the kudos each received this week (Jim 2, Martha 1); a supervisor also gets the list.
+    # The board counts the kudos each received this week (Jim 2, Martha 1) and, as public boards do, shows
+    # at most half of those it ranks; a supervisor also gets the list.
     assert_answered(board, twin_board, "Sam Reed")
     [public] = public_bodies(board)
-    assert [row[:3] for row in table_rows(embed_text(public))] == [["1", "Jim", "2"], ["2", "Martha", "1"]]
+    assert [row[:3] for row in table_rows(embed_text(public))] == [["1", "Jim", "2"]]
     listed = private_text(board)
     assert (
         "#1 2021-04-01 Martha → Jim: great save" in listed and "#3 2021-04-01 Becky → Martha: cover" in listed
@@ -391,7 +398,82 @@ async def test_adjust_the_kudos_board_and_a_revocation(url, twin):
     assert "5 pts reversed. Reason: not earned" in revoke_dm
     assert_answered(after, twin_after, "Sam Reed")
     [public_after] = public_bodies(after)
-    assert [row[:3] for row in table_rows(embed_text(public_after))] == [
-        ["1", "Jim", "1"],
-        ["1", "Martha", "1"],
-    ]
+    assert [row[:3] for row in table_rows(embed_text(public_after))] == [["1", "Jim", "1"]]
+
+
+async def test_the_supervisor_role_makes_an_agent_on_the_roster_a_supervisor(url):
+    """Jim is an agent on the roster who leads the west team (a team lead: the roster's supervisions say
+    which teams he leads, his role says agent). The configured Discord supervisor role lets him create a
+    challenge for his team; the same person without the role is refused as an agent."""
+    app = make_app(url)
+    with app.engine.begin() as connection:
+        jim = connection.scalar(select(Person.id).where(Person.display_name == "Jim"))
+        west = connection.scalar(select(Team.id).where(Team.key == "west"))
+        connection.execute(insert(Supervision).values(supervisor_id=jim, team_id=west))
+    app.close()
+    async with running_client(url, **program_of(url)) as harness:
+        refused = await harness.command("challenge", sub("create", *CREATE_MARCH), user=JIM)
+        allowed = await harness.command(
+            "challenge", sub("create", *CREATE_MARCH), user=JIM, roles=(SUPERVISOR_ROLE,)
+        )
+        with harness.fb.engine.connect() as connection:
+            role = connection.scalar(select(Person.role).where(Person.id == jim))
+            created = connection.execute(select(Challenge.name, Challenge.created_by)).all()
+    assert role == "agent"
+    assert "/challenge create is for supervisors or admins only." in private_text(refused)
+    assert public_bodies(allowed)[0]["embeds"][0]["title"] == "New challenge: March CSAT"
+    assert created == [("March CSAT", jim)]
+
+
+def as_console(text: str) -> list[str]:
+    """Discord's text as the console writes it: mentions as @Name, markdown escapes and the zero-width
+    spaces that keep an @ from mentioning undone; the lines with text."""
+    names = {user_id: name for name, (user_id, _) in {"Martha": MARTHA, "Jim": JIM, "Becky": BECKY}.items()}
+    named = re.sub(r"<@(\d+)>", lambda match: "@" + names[match[1]], text)
+    unescaped = re.sub(r"\\(.)", r"\1", named).replace("\u200b", "")
+    return [line for line in unescaped.splitlines() if line.strip()]
+
+
+def console_lines(console: str, header: str) -> list[str]:
+    """The lines of the console's blocks for one place (`[private to Martha]`, `[#floor]`)."""
+    return [line for line in console_blocks(console, header).splitlines() if line.strip()]
+
+
+async def test_kudos_join_help_and_privacy_say_what_the_console_says(url, twin):
+    async with running_client(url, **program_of(url)) as harness:
+        kudos = await harness.command(
+            "kudos", [option("to", f"<@{JIM[0]}>"), option("reason", "great save")], user=MARTHA
+        )
+        twin_kudos = twin.say("/kudos @Jim great save", "Martha")
+        await harness.command("challenge", sub("create", *CREATE_MARCH), user=SAM)
+        twin.say(CREATE_MARCH_LINE, "Sam Reed")
+        joined = await harness.command("challenge", sub("join", option("name", "March CSAT")), user=MARTHA)
+        twin_joined = twin.say("/challenge join March CSAT", "Martha")
+        privacy = {}
+        for action in ("optin", "optout", "optin"):
+            answer = await harness.command(
+                "floorboard", [{"name": action, "type": 1, "options": []}], user=BECKY
+            )
+            privacy[len(privacy)] = (answer, twin.say(f"/floorboard {action}", "Becky"))
+        helped = await harness.command("floorboard", [{"name": "help", "type": 1, "options": []}], user=BECKY)
+        twin_help = twin.say("/floorboard help", "Becky")
+        jim_dm = dm_text(harness, kudos, JIM[0])
+
+    assert_answered(kudos, twin_kudos, "Martha")
+    assert as_console(private_text(kudos)) == console_lines(twin_kudos, "[private to Martha]")
+    assert as_console(public_text(kudos)) == console_lines(twin_kudos, "[#floor]")  # west has no channel
+    assert as_console(jim_dm) == console_lines(twin_kudos, "[DM to Jim]")
+    assert_answered(joined, twin_joined, "Martha")
+    assert as_console(private_text(joined)) == console_lines(twin_joined, "[private to Martha]")
+    assert public_bodies(joined) == []
+    said = [as_console(private_text(answer)) for answer, _ in privacy.values()]
+    assert said == [console_lines(console, "[private to Becky]") for _, console in privacy.values()]
+    assert said[1] != said[2]  # hidden, then shown again: the answers tell the change
+    assert [c.body for c in helped.callbacks] == [{"type": 5, "data": {"flags": EPHEMERAL}}]
+    assert_no_pings(helped)
+    [first_page] = private_bodies(helped)  # the whole help, both pages: test_discord_paging
+    assert first_page["embeds"][0]["footer"]["text"].startswith("Page 1 of ")
+    assert first_page["components"][0]["components"][0]["label"] == "Next ▶"  # the rest is a press away
+    first_lines = as_console(first_page["embeds"][0]["description"])
+    help_lines = console_lines(twin_help, "[private to Becky]")
+    assert first_lines == help_lines[: len(first_lines)] and len(first_lines) < len(help_lines)

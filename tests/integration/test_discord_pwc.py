@@ -3,6 +3,7 @@ the PwC workbook: valid bodies, the console adapter's numbers, private answers e
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from datetime import date
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from bot.store.models import Kudos
 from tests.cli_support import cli
 from tests.conftest import shared_file
+from tests.fakes.discord_api import FakeDiscord, command_data, interaction
 from tests.fakes.discord_harness import (
     EPHEMERAL,
     GUILD,
@@ -192,12 +194,60 @@ async def test_kudos_replayed_delivery_counts_once(pwc_url):
             {"name": "reason", "type": 3, "value": "ty"},
         ]
         first = await harness.command("kudos", options, user=MARTHA)
-        # Discord redelivers the same interaction (same id) after a gateway resume.
+        # Discord redelivers the same interaction (same id) after a gateway resume: acknowledging it
+        # again would be refused (40060), so it is left alone.
         again = await harness.deliver(first.payload)
         with harness.fb.engine.connect() as connection:
             assert len(connection.execute(select(Kudos.id)).all()) == 1
-    assert len(first.posts) == 1 and again.posts == [] and public_bodies(again) == []
-    assert "handled before" in embed_text(private_bodies(again)[0])
+    assert len(first.posts) == 1 and again.calls == []
+    assert "Kudos sent to" in embed_text(private_bodies(first)[0])
+
+
+async def test_two_replicas_receive_one_interaction_and_answer_it_once(pwc_url):
+    """Two clients on one gateway (replicas without sharding) both get the interaction: the one whose
+    acknowledgement Discord refuses (40060) does nothing, so the kudos is given and posted once."""
+    fake = await FakeDiscord((GUILD,)).start()
+    try:
+        async with running_client(pwc_url, fake=fake) as one, running_client(pwc_url, fake=fake) as two:
+            payload = interaction(
+                2,
+                command_data(
+                    "kudos",
+                    [
+                        {"name": "to", "type": 3, "value": f"<@{JIM[0]}>"},
+                        {"name": "reason", "type": 3, "value": "ty"},
+                    ],
+                    None,
+                    GUILD,
+                ),
+                user_id=MARTHA[0],
+                name=MARTHA[1],
+                guild_id=GUILD,
+            )
+            done = [
+                asyncio.ensure_future(
+                    client.wait_for(
+                        "app_command_completion", check=lambda i, _c: str(i.id) == payload["id"], timeout=20
+                    )
+                )
+                for client in (one.client, two.client)
+            ]
+            await fake.dispatch("INTERACTION_CREATE", payload)
+            await asyncio.gather(*done)
+            refused = list(fake.invalid)
+            fake.invalid.clear()  # the refusal this test expects; running_client asserts none other
+            with one.fb.engine.connect() as connection:
+                given = connection.execute(select(Kudos.reason)).scalars().all()
+    finally:
+        await fake.close()
+    callbacks = [c for c in fake.calls if c.template.startswith("/interactions/")]
+    assert [(c.status, c.code) for c in callbacks] == [(200, None), (400, 40060)]
+    assert refused == callbacks[1:]
+    assert given == ["ty"]
+    edits = [c for c in fake.calls if c.template.endswith("/messages/@original")]
+    assert len(edits) == 1 and "Kudos sent to" in embed_text(edits[0].body)
+    dms = [c for c in fake.calls if c.template == "/channels/{channel_id}/messages"]
+    assert len(dms) == 1  # Jim's notice, once
 
 
 async def test_optout_and_unlinked_users(pwc_url):
@@ -211,4 +261,5 @@ async def test_optout_and_unlinked_users(pwc_url):
     assert "no longer show you" in embed_text(private_bodies(optout)[0])
     assert "Discord account is not linked" in embed_text(private_bodies(stranger)[0])
     first_page = embed_text(private_bodies(helped)[0])
-    assert "/adjust" in first_page and "Page 1 of 2" in first_page  # the long help is paged, not cut
+    assert "/adjust" in first_page and "Page 1 of " in first_page  # the long help is paged, not cut
+    assert private_bodies(helped)[0]["components"][0]["components"][0]["label"] == "Next ▶"

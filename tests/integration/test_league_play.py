@@ -61,7 +61,8 @@ def league_app(tmp_path_factory) -> Iterator[Floorboard]:
     for args in (
         ["db", "upgrade"],
         ["roster", "import", str(roster)],
-        ["import", str(shared_file(WORKBOOK)), "--mapping", "pwc-xlsx"],
+        ["import", str(shared_file(WORKBOOK)), "--mapping", "pwc-xlsx", "--rejects", str(home / "r.csv")],
+        ["periods", "close", "--through", "2021-03-31"],  # a finished backfill: its months close now
     ):
         result = CliRunner().invoke(build_cli(), args, env=env)
         assert result.exit_code == 0, result.output
@@ -124,3 +125,67 @@ def test_the_cli_board_stays_everyone_unless_a_league_is_asked(league_app):
     assert {entry["agent"] for entry in json.loads(everyone.output)["entries"]} == set(AGENTS)
     rookies = CliRunner().invoke(build_cli(), [*args, "--league", "rookies"], env=league_app.env)
     assert {entry["agent"] for entry in json.loads(rookies.output)["entries"]} == ROOKIES
+
+
+def _january_points(zones: tuple[tuple[float, float], tuple[float, float]]) -> dict[str, int]:
+    """Each agent's January csat-day points in hundredths, from the cells: a day with 5 surveys or more
+    pays its mean rating on the two-point zone table."""
+    days: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sheet = openpyxl.load_workbook(shared_file(WORKBOOK), read_only=True).active
+    for row in list(sheet.iter_rows(values_only=True))[1:]:
+        _, agent, day, _, _, answered, _, _, _, rating = row
+        if answered == "Y" and rating is not None and day.startswith("2021-01"):
+            days[(agent, day)].append(rating)
+    (x0, p0), (x1, p1) = zones
+    out: dict[str, int] = defaultdict(int)
+    for (agent, _), ratings in days.items():
+        if len(ratings) >= 5:
+            mean = sum(ratings) / len(ratings)
+            points = p0 + min(max((mean - x0) / (x1 - x0), 0.0), 1.0) * (p1 - p0)
+            out[agent] += int(points * 100 + 0.5 + 1e-9)
+    return out
+
+
+def _competition_ranks(points: dict[str, int], among: set[str]) -> dict[str, int]:
+    ranked = {name: amount for name, amount in points.items() if name in among and amount}
+    return {name: 1 + sum(other > amount for other in ranked.values()) for name, amount in ranked.items()}
+
+
+def test_whatif_ranks_within_leagues_when_the_program_says_so(league_app, tmp_path):
+    proposed = tmp_path / "proposed.yaml"
+    proposed.write_text(PROGRAM.replace("[[3.0, 0], [4.0, 10]]", "[[3.4, 0], [3.8, 10]]"), encoding="utf-8")
+    args = ["whatif", str(proposed), "--period", "month", "--at", "2021-01-15", "--format", "json"]
+    result = CliRunner().invoke(build_cli(), args, env=league_app.env)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["ranked_within"] == "leagues"
+    rows = {row["agent"]: row for row in answer["agents"]}
+    now, then = _january_points(((3.0, 0), (4.0, 10))), _january_points(((3.4, 0), (3.8, 10)))
+    assert {name: round(row["points_now"] * 100) for name, row in rows.items()} == now
+    assert {name: round(row["points_then"] * 100) for name, row in rows.items()} == then
+    veterans = set(AGENTS) - ROOKIES
+    for league, members in (("rookies", ROOKIES), ("veterans", veterans)):
+        assert {name for name, row in rows.items() if row["league"] == league} == members
+        assert {name: rows[name]["rank_now"] for name in members} == _competition_ranks(now, members)
+        assert {name: rows[name]["rank_then"] for name in members} == _competition_ranks(then, members)
+    assert sorted(row["rank_then"] for row in rows.values()) == [1, 1, 2, 2, 3, 3, 4, 5]  # two boards
+
+    one = CliRunner().invoke(build_cli(), [*args, "--league", "rookies"], env=league_app.env)
+    assert one.exit_code == 0, one.output
+    rookies = json.loads(one.output)
+    assert rookies["ranked_within"] == "league rookies"
+    assert {row["agent"]: row["rank_then"] for row in rookies["agents"]} == _competition_ranks(then, ROOKIES)
+
+    floor = tmp_path / "floor.yaml"  # the same rules without within_leagues: one board for the floor
+    floor.write_text(
+        proposed.read_text(encoding="utf-8").replace("within_leagues: true", ""), encoding="utf-8"
+    )
+    whole = CliRunner().invoke(build_cli(), [*args[:1], str(floor), *args[2:]], env=league_app.env)
+    answer = json.loads(whole.output)
+    assert answer["ranked_within"] == "floor"
+    everyone = {row["agent"]: row["rank_then"] for row in answer["agents"]}
+    assert everyone == _competition_ranks(then, set(AGENTS))
+
+    unknown = CliRunner().invoke(build_cli(), [*args, "--league", "seniors"], env=league_app.env)
+    assert unknown.exit_code == 1
+    assert "unknown league 'seniors'; leagues of the proposed program: rookies, veterans" in unknown.output

@@ -15,7 +15,7 @@ from bot.feeds.tabular import parse_file
 from bot.messages import explain
 from bot.program import parse_program
 from bot.scoring.periods import Period
-from bot.services import people, profiles
+from bot.services import badges, people, profiles
 from bot.services.ledger import net_points
 from bot.services.rescore import rescore
 from bot.services.whatif import whatif
@@ -36,8 +36,8 @@ points:
   - {id: talk-quarter, metric: talk_time, period: quarter, zones: [[235, 0], [215, 40]], cap: 25}
   - {id: handled-day, metric: handled, zones: [[0, 0], [20, 10]]}
 """
-AFTER_Q1 = datetime(2021, 5, 1, 12, tzinfo=UTC)  # every period of Q1 closed (7-day correction window)
-APRIL_1 = datetime(2021, 4, 1, 12, tzinfo=UTC)  # January, February and weeks to 21 March closed
+AFTER_Q1 = datetime(2021, 5, 1, 12, tzinfo=UTC)  # Q1 is over; imported now, it is closed by `through`
+APRIL_1 = datetime(2021, 4, 1, 12, tzinfo=UTC)
 
 
 def _cents(points: float) -> int:
@@ -97,18 +97,32 @@ def expected_points(last_closed: date) -> dict[tuple[str, date, str], int]:
     return {key: amount for key, amount in out.items() if amount}
 
 
-def _app(tmp_path: Path, name: str, now: datetime, text: str = PROGRAM) -> Floorboard:
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _app(tmp_path: Path, name: str, now: datetime | Clock, text: str = PROGRAM) -> Floorboard:
     url = f"sqlite:///{tmp_path / name}.db"
     program_file = tmp_path / f"{name}.yaml"
     program_file.write_text(text, encoding="utf-8")
     upgrade(url)
-    return build(load_settings(database_url=url, program_file=program_file), clock=lambda: now)
+    clock = now if isinstance(now, Clock) else Clock(now)
+    return build(load_settings(database_url=url, program_file=program_file), clock=clock)
 
 
 def _import(app: Floorboard, keep=lambda record: True) -> None:
     parsed = parse_file(shared_file(WORKBOOK), load_mapping("pwc-xlsx"), default_tz="UTC")
     chunks = [[item for item in chunk if not hasattr(item, "subject") or keep(item)] for chunk in parsed]
     app.ingest(chunks, source="pwc", origin="file", create_unknown=True)
+
+
+def _close_q1(app: Floorboard) -> list[str]:
+    """The backfill is finished: close Q1 now rather than a correction window after it arrived."""
+    return badges.close_due(app.engine, app.history, app.clock, through=date(2021, 3, 31))
 
 
 def _period_ledger(app: Floorboard) -> dict[tuple[str, date, str], int]:
@@ -123,6 +137,7 @@ def _period_ledger(app: Floorboard) -> dict[tuple[str, date, str], int]:
 def after_q1(tmp_path_factory) -> Iterator[Floorboard]:
     app = _app(tmp_path_factory.mktemp("periods"), "after", AFTER_Q1)
     _import(app)
+    _close_q1(app)
     yield app
     app.close()
 
@@ -149,13 +164,23 @@ def test_day_rules_are_scored_beside_period_rules_on_the_same_day(after_q1):
 
 
 def test_a_period_pays_once_its_correction_window_has_passed(tmp_path):
-    app = _app(tmp_path, "april", APRIL_1)
-    _import(app)
-    expected = expected_points(date(2021, 3, 24))
-    assert _period_ledger(app) == expected
-    assert not any(rule == "csat-month" and day == date(2021, 3, 1) for _, day, rule in expected)
-    assert not any(rule == "talk-quarter" for _, _, rule in expected)
-    assert any(day == date(2021, 3, 15) for _, day, rule in expected if rule == "handled-week")
+    clock = Clock(APRIL_1)
+    app = _app(tmp_path, "april", clock)
+    _import(app)  # all of Q1 arrives on 1 April: each period's 7-day window runs from then
+    assert _period_ledger(app) == {}
+    # an operator closes the part of the backfill that is final: periods ending by 14 March
+    badges.close_due(app.engine, app.history, clock, through=date(2021, 3, 14))
+    by_14_march = expected_points(date(2021, 3, 14))
+    assert _period_ledger(app) == by_14_march
+    assert not any(rule == "csat-month" and day == date(2021, 3, 1) for _, day, rule in by_14_march)
+    assert not any(rule == "talk-quarter" for _, _, rule in by_14_march)
+    assert any(day == date(2021, 3, 8) for _, day, rule in by_14_march if rule == "handled-week")
+    clock.now = datetime(2021, 4, 8, 12, tzinfo=UTC)  # the last day of the window of the arrival
+    app.score()
+    assert _period_ledger(app) == by_14_march
+    clock.now = datetime(2021, 4, 9, 12, tzinfo=UTC)  # any scoring run closes what is due
+    app.score()
+    assert _period_ledger(app) == expected_points(date(2021, 3, 31))
     app.close()
 
 
@@ -180,6 +205,7 @@ def test_late_records_in_a_closed_period_are_a_reversal_and_a_replacement(after_
         return not (record.subject.key == "Martha" and record.occurred_at.date() == late_day)
 
     _import(app, keep=on_time)
+    _close_q1(app)
     first = _period_ledger(app)
     final = _period_ledger(after_q1)
     martha_january = ("Martha", date(2021, 1, 1), "csat-month")
@@ -209,6 +235,7 @@ def test_late_records_in_a_closed_period_are_a_reversal_and_a_replacement(after_
 def test_rescore_twice_writes_nothing_more(tmp_path):
     app = _app(tmp_path, "rescore", AFTER_Q1)
     _import(app)
+    _close_q1(app)
     before = net_points(app.engine)
     rescore(app.engine, app.program, app.history, app.clock, date(2021, 1, 1))
     assert net_points(app.engine) == before
@@ -232,6 +259,7 @@ def test_whatif_gives_what_a_recomputation_under_the_proposed_rules_gives(after_
     assert net_points(after_q1.engine) == before
     recomputed = _app(tmp_path, "proposed", AFTER_Q1, proposed_text)
     _import(recomputed)
+    _close_q1(recomputed)
     january = defaultdict(int)
     for (agent, day, _, _), amount in net_points(recomputed.engine).items():
         if date(2021, 1, 1) <= day <= date(2021, 1, 31):

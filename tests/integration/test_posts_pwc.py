@@ -109,6 +109,8 @@ def test_weekly_recap_chart_series_are_the_teams_weekly_figures(pwc, tmp_path):
         if c["Agent"] not in TEAMS["south"] or c["Answered (Y/N)"] != "Y":
             continue
         day = date.fromisoformat(c["Date"])
+        if day > date(2021, 3, 12):
+            continue  # the Friday recap counts its week up to Friday, as it would have on the day
         week = day - timedelta(days=day.weekday())
         for metric, value in (
             ("fcr", c["Resolved"] == "Y"),

@@ -186,13 +186,16 @@ def test_redeem_approve_reject_through_chat(any_app: Floorboard, tmp_path: Path)
     with app.engine.connect() as connection:
         assert connection.scalar(select(RewardItem.stock).where(RewardItem.key == "mug")) == 2
         statuses = [r.status for r in rewards.history(connection, jim)]
-        actions = [(line.action, line.actor) for line in audit.entries(connection, action_prefix="rewards.")]
+        actions = [
+            (line.action, line.actor, line.actor_id)
+            for line in audit.entries(connection, action_prefix="rewards.")
+        ]
     assert statuses == ["rejected", "fulfilled"]
     assert actions == [
-        ("rewards.redeem", f"person:{jim}"),
-        ("rewards.redeem", f"person:{jim}"),
-        ("rewards.fulfil", SUPERVISOR),
-        ("rewards.reject", SUPERVISOR),
+        ("rewards.redeem", "Jim Park", jim),
+        ("rewards.redeem", "Jim Park", jim),
+        ("rewards.fulfil", SUPERVISOR, ids[SUPERVISOR]),
+        ("rewards.reject", SUPERVISOR, ids[SUPERVISOR]),
     ]
     [history] = say(app, "Jim Park", "/redemptions")
     assert "rejected" in text(history) and "approved" in text(history)

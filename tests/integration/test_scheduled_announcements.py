@@ -141,7 +141,6 @@ def test_challenge_kickoff_reminders_and_results_post_once_each_from_two_schedul
             ),
             by=Creator(ids["Ann"], "Ann", admin=True),
             now=local(2, 9, 0),
-            today=date(2021, 4, 2),
         )
     records = [
         record
@@ -222,7 +221,6 @@ def test_a_challenge_whose_window_is_over_is_ended_even_where_no_team_takes_chal
             ChallengeSpec("Quiet cup", "handled", date(2021, 4, 5), date(2021, 4, 6), 1, teams=("blue",)),
             by=Creator(ann, "Ann", admin=True),
             now=local(2, 9, 0),
-            today=date(2021, 4, 2),
         )
     slack = Recording()
     scheduler = Scheduler(fb.engine, fb.program, FrozenClock(local(6, 23, 59)), {"slack": slack})
@@ -245,7 +243,6 @@ def test_a_kickoff_missed_while_the_bot_was_down_goes_out_late_once(sqlite_url, 
             ChallengeSpec("Late cup", "handled", date(2021, 4, 5), date(2021, 4, 7), 1, teams=("blue",)),
             by=Creator(ann, "Ann", admin=True),
             now=local(2, 9, 0),
-            today=date(2021, 4, 2),
         )
     slack = Recording()
     clock = FrozenClock(local(6, 10, 0))  # down all Monday: the first tick is Tuesday morning

@@ -1,5 +1,6 @@
 """`floorboard run` as a user starts it: Slack in HTTP mode on the same web server, signed requests over
-HTTP, replies to our recording server, and the ack within 3 s while the database stalls 5 s per call."""
+HTTP, replies to our recording server, the ack within 3 s while the database stalls 5 s per call, the
+reply after a stall, and a delivery Slack replays minutes later applied once."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, func, select, update
 
+from bot.store.models import Delivery, Kudos
 from tests.conftest import make_app
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import SECRET, SlackDriver, seed_roster, text_of
@@ -99,6 +103,40 @@ def test_floorboard_run_acks_within_3_seconds_while_every_database_call_stalls_5
             response, _name = driver.command(command, text, user="U1")
             assert response.status_code == 200
             assert time.monotonic() - started < 3.0, command
+        driver.close()
+
+
+def test_floorboard_run_answers_through_a_stall_and_catches_a_replay_minutes_later(database, fake):
+    """A shorter stall (0.3 s per database call) than the ack test's 5 s, so the reply comes in seconds."""
+    trigger = "5150.5150.stalled"
+    with floorboard_run(database, fake, FLOORBOARD_TEST_DB_DELAY_MS="300") as (url, _output):
+        driver = SlackDriver(url, fake)
+        started = time.monotonic()
+        response, name = driver.command("/kudos", "<@U9> thanks for the cover", user="U1", trigger=trigger)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 3.0
+        [confirm] = [r for r in driver.replies(name, timeout=60) if r["response_type"] == "ephemeral"]
+        assert "Kudos sent to <@U9>" in text_of(confirm)
+        engine = create_engine(database)
+        try:
+            with engine.begin() as connection:  # Slack replays it five minutes later: the claim is that old
+                aged = connection.execute(
+                    update(Delivery)
+                    .where(Delivery.platform == "slack", Delivery.key == trigger)
+                    .values(created_at=Delivery.created_at - timedelta(minutes=5))
+                ).rowcount
+            assert aged == 1
+            response, again = driver.command(
+                "/kudos", "<@U9> thanks for the cover", user="U1", trigger=trigger, retry=3
+            )
+            assert response.status_code == 200
+            [answer] = driver.replies(again, timeout=60)
+            assert answer["response_type"] == "ephemeral"
+            assert text_of(answer).startswith("Already done")
+            with engine.connect() as connection:
+                assert connection.scalar(select(func.count()).select_from(Kudos)) == 1
+        finally:
+            engine.dispose()
         driver.close()
 
 

@@ -1,4 +1,5 @@
-"""Messages as Discord embeds within Discord's limits, escaping, and paging state in a custom_id."""
+"""Messages as Discord embeds within Discord's limits, escaping, paging state in a custom_id, nonces and
+the retry log."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.adapters.discord.embeds import (
     render_message,
 )
 from bot.adapters.discord.interactions import DiscordAdapter
+from bot.adapters.discord.notifier import RETRY_RECORDS, RetryLog, nonce_for
 from bot.adapters.discord.paging import CUSTOM_ID_LIMIT, PageState, decode_args, encode_args, pager
 from bot.handlers.commands import default_registry
 from bot.handlers.context import HandlerContext
@@ -222,3 +224,63 @@ def test_long_text_is_paged_by_whole_lines_and_loses_nothing():
     )
     assert "\n".join(bodies).split("\n") == lines
     assert pages[0].embed.footer.text == f"Page 1 of {len(pages)}"
+
+
+def code_rows(bodies: list[str]) -> list[str]:
+    """The rows of every code block across pages, headers left out."""
+    rows = []
+    for body in bodies:
+        for block in body.split("```")[1::2]:
+            rows += [line for line in block.strip("\n").splitlines()[1:]]
+    return rows
+
+
+def test_text_longer_than_a_page_before_a_table_runs_onto_pages_of_its_own():
+    preamble = [f"line {n:03d} of the preamble" for n in range(400)]
+    message = Message(CALLER, (Text("\n".join(preamble)), table(30), Text("30 ranked.")), title="CSAT")
+    pages = render_message(message, {}).pages
+    bodies = [page.embed.description or "" for page in pages]
+    assert len(pages) == 3
+    for page, body in zip(pages, bodies, strict=True):
+        assert len(body) <= DESCRIPTION and embed_size(page.embed) <= TOTAL
+        assert body.count("```") % 2 == 0  # every code block closed on its page
+    text_lines = [line for body in bodies for line in body.split("\n") if line.startswith("line ")]
+    assert text_lines == preamble  # each line once, in order, none cut
+    assert [int(row.split()[0]) for row in code_rows(bodies)] == list(range(1, 31))
+    assert bodies[-1].endswith("30 ranked.")
+    assert [page.embed.footer.text for page in pages] == ["Page 1 of 3", "Page 2 of 3", "Page 3 of 3"]
+
+
+def test_long_text_after_a_table_and_a_second_table_keep_their_code_blocks_whole():
+    after = "\n".join(f"note {n:03d} " + "y" * 60 for n in range(120))
+    message = Message(CALLER, (Text("Board"), table(20), Text(after), table(40)))
+    pages = render_message(message, {}).pages
+    bodies = [page.embed.description or "" for page in pages]
+    assert all(len(body) <= DESCRIPTION and body.count("```") % 2 == 0 for body in bodies)
+    notes = [line.split()[1] for body in bodies for line in body.split("\n") if line.startswith("note ")]
+    assert notes == [f"{n:03d}" for n in range(120)]
+    assert [int(row.split()[0]) for row in code_rows(bodies)] == [*range(1, 21), *range(1, 41)]
+
+
+def test_a_row_wider_than_a_page_is_clipped_inside_its_block():
+    wide = Table(("#", "Agent"), (("1", "x" * 5000), ("2", "y" * 5000)))
+    pages = render_message(Message(CALLER, (wide,)), {}).pages
+    assert len(pages) == 2
+    for page in pages:
+        body = page.embed.description or ""
+        assert len(body) <= DESCRIPTION and body.count("```") == 2 and "…" in body
+
+
+def test_the_retry_log_keeps_the_latest_records_only():
+    retries = RetryLog()
+    for attempt in range(RETRY_RECORDS + 50):
+        retries.add("post to channel 1", attempt, "HTTP 503")
+    assert len(retries.records) == RETRY_RECORDS
+    assert retries.records[0].attempt == 50 and retries.records[-1].attempt == RETRY_RECORDS + 49
+
+
+def test_nonces_follow_the_outbox_key_and_page_within_discords_25_characters():
+    first, again = nonce_for("post:12:0", 0), nonce_for("post:12:0", 0)
+    assert first == again and len(first) <= 25
+    assert len({nonce_for("post:12:0", 1), nonce_for("post:12:1", 0), first}) == 3
+    assert nonce_for(None) != nonce_for(None)  # no key: a fresh one per send

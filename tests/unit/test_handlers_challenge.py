@@ -4,7 +4,7 @@ visibility, cancel, autocomplete, and rewards granted exactly once even when two
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,12 +59,17 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
     with any_app.engine.connect() as connection:
         assert autocomplete_challenges(connection, "five") == ["Blue five stars"]
         assert autocomplete_challenges(connection, "red") == []
-    [standing] = say(any_app, "Ben Cole", "/challenge status Blue five stars")
-    lines = text(standing).splitlines()
     blue_agents = ("Martha Jones", "Jim Park", "Ann Lee", "Ben Cole")  # Eve left Blue on 2021-03-15
     expected = sorted(blue_agents, key=lambda n: -mean(n))
-    assert [line.split()[1] + " " + line.split()[2] for line in lines[1:5]] == expected
-    assert lines[-1] == "You: 4th."
+    [standing] = say(any_app, "Ben Cole", "/challenge status Blue five stars")
+    lines = text(standing).splitlines()
+    # Ben is 4th of 4: he sees the top half (2), as a channel would, then his own line
+    seen = [*expected[:2], "Ben Cole"]
+    assert [line.split()[1] + " " + line.split()[2] for line in lines[1:4]] == seen
+    assert lines[4] == "You: 4th."
+    assert lines[-1] == "1 more not shown."
+    [full_view] = say(any_app, SUPERVISOR, "/challenge status Blue five stars")
+    assert [" ".join(line.split()[1:3]) for line in text(full_view).splitlines()[1:]] == expected
     post, full, *dms = say(any_app, SUPERVISOR, "/challenge end Blue five stars")
     assert full.destination.kind is DestinationKind.CALLER
     winners = [n for n in blue_agents if mean(n) >= 4.75]
@@ -101,20 +106,20 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
             "The window ended on 2021-03-31",
         ),
         (
-            "/challenge create csat type=team absolute 4 2021-04-01 2021-04-07 @Jim @Ann Teams",
+            '/challenge create csat type=team absolute 4 2021-04-01 2021-04-07 @Jim @Ann "Teams"',
             "A team challenge is between teams",
         ),
         (
-            "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-07 @Jim H2H",
+            '/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-07 @Jim "H2H"',
             "Head-to-head is between exactly two",
         ),
         (
             '/challenge create aht absolute 300 2021-04-01 2021-04-07 blue gate_min=4 "No gate"',
             "gate_min and gate_max need gate=",
         ),
-        ("/challenge create csat absolute x 2021-04-01 2021-04-07 blue Bad", "I don't understand x here"),
+        ('/challenge create csat absolute x 2021-04-01 2021-04-07 blue "Bad"', "I don't understand x here"),
         (
-            "/challenge create csat top 1 2021-04-01 2021-04-07 @Jim @Cara Mixed",
+            '/challenge create csat top 1 2021-04-01 2021-04-07 @Jim @Cara "Mixed"',
             "Cara Diaz is not in a team you",
         ),
     ],
@@ -130,11 +135,11 @@ def test_create_refusals_write_nothing(app: Floorboard, line: str, expected: str
 def test_head_to_head_cancel_and_audit(app: Floorboard) -> None:
     ids = seed(app)
     [created] = say(
-        app, ADMIN, "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann Duel"
+        app, ADMIN, '/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann "Duel"'
     )
     assert "head-to-head challenge on CSAT, finish in the top 1" in text(created)
     [taken] = say(
-        app, ADMIN, "/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann duel"
+        app, ADMIN, '/challenge create csat type=head-to-head top 1 2021-04-01 2021-04-02 @Jim @Ann "duel"'
     )
     assert text(taken) == "There is already a challenge called duel; pick another name. Nothing was created."
     [not_yours] = say(app, SUPERVISOR, "/challenge cancel Duel")
@@ -210,7 +215,7 @@ def test_a_team_counts_each_members_days_in_the_team_only(app: Floorboard) -> No
         create_unknown=True,
     )
     seed(app)
-    say(app, ADMIN, "/challenge create csat type=team top 1 2021-03-10 2021-04-01 blue red Moves")
+    say(app, ADMIN, '/challenge create csat type=team top 1 2021-03-10 2021-04-01 blue red "Moves"')
     blue = [r for n in ("Martha Jones", "Jim Park", "Ann Lee", "Ben Cole") for r in RATINGS[n]] + [1, 1]
     red = [r for n in ("Cara Diaz", "Dan Fox", "Finn Hart", "Eve Gray") for r in RATINGS[n]] + [2, 2, 2]
     with app.engine.connect() as connection:
@@ -269,12 +274,13 @@ def test_the_scheduler_ends_challenges_whose_window_is_over_once(app: Floorboard
     ids = seed(app)
     say(app, SUPERVISOR, '/challenge create csat top 1 2021-04-01 2021-04-01 blue points=7 "Today only"')
     say(app, SUPERVISOR, '/challenge create csat top 1 2021-04-01 2021-04-09 blue "Next week"')
-    kwargs = {"now": fixed_clock(), "program_version": app.version}
-    assert challenges.end_due(app.engine, app.program, today=DAY, **kwargs) == []
-    [(info, rows)] = challenges.end_due(app.engine, app.program, today=date(2021, 4, 2), **kwargs)
+    version = app.version
+    assert challenges.end_due(app.engine, app.program, now=fixed_clock(), program_version=version) == []
+    tomorrow = fixed_clock() + timedelta(days=1)
+    [(info, rows)] = challenges.end_due(app.engine, app.program, now=tomorrow, program_version=version)
     assert info.name == "Today only"
     assert [(r.name, r.outcome) for r in rows if r.outcome == "won"] == [("Martha Jones", "won")]
-    assert challenges.end_due(app.engine, app.program, today=date(2021, 4, 2), **kwargs) == []
+    assert challenges.end_due(app.engine, app.program, now=tomorrow, program_version=version) == []
     with app.engine.connect() as connection:
         [line] = [e for e in audit.entries(connection, action_prefix="challenge.end")]
         paid = connection.execute(select(PointsEntry.person_id).where(PointsEntry.rule == "challenge")).all()

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import Floorboard
 from bot.handlers.commands import default_registry
@@ -22,7 +23,7 @@ from bot.handlers.contract import (
     Role,
     Text,
 )
-from bot.handlers.dispatch import dispatch, fingerprint
+from bot.handlers.dispatch import ATTEMPTS, dispatch, fingerprint
 from bot.handlers.registry import CommandSpec, Registry
 from bot.scoring.periods import Period
 from bot.store.models import AuditEntry, Delivery
@@ -157,3 +158,47 @@ def test_context_today_is_the_business_day_in_the_program_zone(app: Floorboard) 
         _ = ctx.db
     late = HandlerContext(app.engine, app.program, 1, lambda: datetime(2021, 4, 1, 23, 59, tzinfo=UTC))
     assert late.today().isoformat() == "2021-04-01"
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a deadlock (only its sqlstate matters here)."""
+
+    sqlstate = "40P01"
+
+
+class _Broken(Exception):
+    sqlstate = "42P01"  # undefined_table: a bug, not a race
+
+
+def _flaky(failures: list[Exception]) -> Registry:
+    """A writing command that writes an audit row, then fails with each of `failures` in turn."""
+    attempts: list[int] = []
+
+    def handler(command: Command, ctx: HandlerContext) -> list[Message]:
+        _audit(command, ctx)
+        attempts.append(1)
+        if failures:
+            raise OperationalError("SELECT 1", {}, failures.pop(0))
+        return [Message(CALLER, (Text(f"done after {len(attempts)}"),))]
+
+    registry = Registry()
+    registry.add(CommandSpec("flaky", "fails, then works", handler, writes=True))
+    return registry
+
+
+def test_a_deadlock_rolls_back_and_the_command_runs_again(app: Floorboard) -> None:
+    registry = _flaky([_Deadlock(), _Deadlock()])
+    [reply] = dispatch(registry, Command("flaky", AGENT, {}, "d1"), HandlerContext.of(app))
+    assert text(reply) == "done after 3"
+    assert _rows(app) == (1, 1)  # the rolled-back attempts left neither their audit row nor their claim
+
+
+def test_retries_stop_after_the_last_attempt_and_other_errors_are_not_retried(app: Floorboard) -> None:
+    registry = _flaky([_Deadlock()] * ATTEMPTS)
+    with pytest.raises(OperationalError):
+        dispatch(registry, Command("flaky", AGENT, {}, "d1"), HandlerContext.of(app))
+    broken = _flaky([_Broken()])
+    with pytest.raises(OperationalError) as raised:
+        dispatch(broken, Command("flaky", AGENT, {}, "d2"), HandlerContext.of(app))
+    assert isinstance(raised.value.orig, _Broken)
+    assert _rows(app) == (0, 0)

@@ -3,16 +3,18 @@ and a supervisor's revoke (reversal entries, never a deletion)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select
 
 from bot.app import Floorboard
 from bot.handlers.contract import DestinationKind, Text, UserText
-from bot.services import audit, kudos, wallet
+from bot.services import audit, kudos, roster, wallet
 from bot.services.kudos import Gift, KudosRefused
-from bot.store.models import CoinEntry, Kudos, Person, PointsEntry
+from bot.store.models import CoinEntry, Kudos, PointsEntry
 from tests.conftest import fixed_clock, make_app
 from tests.unit.test_handlers_world import DAY, SUPERVISOR, say, seed, text
 
@@ -96,15 +98,49 @@ def test_weekly_allowance_counts_every_recipient_across_the_week(sqlite_url: str
     app.close()
 
 
-def test_bots_neither_give_nor_receive(sqlite_url: str, tmp_path: Path) -> None:
+BOT_ROSTER = """name,role,bot,team,team_from,keys
+Floor Bot,agent,yes,blue,2021-01-01,console:floorbot
+Ann Lee,,no,,,
+"""
+
+
+def test_the_roster_marks_bots_and_they_neither_give_nor_receive(sqlite_url: str, tmp_path: Path) -> None:
     app = _app(sqlite_url, tmp_path)
     ids = seed(app)
-    with app.engine.begin() as connection:
-        connection.execute(update(Person).where(Person.id == ids["Ann Lee"]).values(attributes={"bot": True}))
-    [refused] = say(app, "Martha Jones", "/kudos @Jim @Ann thanks")
-    assert text(refused) == "Ann Lee is a bot account; kudos are for people. Nothing was sent."
+    path = tmp_path / "roster.csv"
+    path.write_text(BOT_ROSTER, encoding="utf-8")
+    imported = roster.import_roster_file(app.engine, path, today=DAY, clock=fixed_clock)
+    assert (imported.people_created, imported.people_updated, imported.people_unchanged) == (1, 0, 1)
+    again = roster.import_roster_file(app.engine, path, today=DAY, clock=fixed_clock)
+    assert again.changes == 0  # idempotent: Ann's "no" matches an unmarked person
+    exported = {row["name"]: row["bot"] for row in roster.roster_rows(app.engine)}
+    assert exported["Floor Bot"] == "yes" and exported["Ann Lee"] == "no"
+
+    [to_bot] = say(app, "Martha Jones", "/kudos @Jim @Floor thanks")
+    assert text(to_bot) == "Floor Bot is a bot account; kudos are for people. Nothing was sent."
+    [from_bot] = say(app, "floorbot", "/kudos @Jim thanks")
+    assert text(from_bot) == (
+        "Floor Bot is a bot account, and kudos come from people: a bot cannot give them. Nothing was sent."
+    )
     with app.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Kudos)) == 0
+
+    path.write_text("name,bot\nFloor Bot,no\n", encoding="utf-8")
+    unmarked = roster.import_roster_file(app.engine, path, today=DAY, clock=fixed_clock)
+    assert unmarked.people_updated == 1
+    assert "Kudos sent to @Jim Park" in text(say(app, "floorbot", "/kudos @Jim thanks")[0])
+    with app.engine.connect() as connection:
+        [change] = [
+            line.details["changes"]
+            for line in audit.entries(connection, action_prefix="roster.person.update")
+        ]
+        assert connection.scalar(select(Kudos.receiver_id)) == ids["Jim Park"]
+    assert change == {"bot": [True, False]}
+
+    path.write_text("name,bot\nFloor Bot,maybe\n", encoding="utf-8")
+    with pytest.raises(roster.RosterError) as refused:
+        roster.import_roster_file(app.engine, path, today=DAY, clock=fixed_clock)
+    assert refused.value.problems == [f"{path}:2: bot must be yes or no, got 'maybe'"]
     app.close()
 
 
@@ -190,16 +226,58 @@ def test_kudos_board_counts_received_and_the_top_value(sqlite_url: str, tmp_path
     say(app, "Martha Jones", "/kudos @Jim @Ann great save #empathy")
     say(app, "Ben Cole", "/kudos @Jim thanks #ownership")
     say(app, "Cara Diaz", "/kudos @Jim thanks #empathy")
-    say(app, "Dan Fox", "/kudos @Ann private thanks")
+    say(app, "Dan Fox", "/kudos @Ann private for the secret tip")
+    say(app, "Eve Gray", "/kudos @Ben thanks")
+    say(app, "Finn Hart", "/kudos @Ben thanks")
+    say(app, "Jim Park", "/kudos @Cara @Dan thanks")
+    # received: Jim 3, Ann 2 (one private), Ben 2, Cara 1, Dan 1: five people, so the public board shows
+    # min(5, 5 // 2) = 2 of them, ties in id order
     board, *rest = say(app, "Eve Gray", "/kudos-board")
     assert rest == []
+    assert board.destination.kind is DestinationKind.ORIGIN
     assert board.title == "Kudos board, week 2021-03-29 to 2021-04-04"
     rows = [line.split() for line in text(board).splitlines()[1:]]
     assert rows == [["1", "Jim", "Park", "3", "#empathy"], ["2", "Ann", "Lee", "2", "#empathy"]]
+    say(app, "Ann Lee", "/floorboard optout")
+    board, *_ = say(app, "Eve Gray", "/kudos-board")
+    rows = [line.split() for line in text(board).splitlines()[1:]]
+    assert rows == [["1", "Jim", "Park", "3", "#empathy"], ["2", "Ben", "Cole", "2"]]
+
+    # Sam supervises Blue (Martha, Jim, Ann, Ben this week): every kudos they received; a private one
+    # listed with its number (to revoke it) but never its words
     _, recent = say(app, SUPERVISOR, "/kudos-board week")
+    assert recent.destination.kind is DestinationKind.CALLER
     assert "great save #empathy" not in text(recent)  # reasons are stored without the tag
+    assert "secret tip" not in text(recent)
     lines = text(recent).splitlines()
-    assert lines[0] == "#5 2021-04-01 Dan Fox → Ann Lee: thanks"
-    assert len(lines) == 5 and all(("→ Jim Park" in line) != ("→ Ann Lee" in line) for line in lines)
+    assert lines[-2] == "Private kudos (their words stay with the giver and the receivers):"
+    assert re.fullmatch(r"#\d+ 2021-04-01 Dan Fox → Ann Lee \(private\)", lines[-1])
+    assert lines[0] == "#7 2021-04-01 Finn Hart → Ben Cole: thanks"
+    assert sorted(line.split(": ")[0].split(" ", 2)[2] for line in lines[:-2]) == sorted(
+        [
+            "Cara Diaz → Jim Park",
+            "Ben Cole → Jim Park",
+            "Martha Jones → Ann Lee",
+            "Martha Jones → Jim Park",
+            "Eve Gray → Ben Cole",
+            "Finn Hart → Ben Cole",
+        ]
+    )
     assert UserText("great save") in recent.segments
+    app.close()
+
+
+def test_kudos_board_posts_no_top_while_it_would_show_the_bottom(sqlite_url: str, tmp_path: Path) -> None:
+    app = _app(sqlite_url, tmp_path)
+    seed(app)
+    say(app, "Martha Jones", "/kudos @Jim thanks")
+    say(app, "Ben Cole", "/kudos @Ann private thanks")
+    say(app, "Ann Lee", "/floorboard optout")
+    # Ann opted out: Jim alone is ranked, and half of one is nobody
+    [alone] = say(app, "Eve Gray", "/kudos-board")
+    assert alone.destination.kind is DestinationKind.CALLER
+    assert text(alone) == (
+        "1 person received kudos in week 2021-03-29 to 2021-04-04. A public board shows at most half of "
+        "those it ranks, so there is no top to post yet."
+    )
     app.close()

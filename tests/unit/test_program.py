@@ -51,3 +51,13 @@ def test_not_yaml_and_not_a_mapping():
         parse_program("metrics: [\n", "p.yaml")
     with pytest.raises(ProgramError, match="must be a mapping"):
         parse_program("- a\n- b\n", "p.yaml")
+
+
+def test_a_stored_version_loads_though_a_later_check_refuses_it():
+    """History stays readable: what an older release stored is not checked again by the newer rules."""
+    text = "name: A\nname: B\npoints:\n  - {id: aht-day, metric: aht, zones: [[300, 0], [600, 15]]}\n"
+    with pytest.raises(ProgramError) as caught:
+        parse_program(text, "program.yaml")
+    assert [line.split(": ")[1] for line in str(caught.value).splitlines()] == ["name", "points.0.zones"]
+    stored = parse_program(text, "v1", stored=True).program
+    assert (stored.name, stored.points[0].zones) == ("B", [(300.0, 0.0), (600.0, 15.0)])

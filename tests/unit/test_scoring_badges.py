@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from bot.messages import explain
 from bot.program import ProgramError, parse_program
-from bot.scoring.badges import AgentDays, BadgeRule, close_awards, day_awards, period_key, progress
+from bot.scoring.badges import (
+    AgentDays,
+    BadgeRule,
+    close_awards,
+    day_awards,
+    period_key,
+    progress,
+    revocation,
+)
 from bot.scoring.metrics import SCALE
 from bot.scoring.periods import Period
 
@@ -287,4 +295,60 @@ def test_challenges_won_count_per_period_with_tiers():
     silver = day_awards(champion, history, 3, "monday")[1]
     assert explain(silver.template, silver.inputs) == (
         "Silver Champion: 2 challenges won in the month, program v3"
+    )
+
+
+# --- why a revoked award no longer holds --------------------------------------------------------------
+
+
+def _revoked(rule: BadgeRule, history: AgentDays, awarded: dict, earned_on: date, tier: str = "bronze"):
+    template, inputs = revocation(rule, history, tier, awarded, earned_on, 2, "monday")
+    return template, inputs, explain(template, inputs, "en")
+
+
+def test_a_revoked_streak_names_the_first_day_of_its_run_that_now_fails():
+    # the bronze run was days 0-2; day 1 was corrected to 3.0 and day 2 has a second, lower survey
+    history = AgentDays({day(0): csat(5), day(1): csat(3), day(2): csat(5, 3)})
+    awarded = {"first": day(0).isoformat(), "last": day(2).isoformat(), "days": 3}
+    template, inputs, sentence = _revoked(STREAK, history, awarded, day(2))
+    assert template == "badge.revoked.day"
+    assert (inputs["day"], inputs["value"], inputs["samples"], inputs["bound"]) == ("2021-01-05", 3.0, 1, 4.5)
+    assert sentence == (
+        "Bronze Five-star (earned 2021-01-06) because the day's CSAT on 2021-01-05 changed to 3.00 over "
+        "1 survey (correction), not at least 4.50, program v2"
+    )
+
+
+def test_a_streak_whose_run_lost_a_day_counts_what_is_left():
+    # day 1's records were voided without leaving a row: two qualifying days remain of the three
+    history = AgentDays({day(0): csat(5), day(2): csat(5)})
+    awarded = {"first": day(0).isoformat(), "last": day(2).isoformat(), "days": 3}
+    template, inputs, sentence = _revoked(STREAK, history, awarded, day(2))
+    assert (template, inputs["held"], inputs["goal"]) == ("badge.revoked.run", 2, 3)
+    assert sentence == (
+        "Bronze Five-star (earned 2021-01-06) because the run 2021-01-04 to 2021-01-06 now has 2 working "
+        "days with CSAT at least 4.50 (correction), not 3, program v2"
+    )
+
+
+def test_a_revocation_the_data_do_not_explain_is_put_on_the_program():
+    # the run still holds on the data: the award went because the program's goals changed
+    history = AgentDays({day(n): csat(5) for n in range(3)})
+    awarded = {"first": day(0).isoformat(), "last": day(2).isoformat(), "days": 3}
+    template, _, sentence = _revoked(STREAK, history, awarded, day(2))
+    assert template == "badge.revoked.program"
+    assert (
+        sentence
+        == "Bronze Five-star (earned 2021-01-06) because program v2 no longer awards it on the current data"
+    )
+
+
+def test_a_revoked_day_threshold_names_the_value_it_fell_to():
+    rule = BadgeRule("fast", "threshold", "Fast day", Period.DAY, "lower", 1, "aht", goals=(("", 300.0),))
+    history = AgentDays({day(0): {"aht": (2 * 330 * SCALE, 2 * SCALE)}})
+    template, inputs, sentence = _revoked(rule, history, {"bound": 300.0}, day(0), tier="")
+    assert (template, inputs["value"]) == ("badge.revoked.day", 330.0)
+    assert sentence == (
+        "Fast day (earned 2021-01-04) because the day's AHT on 2021-01-04 changed to 5m 30s over 2 contacts "
+        "(correction), not at most 5m 00s, program v2"
     )

@@ -80,3 +80,29 @@ def test_ranks_are_competition_ranks(values: list[float]) -> None:
 def test_an_entrant_without_data_is_unranked(better: str) -> None:
     [s] = standings([Entrant(1, None, 0)], Rules(better, "absolute", 1, 1))  # type: ignore[arg-type]
     assert (s.rank, s.status) == (None, "too_few")
+
+
+@pytest.mark.parametrize(
+    ("goal", "target", "values", "expected"),
+    [
+        ("absolute", 4.0, (4.6, 4.4), {1: (1, True), 2: (2, False)}),  # both reach 4.0: the first wins
+        ("absolute", 4.5, (4.4, 4.3), {1: (1, False), 2: (2, False)}),  # the first misses: no winner
+        ("absolute", 4.0, (4.5, 4.5), {1: (1, True), 2: (1, True)}),  # equal: a tie, both win
+        ("top", 2, (4.6, 4.4), {1: (1, True), 2: (2, False)}),  # top 2 of two is still one winner
+    ],
+)
+def test_head_to_head_has_one_winner_or_a_tie(
+    goal: str, target: float, values: tuple[float, float], expected: dict[int, tuple[int, bool]]
+) -> None:
+    entrants = [Entrant(1, values[0], 20), Entrant(2, values[1], 20)]
+    rules = Rules("higher", goal, target, 10, head_to_head=True)  # type: ignore[arg-type]
+    assert {s.key: (s.rank, s.goal_met) for s in standings(entrants, rules)} == expected
+
+
+def test_head_to_head_improvement_pays_the_bigger_improvement_only() -> None:
+    entrants = [Entrant(1, 200.0, 40, baseline=230.0), Entrant(2, 220.0, 40, baseline=235.0)]
+    rules = Rules("lower", "improvement", 10, 10, head_to_head=True)
+    assert {s.key: (s.rank, s.improvement, s.goal_met) for s in standings(entrants, rules)} == {
+        1: (1, 30.0, True),
+        2: (2, 15.0, False),  # beat the target too, but lost the duel
+    }

@@ -21,7 +21,7 @@ from bot.handlers.parsing import ParseError, tokenize
 from bot.handlers.registry import CommandSpec
 from bot.messages import render
 from bot.scoring.periods import Period
-from bot.services import chat_accounts
+from bot.services import chat_accounts, people
 
 PLATFORM = "discord"
 DM_NAMESPACE = "@me"
@@ -49,11 +49,14 @@ def actor(
     roles = set(found.roles)
     # Member._roles holds the role ids sent with the interaction; Member.roles would need the guild cache.
     member_roles = {int(role) for role in getattr(user, "_roles", ())}
+    teams = found.supervised_team_ids
     if member_roles & admin_roles:
         roles |= {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
     elif member_roles & supervisor_roles:
+        # a supervisors' role names no teams: it supervises every one, as a Slack group without teams does
         roles |= {Role.AGENT, Role.SUPERVISOR}
-    return replace(found, roles=frozenset(roles))
+        teams = people.all_team_ids(connection)
+    return replace(found, roles=frozenset(roles), supervised_team_ids=teams)
 
 
 def arguments(

@@ -185,10 +185,12 @@ def _source_key(param: Param) -> str:
 
 
 def _completer(adapter: DiscordAdapter, source: AutocompleteSource) -> Any:
+    candidates = _Candidates(adapter, source)
+
     async def complete(
         _interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        values = await asyncio.to_thread(_candidates, adapter, source)
+        values = await candidates.get()
         typed = current.strip().lower()
         matching = [value for value in values if typed in value.lower()]
         matching.sort(key=lambda value: (not value.lower().startswith(typed), value.lower()))
@@ -197,6 +199,41 @@ def _completer(adapter: DiscordAdapter, source: AutocompleteSource) -> Any:
     return complete
 
 
-def _candidates(adapter: DiscordAdapter, source: AutocompleteSource) -> list[str]:
-    with adapter.ctx.engine.connect() as connection:
-        return list(source(connection, adapter.ctx.program))
+class _Candidates:
+    """Autocomplete values, read at most every `FRESH_SECONDS`. An autocomplete answer cannot be deferred
+    and Discord drops it after 3 s, so a database slower than `WAIT_SECONDS` is answered from the last
+    values read (none yet: no suggestions), while the read goes on and refreshes them for the next key."""
+
+    FRESH_SECONDS = 5.0
+    WAIT_SECONDS = 2.0
+
+    def __init__(self, adapter: DiscordAdapter, source: AutocompleteSource) -> None:
+        self.adapter = adapter
+        self.source = source
+        self.values: list[str] = []
+        self.read_at = float("-inf")
+        self.reading: asyncio.Future[list[str]] | None = None
+
+    async def get(self) -> list[str]:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.read_at < self.FRESH_SECONDS:
+            return self.values
+        if self.reading is None or self.reading.done():
+            self.reading = asyncio.ensure_future(asyncio.to_thread(self._read))
+            self.reading.add_done_callback(self._keep)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.reading), self.WAIT_SECONDS)
+        except TimeoutError:
+            log.warning(
+                "autocomplete: the database took over %g s; answered from earlier values", self.WAIT_SECONDS
+            )
+            return self.values
+
+    def _read(self) -> list[str]:
+        with self.adapter.ctx.engine.connect() as connection:
+            return list(self.source(connection, self.adapter.ctx.program))
+
+    def _keep(self, reading: asyncio.Future[list[str]]) -> None:
+        if not reading.cancelled() and reading.exception() is None:
+            self.values = reading.result()
+            self.read_at = asyncio.get_running_loop().time()

@@ -127,8 +127,8 @@ def _split(
         elif isinstance(segment, Table):
             if table is None:
                 table = segment
-            else:
-                text_parts.append(_code_block(format_table(segment)))
+            else:  # on lines of its own, so paging can tell the block from the text
+                text_parts.append(f"\n{_code_block(format_table(segment))}\n")
         elif isinstance(segment, Fields):
             fields.extend(segment.items)
         elif isinstance(segment, Image):
@@ -141,29 +141,91 @@ def _fields(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _table_pages(before: str, table: Table, after: str, budget: int, rows_per_page: int) -> list[str]:
+    """The table in code blocks of whole rows over as many pages as it needs, every block closed.
+
+    Short text around the table (a title line, a count) is repeated on each page; text too long for that
+    (more than half a page) runs onto pages of its own before and after the table, so nothing is lost."""
+    around = sum(len(part) + 1 for part in (before, after) if part)  # each with its line break
+    if around <= budget // 2:
+        blocks = _table_blocks(table, budget - around, rows_per_page)
+        return [_join(before, block, after) for block in blocks]
+    pieces = [*_pieces(before, budget), *_table_blocks(table, budget, rows_per_page), *_pieces(after, budget)]
+    return _flow(pieces, budget)
+
+
+def _table_blocks(table: Table, room: int, rows_per_page: int) -> list[str]:
+    """Code blocks of the table's rows, each within `room`: up to `rows_per_page` rows a block, fewer when
+    rows are wide; a single row wider than `room` is clipped line by line."""
     rows = list(table.rows)
     size = max(1, rows_per_page)
     while True:
         chunks = [rows[start : start + size] for start in range(0, len(rows), size)] or [[]]
-        bodies = [_join(before, _code_block(_table_text(table, chunk)), after) for chunk in chunks]
-        if all(len(body) <= budget for body in bodies) or size == 1:
-            return [_clip(body, budget) for body in bodies]
+        blocks = [_code_block(_table_text(table, chunk)) for chunk in chunks]
+        if all(len(block) <= room for block in blocks):
+            return blocks
+        if size == 1:
+            return [_fit_block(block, room) for block in blocks]
         size = max(1, size // 2)
+
+
+def _fit_block(block: str, room: int) -> str:
+    """A code block within `room`: each of its lines clipped alike, the fences kept."""
+    lines = block.split("\n")[1:-1]
+    width = max(1, (room - 2 * len(_FENCE) - len(lines) - 1) // max(1, len(lines)))
+    return "\n".join([_FENCE, *(_clip(line, width) for line in lines), _FENCE])
+
+
+def _pieces(text: str, budget: int) -> list[str]:
+    """Text as the pieces a page may not split: lines, and code blocks (re-fenced in parts when one is
+    longer than a page)."""
+    pieces: list[str] = []
+    block: list[str] | None = None
+    for line in text.split("\n") if text else []:
+        if block is not None:
+            block.append(line)
+            if line == _FENCE:
+                pieces.extend(_split_block(block, budget))
+                block = None
+        elif line == _FENCE:
+            block = [line]
+        else:
+            pieces.append(_clip(line, budget))
+    if block is not None:  # an unclosed fence: close it, so the pages after are not code
+        pieces.extend(_split_block([*block, _FENCE], budget))
+    return pieces
+
+
+def _split_block(lines: list[str], budget: int) -> list[str]:
+    inner = lines[1:-1]
+    room = budget - 2 * len(_FENCE) - 2
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in (_clip(line, room) for line in inner):
+        if current and len("\n".join([*current, line])) > room:
+            blocks.append("\n".join([_FENCE, *current, _FENCE]))
+            current = []
+        current.append(line)
+    blocks.append("\n".join([_FENCE, *current, _FENCE]))
+    return blocks
+
+
+def _flow(pieces: list[str], budget: int) -> list[str]:
+    """Pieces on pages in order, a new page when the next would not fit; none is cut."""
+    pages: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + 1 + len(piece) > budget:
+            pages.append(current)
+            current = piece
+        else:
+            current = f"{current}\n{piece}" if current else piece
+    pages.append(current)
+    return pages
 
 
 def _text_pages(text: str, budget: int) -> list[str]:
     """Long text in pages of whole lines (a line longer than a page is clipped), never cut short."""
-    pages: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        line = _clip(line, budget)
-        if current and len(current) + 1 + len(line) > budget:
-            pages.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    pages.append(current)
-    return pages
+    return _flow(_pieces(text, budget), budget)
 
 
 def _table_text(table: Table, rows: list[tuple[str, ...]]) -> str:

@@ -4,15 +4,21 @@ discord.py itself retries a 429 (after `retry_after`) and a 500/502/504/524; eve
 recorded through an aiohttp trace (RetryLog.trace). What still fails (a 503, a refused connection, a
 timeout, retries exhausted) is retried here with backoff and recorded too; when the last attempt fails
 the send raises DeliveryFailed, so the outbox keeps the message and its error instead of losing it.
-Every send carries a nonce with `enforce_nonce` (discord.py adds the flag to any nonce), the same on each
-attempt, so a send whose response was lost cannot appear twice.
+Every send carries a nonce with `enforce_nonce` (discord.py adds the flag to any nonce), so a send whose
+response was lost cannot appear twice: Discord answers a nonce it saw from us in that channel in the last
+few minutes with the message it already created. For an outbox message the nonce is derived from its
+dedupe key and the page, so the outbox's own retry (after DeliveryFailed) repeats it too, and the pages
+of a post that failed partway are not posted again. The dispatcher hands a Notifier the message alone, so
+`post`, `dm` and `upload` find the key among the outbox messages being sent; `deliver` is given it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,11 +33,14 @@ from bot.adapters.discord.actions import action_view
 from bot.adapters.discord.arguments import PLATFORM
 from bot.adapters.discord.embeds import NO_PINGS, Page, escape, file_of, mentioned_people, render_message
 from bot.handlers.contract import Action, Message, Notifier
-from bot.services import chat_accounts
+from bot.jobs.codec import decode_bytes, decode_message
+from bot.services import chat_accounts, outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NONCE_BYTES = 12  # 24 hex characters; Discord accepts nonces up to 25
+#: Retries kept in a RetryLog: the latest, for a look at what is failing now (each is logged too).
+RETRY_RECORDS = 500
 
 
 class DeliveryFailed(RuntimeError):
@@ -56,7 +65,7 @@ class RetryRecord:
 class RetryLog:
     """Every retried Discord call: ours (with the attempt) and discord.py's own (429 and 5xx responses)."""
 
-    records: list[RetryRecord] = field(default_factory=list)
+    records: deque[RetryRecord] = field(default_factory=lambda: deque(maxlen=RETRY_RECORDS))
     on_retry: Callable[[RetryRecord], None] | None = None
 
     def add(self, what: str, attempt: int, reason: str) -> None:
@@ -81,8 +90,12 @@ class RetryLog:
         return config
 
 
-def new_nonce() -> str:
-    return secrets.token_hex(_NONCE_BYTES)
+def nonce_for(key: str | None, page: int = 0) -> str:
+    """The nonce of page `page` of the message with dedupe key `key`: the same for every attempt at it;
+    a random one for a send that has no key (it still covers the retries of that one call)."""
+    if key is None:
+        return secrets.token_hex(_NONCE_BYTES)
+    return hashlib.blake2b(f"{key}#{page}".encode(), digest_size=_NONCE_BYTES).hexdigest()
 
 
 class DiscordNotifier:
@@ -105,19 +118,62 @@ class DiscordNotifier:
         self.backoff_seconds = backoff_seconds
         self.locale = locale
 
-    async def post(self, channel: str, message: Message) -> str:
-        return await self.send_pages(channel, await self._pages(message), message.actions)
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
+        return await self._post(channel, message, key)
 
-    async def dm(self, person_id: int, message: Message) -> str:
+    async def dm(self, person_id: int, message: Message, *, key: str | None = None) -> str:
+        return await self._dm(person_id, message, key)
+
+    async def upload(
+        self, channel: str, filename: str, data: bytes, title: str, *, key: str | None = None
+    ) -> str:
+        return await self._upload(channel, filename, data, title, key)
+
+    async def deliver(self, item: outbox.Claimed) -> str:
+        """Send one claimed outbox message, with nonces from its dedupe key."""
+        payload, where, key = item.payload, item.destination, item.dedupe_key
+        operation = payload.get("op")
+        if operation == "post":
+            return await self._post(str(where["channel"]), decode_message(payload["message"]), key)
+        if operation == "dm":
+            return await self._dm(int(where["person_id"]), decode_message(payload["message"]), key)
+        if operation == "upload":
+            data = decode_bytes(payload["data"])
+            return await self._upload(str(where["channel"]), payload["filename"], data, payload["title"], key)
+        raise ValueError(f"outbox message {key}: unknown operation {operation!r}")
+
+    async def send_pages(
+        self, channel: str, pages: Sequence[Page], actions: Sequence[Action] = (), *, key: str | None = None
+    ) -> str:
+        """Each page as its own message (one embed each keeps every message within 6000 characters);
+        the buttons of `actions` go under the last one."""
+        target = self.client.get_partial_messageable(int(channel))
+        return await self._send_all(target, pages, actions, f"post to channel {channel}", key)
+
+    async def dm_user(
+        self, user_id: str, pages: Sequence[Page], actions: Sequence[Action] = (), *, key: str | None = None
+    ) -> str:
+        # Discord's spec types recipient_id as a snowflake string; discord.py's create_dm would send an int.
+        opened = await self._retrying(
+            f"open DM with user {user_id}",
+            lambda: self.client.http.start_private_message(user_id),
+        )
+        dm_channel = self.client.get_partial_messageable(int(opened["id"]), type=discord.ChannelType.private)
+        return await self._send_all(dm_channel, pages, actions, f"DM to user {user_id}", key)
+
+    async def _post(self, channel: str, message: Message, key: str | None) -> str:
+        return await self.send_pages(channel, await self._pages(message), message.actions, key=key)
+
+    async def _dm(self, person_id: int, message: Message, key: str | None) -> str:
         users = await asyncio.to_thread(self._user_ids, {person_id})
         user = users.get(person_id)
         if user is None:
             raise DeliveryFailed(f"DM to person {person_id}", 0, LookupError("no linked Discord account"))
-        return await self.dm_user(user, await self._pages(message), message.actions)
+        return await self.dm_user(user, await self._pages(message), message.actions, key=key)
 
-    async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str:
+    async def _upload(self, channel: str, filename: str, data: bytes, title: str, key: str | None) -> str:
         target = self.client.get_partial_messageable(int(channel))
-        nonce = new_nonce()
+        nonce = nonce_for(key)
 
         async def send() -> discord.Message:
             return await target.send(
@@ -127,35 +183,29 @@ class DiscordNotifier:
         sent = await self._retrying(f"upload {filename} to channel {channel}", send)
         return str(sent.id)
 
-    async def send_pages(self, channel: str, pages: Sequence[Page], actions: Sequence[Action] = ()) -> str:
-        """Each page as its own message (one embed each keeps every message within 6000 characters);
-        the buttons of `actions` go under the last one."""
-        target = self.client.get_partial_messageable(int(channel))
-        return await self._send_all(target, pages, actions, f"post to channel {channel}")
-
-    async def dm_user(self, user_id: str, pages: Sequence[Page], actions: Sequence[Action] = ()) -> str:
-        # Discord's spec types recipient_id as a snowflake string; discord.py's create_dm would send an int.
-        opened = await self._retrying(
-            f"open DM with user {user_id}",
-            lambda: self.client.http.start_private_message(user_id),
-        )
-        dm_channel = self.client.get_partial_messageable(int(opened["id"]), type=discord.ChannelType.private)
-        return await self._send_all(dm_channel, pages, actions, f"DM to user {user_id}")
-
     async def _send_all(
-        self, target: discord.abc.Messageable, pages: Sequence[Page], actions: Sequence[Action], what: str
+        self,
+        target: discord.abc.Messageable,
+        pages: Sequence[Page],
+        actions: Sequence[Action],
+        what: str,
+        key: str | None,
     ) -> str:
         last = len(pages) - 1
         ids = [
-            await self._send(target, page, what, actions if number == last else ())
+            await self._send(target, page, what, nonce_for(key, number), actions if number == last else ())
             for number, page in enumerate(pages)
         ]
         return ids[0]
 
     async def _send(
-        self, target: discord.abc.Messageable, page: Page, what: str, actions: Sequence[Action] = ()
+        self,
+        target: discord.abc.Messageable,
+        page: Page,
+        what: str,
+        nonce: str,
+        actions: Sequence[Action] = (),
     ) -> str:
-        nonce = new_nonce()
         view = action_view(actions)
         buttons: dict[str, Any] = {"view": view} if view is not None else {}
 

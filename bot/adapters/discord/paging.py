@@ -1,9 +1,13 @@
-"""Paging buttons whose custom_id carries everything needed to redraw a page, so they survive a restart.
+"""Paging buttons that keep working after a restart: nothing they need lives in memory.
 
 `fb:pg:<page>:<reply>:<command>:<args>`: the page wanted, which reply of the command holds the board, and
 the command's arguments in its params' order (percent-encoded, comma-separated). Pressing one reruns the
-read-only command as the person who pressed it and shows that page; Discord caps a custom_id at 100
-characters, so a command whose arguments do not fit gets no buttons (and the page says there is more).
+read-only command as the person who pressed it and shows that page.
+
+`fb:ps:<page>:<key>`: the page wanted of a reply kept in the database (`kept_replies`, row `key`). A
+writing command's reply is kept as it was sent and redrawn from there, so turning its pages never runs
+the command again; a read-only command whose arguments pass Discord's 100 characters keeps its command
+and arguments there and is rerun as above.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ if TYPE_CHECKING:
     from bot.adapters.discord.interactions import DiscordAdapter
 
 CUSTOM_ID_LIMIT = 100
-TEMPLATE = r"fb:pg:(?P<page>\d+):(?P<reply>\d+):(?P<command>[a-z0-9_-]+):(?P<args>[^:]*)"
+TEMPLATE = (
+    r"fb:(?:pg:(?P<page>\d+):(?P<reply>\d+):(?P<command>[a-z0-9_-]+):(?P<args>[^:]*)"
+    r"|ps:(?P<kept_page>\d+):(?P<key>\d+))"
+)
 _SAFE = "-_.~+"
 
 
@@ -44,6 +51,23 @@ class PageState:
 
     def at(self, page: int) -> PageState:
         return PageState(self.command, self.args, self.reply, page)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPages:
+    """Pages of a reply kept in the database: `key` is its row, `page` the one wanted."""
+
+    key: int
+    page: int
+
+    def custom_id(self) -> str:
+        return f"fb:ps:{self.page}:{self.key}"
+
+    def at(self, page: int) -> StoredPages:
+        return StoredPages(self.key, page)
+
+
+Paging = PageState | StoredPages
 
 
 def encode_args(spec: CommandSpec, args: dict[str, Any]) -> str:
@@ -111,9 +135,10 @@ def _person(text: str, names: dict[int, str]) -> PersonRef:
 
 
 class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
-    """ "◀" or "▶" on a paged board; registered with the client so it works on messages sent before."""
+    """ "◀" or "▶" on a paged answer, of either form; registered with the client so it works on messages
+    sent before a restart."""
 
-    def __init__(self, state: PageState, label: str) -> None:
+    def __init__(self, state: Paging, label: str) -> None:
         super().__init__(
             discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=state.custom_id())
         )
@@ -123,22 +148,34 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
-        state = PageState(match["command"], match["args"], int(match["reply"]), int(match["page"]))
+        page = int(match["page"] or match["kept_page"])
+        state: Paging = (
+            StoredPages(int(match["key"]), page)
+            if match["key"] is not None
+            else PageState(match["command"], match["args"], int(match["reply"]), page)
+        )
         label = item.label if isinstance(item, discord.ui.Button) and item.label else "…"
         return cls(state, label)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         adapter: DiscordAdapter = interaction.client.adapter
-        await adapter.turn_page(interaction, self.state)
+        if isinstance(self.state, StoredPages):
+            await adapter.turn_stored_page(interaction, self.state)
+        else:
+            await adapter.turn_page(interaction, self.state)
 
 
-def pager(state: PageState, pages: int, previous: str, following: str) -> discord.ui.View | None:
+def pager(state: Paging, pages: int, previous: str, following: str) -> discord.ui.View | None:
     """The buttons for page `state.page` of `pages`; None when there is one page or no room for state."""
-    if pages <= 1 or not state.at(pages).fits():
+    if pages <= 1 or (isinstance(state, PageState) and not state.at(pages).fits()):
         return None
     view = discord.ui.View(timeout=None)
     if state.page > 0:
-        view.add_item(PageButton(state.at(state.page - 1), previous))
+        view.add_item(_button(state.at(state.page - 1), previous))
     if state.page < pages - 1:
-        view.add_item(PageButton(state.at(state.page + 1), following))
+        view.add_item(_button(state.at(state.page + 1), following))
     return view
+
+
+def _button(state: Paging, label: str) -> discord.ui.Item[Any]:
+    return PageButton(state, label)

@@ -100,11 +100,14 @@ class LoopBridgeNotifier:
             raise RuntimeError("the Discord client is not running")
         return self.runner.client
 
-    async def post(self, channel: str, message: Message) -> str:
-        return await self.runner.call(self._client().notifier.post(channel, message))
+    async def post(self, channel: str, message: Message, *, key: str | None = None) -> str:
+        return await self.runner.call(self._client().notifier.post(channel, message, key=key))
 
-    async def dm(self, person_id: int, message: Message) -> str:
-        return await self.runner.call(self._client().notifier.dm(person_id, message))
+    async def dm(self, person_id: int, message: Message, *, key: str | None = None) -> str:
+        return await self.runner.call(self._client().notifier.dm(person_id, message, key=key))
 
-    async def upload(self, channel: str, filename: str, data: bytes, title: str) -> str:
-        return await self.runner.call(self._client().notifier.upload(channel, filename, data, title))
+    async def upload(
+        self, channel: str, filename: str, data: bytes, title: str, *, key: str | None = None
+    ) -> str:
+        notifier = self._client().notifier
+        return await self.runner.call(notifier.upload(channel, filename, data, title, key=key))

@@ -4,7 +4,6 @@ registry as the person who pressed it (e.g. a supervisor approving a link reques
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
@@ -14,30 +13,25 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import ACTION_PREFIX
 from bot.adapters.slack.bridge import Bridge, Origin
 
-log = logging.getLogger(__name__)
-
 
 def register(app: AsyncApp, bridge: Bridge) -> None:
     async def pressed(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
+        origin = _origin(body, respond)
         try:
-            await run_button(bridge, body, respond, client)
+            await run_button(bridge, body, origin, client)
         except Exception:
-            log.exception("a button failed after its ack")
+            await bridge.failed(client, origin, "a button")
 
     app.action(re.compile(f"^{ACTION_PREFIX}"))(pressed)
 
 
-async def run_button(
-    bridge: Bridge, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> None:
+async def run_button(bridge: Bridge, body: dict[str, Any], origin: Origin, client: AsyncWebClient) -> None:
     """The delivery identity is the trigger id of the press: a retried press changes nothing twice."""
     action = body["actions"][0]
     value = json.loads(action.get("value") or "{}")
-    team = (body.get("team") or {}).get("id") or ""
-    origin = Origin(team, body["user"]["id"], (body.get("channel") or {}).get("id"), respond)
     actor = await bridge.actor(client, origin, body["user"].get("name") or "")
     if actor is None:
         return
@@ -45,3 +39,10 @@ async def run_button(
     await bridge.run_args(
         client, origin, actor, str(value.get("command", "")), args, f"action:{body['trigger_id']}"
     )
+
+
+def _origin(body: dict[str, Any], respond: AsyncRespond) -> Origin:
+    """The presser, where the button was, and the press's own response_url (a Home tab button has none)."""
+    team = (body.get("team") or {}).get("id") or ""
+    channel = (body.get("channel") or {}).get("id")
+    return Origin.of(team, body["user"]["id"], channel, respond if body.get("response_url") else None)

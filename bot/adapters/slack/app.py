@@ -68,11 +68,13 @@ def create_slack(fb: AppParts, settings: Settings, registry: Registry, *, locale
         process_before_response=False,  # ack first, work after: the 3-second rule
     )
     ctx = HandlerContext.of(fb)
-    groups = Groups(settings.slack_supervisor_group, settings.slack_admin_group)
-    bridge = Bridge(ctx, registry, Identities(ctx.engine, ctx.clock, groups), locale)
+    identities = Identities(
+        ctx.engine, ctx.clock, Groups.of(settings), cache_seconds=settings.slack_group_cache_seconds
+    )
+    bridge = Bridge(ctx, registry, identities, locale)
     for listeners in (commands, modals, challenge_modal, actions, home):
         listeners.register(app, bridge)
-    notifier = SlackNotifier(client, ctx.engine, locale)
+    notifier = SlackNotifier(client, ctx.engine, locale, clock=ctx.clock)
     return Slack(app, mode, bridge, notifier, settings.slack_app_token if mode == "socket" else None)
 
 

@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.bridge import Bridge, Origin
 from bot.adapters.slack.identity import PLATFORM
+from bot.adapters.slack.modals import submitter
 from bot.handlers.commands.challenge import challenge_spec, refusal_text
 from bot.handlers.contract import Param, ParamKind
 from bot.handlers.replies import private
@@ -172,17 +173,18 @@ def check_references(bridge: Bridge, form: Form, delivery_id: str) -> dict[str, 
 
 def register(app: AsyncApp, bridge: Bridge) -> None:
     async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        form = read_form(bridge, body["view"]["state"]["values"], today=bridge.ctx.today())
+        form = read_form(bridge, body["view"]["state"]["values"], today=_earliest_business_day(bridge))
         if not form.errors:
             form = await _with_reference_errors(bridge, form, _delivery_id(body))
         if form.errors:
             await ack(response_action="errors", errors=form.errors)
             return
         await ack()
+        origin = submitter(body)
         try:
-            await create(bridge, body, client, form)
+            await create(bridge, body, origin, client, form)
         except Exception:
-            log.exception("the challenge modal failed after its ack")
+            await bridge.failed(client, origin, "the challenge modal")
 
     app.view(CALLBACK)(submitted)
 
@@ -203,17 +205,15 @@ async def _with_reference_errors(bridge: Bridge, form: Form, delivery_id: str) -
     return replace(form, errors=errors) if errors else form
 
 
-async def create(bridge: Bridge, body: dict[str, Any], client: AsyncWebClient, form: Form) -> None:
-    view = body["view"]
-    team = (body.get("team") or {}).get("id") or view.get("team_id")
-    channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-    origin = Origin(team, body["user"]["id"], channel)
+async def create(
+    bridge: Bridge, body: dict[str, Any], origin: Origin, client: AsyncWebClient, form: Form
+) -> None:
     actor = await bridge.actor(client, origin, body["user"].get("name") or "")
     if actor is None:
         return
     args = dict(form.args)
     if form.users:
-        found = await bridge.people_of(client, team, form.users)
+        found = await bridge.people_of(client, origin.team, form.users)
         if isinstance(found, str):
             await bridge.send(client, origin, [private(found)])
             return
@@ -286,3 +286,9 @@ def _label(param: Param, locale: str) -> str:
 def _hint(param: Param, locale: str) -> str:
     message_id = f"slack.challenge_modal.hint.{param.name}"
     return render(message_id, locale) if has(message_id, locale) else param.help
+
+
+def _earliest_business_day(bridge: Bridge) -> date:
+    """A day no team's business day is before: the form refuses only windows over everywhere, and the
+    command checks the window against the participant teams' own clocks once it knows them."""
+    return (bridge.ctx.clock().astimezone(UTC) - timedelta(days=1)).date()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -13,9 +12,6 @@ from bot.adapters.slack.bridge import Bridge, Origin, route_command
 from bot.adapters.slack.challenge_modal import COMMAND as CHALLENGE_CREATE
 from bot.adapters.slack.challenge_modal import challenge_modal
 from bot.adapters.slack.modals import kudos_modal
-from bot.messages import render
-
-log = logging.getLogger(__name__)
 
 ANY_COMMAND = re.compile(r"^/.+")
 
@@ -37,7 +33,7 @@ async def run_slash(
 
     The delivery identity is the trigger id, the same on an HTTP retry and a Socket Mode replay.
     """
-    origin = Origin(body["team_id"], body["user_id"], body.get("channel_id"), respond)
+    origin = Origin.of(body["team_id"], body["user_id"], body.get("channel_id"), respond)
     name, text = route_command(body["command"], body.get("text") or "", bridge.registry)
     try:
         if name == "kudos" and not text.strip():
@@ -50,6 +46,4 @@ async def run_slash(
             return
         await bridge.run_text(client, origin, name, text, body["trigger_id"], body.get("user_name") or "")
     except Exception:
-        log.exception("/%s failed after its ack", name)
-        failed = render("slack.failed", bridge.locale)
-        await respond(text=failed, response_type="ephemeral", replace_original=False)
+        await bridge.failed(client, origin, f"/{name}")

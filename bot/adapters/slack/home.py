@@ -40,9 +40,21 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
         try:
             await publish(bridge, origin, client, body.get("event_id") or "")
         except Exception:
-            log.exception("App Home for %s failed", origin.user)
+            log.exception("App Home for %s failed after its ack", origin.user)
+            await publish_failure(bridge, origin, client)
 
     app.event("app_home_opened")(opened)
+
+
+async def publish_failure(bridge: Bridge, origin: Origin, client: AsyncWebClient) -> None:
+    """The Home tab says that something went wrong (without the database, which may be what failed)."""
+    locale = bridge.locale
+    sorry = private(render("slack.failed", locale), title=render("slack.home.title", locale))
+    blocks = [block for page in render_message(sorry, lambda _person: None, locale) for block in page.blocks]
+    try:
+        await client.views_publish(user_id=origin.user, view=View(type="home", blocks=blocks).to_dict())
+    except Exception as error:  # the failure itself is logged already; this was only the apology
+        log.warning("could not tell %s that App Home failed: %s", origin.user, error)
 
 
 async def publish(bridge: Bridge, origin: Origin, client: AsyncWebClient, event_id: str) -> None:

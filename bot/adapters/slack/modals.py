@@ -4,7 +4,6 @@ its submission gives kudos through the registry, keyed by the view id against re
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -16,8 +15,6 @@ from bot.adapters.slack.bridge import Bridge, Origin
 from bot.handlers.replies import private
 from bot.messages import render
 from bot.services.kudos import MAX_REASON
-
-log = logging.getLogger(__name__)
 
 SHORTCUT = "give_kudos"
 CALLBACK = "fb_kudos"
@@ -58,34 +55,48 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
         await ack()
         author = (body.get("message") or {}).get("user")
         channel = (body.get("channel") or {}).get("id")
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=kudos_modal(channel, author, bridge.locale)
-        )
+        try:
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=kudos_modal(channel, author, bridge.locale)
+            )
+        except Exception:
+            await bridge.failed(
+                client, Origin(_team(body), body["user"]["id"], channel), "the kudos shortcut"
+            )
 
     async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        origin = submitter(body)
         try:
-            await give(bridge, body, client)
+            await give(bridge, body, origin, client)
         except Exception:
-            log.exception("the kudos modal failed after its ack")
+            await bridge.failed(client, origin, "the kudos modal")
 
     app.shortcut(SHORTCUT)(shortcut)
     app.view(CALLBACK)(submitted)
 
 
-async def give(bridge: Bridge, body: dict[str, Any], client: AsyncWebClient) -> None:
+def submitter(body: dict[str, Any]) -> Origin:
+    """Who submitted a modal, and the channel it was opened from (kept in its private_metadata)."""
     view = body["view"]
-    team = (body.get("team") or {}).get("id") or view.get("team_id")
-    user = body["user"]["id"]
     channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-    origin = Origin(team, user, channel)
+    return Origin(_team(body) or view.get("team_id") or "", body["user"]["id"], channel)
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or "")
+
+
+async def give(bridge: Bridge, body: dict[str, Any], origin: Origin, client: AsyncWebClient) -> None:
+    """Kudos to the picked users; a bot or a user who is no one on the roster is refused, nothing written."""
+    view = body["view"]
     actor = await bridge.actor(client, origin, body["user"].get("name") or "")
     if actor is None:
         return
     values = view["state"]["values"]
     users = list(values["to"]["users"].get("selected_users") or [])
     reason = values["reason"]["text"].get("value") or ""
-    found = await bridge.people_of(client, team, users)
+    found = await bridge.people_of(client, origin.team, users, no_bots=True)
     if isinstance(found, str):
         await bridge.send(client, origin, [private(found)])
         return

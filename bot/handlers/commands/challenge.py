@@ -2,13 +2,17 @@
 
 Each subcommand is its own registry entry ("challenge create", …), so roles are declared per action:
 agents cannot create, end or cancel. Challenge names autocomplete through `autocomplete_challenges`.
+An admin, a challenge's creator and the supervisors of the teams taking part see its full standings
+(`sees_everything`); everyone else the top and their own place. What a channel may see of standings and
+results (`public_lines`, `public_results`) is one rule, shared with the scheduler's posts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -32,11 +36,14 @@ from bot.handlers.contract import (
 from bot.handlers.registry import CommandSpec, Registry
 from bot.handlers.replies import private, segments
 from bot.messages import formats, render
+from bot.program import Program
 from bot.scoring.challenges import Standing
+from bot.scoring.ranking import competition_ranks
 from bot.services import challenges, people
 from bot.services.challenges import ChallengeInfo, ChallengeRefused, ChallengeSpec, Creator, Line
 
 AUTOCOMPLETE = "challenge"
+_Entry = TypeVar("_Entry")
 _SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
@@ -74,7 +81,7 @@ def register(registry: Registry, locale: str = "en") -> None:
                 p("coins", ParamKind.NUMBER, "reward_coins"),
                 p("badge", ParamKind.CHOICE, "badge", choices=("badge",)),
                 p("baseline", ParamKind.INTEGER, "baseline"),
-                p("name", ParamKind.TEXT, "challenge_name", required=True),
+                p("name", ParamKind.TEXT, "challenge_name", required=True, quoted=True),
             ),
             roles=_SUPERVISORS,
             writes=True,
@@ -144,7 +151,7 @@ def create(command: Command, ctx: HandlerContext) -> list[Message]:
         Role.ADMIN in command.actor.roles,
     )
     try:
-        info = challenges.create(ctx.db, ctx.program, spec, by=creator, now=ctx.clock(), today=ctx.today())
+        info = challenges.create(ctx.db, ctx.program, spec, by=creator, now=ctx.clock())
     except ChallengeRefused as refused:
         raise HandlerError(refusal_text(refused, command.locale)) from None
     locale = command.locale
@@ -173,10 +180,10 @@ def join(command: Command, ctx: HandlerContext) -> list[Message]:
     try:
         info = challenges.join(
             ctx.db,
+            ctx.program,
             _unquote(command.args["name"]),
             person_id=me.person_id,
             person_name=me.display_name,
-            today=ctx.today(),
             now=ctx.clock(),
         )
     except ChallengeRefused as refused:
@@ -185,10 +192,13 @@ def join(command: Command, ctx: HandlerContext) -> list[Message]:
 
 
 def status(command: Command, ctx: HandlerContext) -> list[Message]:
-    """Standings so far: agents see the top of the table and their own line; supervisors everything."""
+    """Standings so far, through the challenge's own day: its creator, admins and the supervisors of the
+    teams taking part see every line, with the void and unranked; everyone else the top a channel would
+    see (opted-out agents left out, never the bottom half) and their own place."""
     locale = command.locale
     info = _find(ctx, command)
-    progress = challenges.progress(ctx.db, ctx.program, info, today=ctx.today())
+    today = challenges.current_day(ctx.db, ctx.program, info, ctx.clock())
+    progress = challenges.progress(ctx.db, ctx.program, info, today=today)
     if progress.through is None:
         return [
             private(
@@ -198,19 +208,17 @@ def status(command: Command, ctx: HandlerContext) -> list[Message]:
             )
         ]
     me = caller(command)
-    full = command.actor.has(Role.SUPERVISOR)
-    size = ctx.program.leaderboard.public_size
-    shown = [
-        line
-        for line in progress.lines
-        if full
-        or (line.standing.rank is not None and line.standing.rank <= size)
-        or me.person_id in (line.members or (line.standing.key,))
-    ]
-    parts: list[Segment] = [standings_table(info, shown, locale)]
+    full = sees_everything(ctx, command, info)
     mine = next(
         (line for line in progress.lines if me.person_id in (line.members or (line.standing.key,))), None
     )
+    if full:
+        shown = list(progress.lines)
+    else:  # the top as a channel would see it (no one who opted out), then the caller's own line
+        shown = public_lines(ctx.db, ctx.program, info, progress.lines)
+        if mine is not None and all(line.standing.key != mine.standing.key for line in shown):
+            shown.append(mine)
+    parts: list[Segment] = [standings_table(info, shown, locale)]
     if mine is not None and not full:
         rank = mine.standing.rank
         parts.append(
@@ -232,6 +240,8 @@ def end(command: Command, ctx: HandlerContext) -> list[Message]:
     me = caller(command)
     info = _find(ctx, command)
     _require_owner(ctx, command, info)
+    now = ctx.clock()
+    through = min(challenges.current_day(ctx.db, ctx.program, info, now), info.end_day)
     try:
         rows = challenges.end(
             ctx.db,
@@ -239,13 +249,11 @@ def end(command: Command, ctx: HandlerContext) -> list[Message]:
             info.key,
             by_id=me.person_id,
             by_name=me.display_name,
-            today=ctx.today(),
-            now=ctx.clock(),
+            now=now,
             program_version=ctx.program_version,
         )
     except ChallengeRefused as refused:
         raise HandlerError(refusal_text(refused, locale)) from None
-    through = min(ctx.today(), info.end_day)
     return results_messages(ctx, info, rows, through, locale)
 
 
@@ -276,17 +284,12 @@ def results_messages(
 ) -> list[Message]:
     """The results post, a DM to each winner and (for the supervisor who ended it) the full table.
 
-    The public post names the winners and shows the top of the table only, never more than half of those
-    ranked, and never the void or unranked: the bottom is not posted (DESIGN.md §2.4). A team challenge
-    shows its teams. The scheduler may reuse this with `full_to_caller=False`.
+    The post is what `public_results` lets a channel see, whoever ends the challenge (a supervisor, or
+    the scheduler with `full_to_caller=False`): it names the winners who allow public boards (a team
+    challenge: the teams) and shows the top of the table only.
     """
     winners = [row for row in rows if row.outcome == "won"]
-    public_rows = _public_rows(ctx, info, rows)
-    summary = (
-        render("challenge.results.winners", locale, winners=", ".join(row.name for row in winners))
-        if winners
-        else render("challenge.results.no_winners", locale)
-    )
+    shown = public_results(ctx.db, ctx.program, info, rows)
     title = render(
         "challenge.results.title",
         locale,
@@ -294,7 +297,8 @@ def results_messages(
         start=info.start_day.isoformat(),
         through=through.isoformat(),
     )
-    out = [Message(ORIGIN, (Text(summary), _results_table(info, public_rows, locale)), title=title)]
+    summary = _summary(info, winners, [row for row in shown if row.outcome == "won"], locale)
+    out = [Message(ORIGIN, (Text(summary), _results_table(info, shown, locale)), title=title)]
     if full_to_caller:
         out.append(private(_results_table(info, rows, locale), title=title))
     for row in winners:
@@ -316,19 +320,93 @@ def results_messages(
     return out
 
 
-def _public_rows(
-    ctx: HandlerContext, info: ChallengeInfo, rows: list[challenges.ResultRow]
+def _summary(
+    info: ChallengeInfo,
+    winners: list[challenges.ResultRow],
+    shown: list[challenges.ResultRow],
+    locale: str,
+) -> str:
+    """Who won, as a channel may hear it: a head-to-head tie is declared as one."""
+    names = ", ".join(row.name for row in shown)
+    entrants = {row.team_id if info.by_team else row.person_id for row in winners}
+    if info.kind == "head-to-head" and len(entrants) == 2 and len(shown) == 2:
+        return render(
+            "challenge.results.tie",
+            locale,
+            winners=render("common.and", locale).join(row.name for row in shown),
+        )
+    if shown:
+        return render("challenge.results.winners", locale, winners=names)
+    if winners:
+        return render("challenge.results.winners_private", locale)
+    return render("challenge.results.no_winners", locale)
+
+
+def public_results(
+    connection: Connection, program: Program, info: ChallengeInfo, rows: Sequence[challenges.ResultRow]
 ) -> list[challenges.ResultRow]:
-    if info.by_team:
-        by_team: dict[int | None, challenges.ResultRow] = {}
-        for row in rows:
-            if row.team_id not in by_team:
-                team = people.team(ctx.db, row.team_id) if row.team_id is not None else None
-                by_team[row.team_id] = replace(row, name=team.name if team else row.name)
-        rows = list(by_team.values())
-    ranked = [row for row in rows if row.rank is not None and row.outcome in ("won", "finished")]
-    shown = min(ctx.program.leaderboard.public_size, len(ranked) // 2)
-    return [row for row in ranked if row.outcome == "won" or (row.rank or 0) <= shown]
+    """The results a channel may see, as on public boards (DESIGN.md §6): a team challenge's teams, one
+    row each; otherwise the agents who allow public boards, ranked among themselves, so one who opted out
+    leaves no gap. Of the ranked, the winners and the top min(public size, ⌊ranked / 2⌋); never the
+    bottom, the void or the unranked."""
+    entries = _team_rows(connection, rows) if info.by_team else rows
+    shown = [
+        replace(row, rank=rank)
+        for row, rank in _publicly_ranked(
+            connection, info, entries, lambda row: row.person_id, lambda row: row.rank
+        )
+    ]
+    ranked = [row for row in shown if row.rank is not None and row.outcome in ("won", "finished")]
+    size = min(program.leaderboard.public_size, len(ranked) // 2)
+    return [row for row in ranked if row.outcome == "won" or (row.rank or 0) <= size]
+
+
+def public_lines(
+    connection: Connection, program: Program, info: ChallengeInfo, lines: Sequence[Line]
+) -> list[Line]:
+    """The top of the standings a channel may see, by the rule of `public_results`: of the ranked,
+    min(public size, half) are shown."""
+    ranked = [
+        replace(line, standing=replace(line.standing, rank=rank))
+        for line, rank in _publicly_ranked(
+            connection, info, lines, lambda line: line.standing.key, lambda line: line.standing.rank
+        )
+        if rank is not None
+    ]
+    return ranked[: min(program.leaderboard.public_size, len(ranked) // 2)]
+
+
+def _publicly_ranked(
+    connection: Connection,
+    info: ChallengeInfo,
+    entries: Sequence[_Entry],
+    person: Callable[[_Entry], int],
+    rank: Callable[[_Entry], int | None],
+) -> list[tuple[_Entry, int | None]]:
+    """Each entry a channel may see with its public rank: agents who opted out are left out and the others
+    ranked among themselves on their true ranks (ties share a rank, no gaps); teams are all shown."""
+    if not info.by_team:
+        visible = people.public(connection, [person(entry) for entry in entries])
+        entries = [entry for entry in entries if person(entry) in visible]
+    ranks = {
+        id(entry): public_rank
+        for public_rank, entry in competition_ranks(
+            [entry for entry in entries if rank(entry) is not None],
+            key=lambda entry: rank(entry) or 0,
+            descending=False,
+        )
+    }
+    return [(entry, ranks.get(id(entry))) for entry in entries]
+
+
+def _team_rows(connection: Connection, rows: Sequence[challenges.ResultRow]) -> list[challenges.ResultRow]:
+    """One row per team, named by the team (its members share rank, value and outcome)."""
+    by_team: dict[int | None, challenges.ResultRow] = {}
+    for row in rows:
+        if row.team_id not in by_team:
+            team = people.team(connection, row.team_id) if row.team_id is not None else None
+            by_team[row.team_id] = replace(row, name=team.name if team else row.name)
+    return list(by_team.values())
 
 
 def _results_table(info: ChallengeInfo, rows: list[challenges.ResultRow], locale: str) -> Table:
@@ -356,7 +434,7 @@ def describe(info: ChallengeInfo, ctx: HandlerContext, locale: str) -> str:
     metric = _metric_label(info.metric, locale)
     target = str(int(info.target)) if info.goal == "top" else _value(info.metric, info.target)
     goal = render(f"challenge.goal.{info.goal}", locale, target=target, baseline=info.baseline_days)
-    scope = render(f"challenge.scope.{info.scope}", locale, teams=", ".join(info.scope_ref))
+    scope = _scope_text(info, locale)
     gate = ""
     if info.gate_metric:
         unit = formats.unit_of(info.gate_metric)
@@ -385,6 +463,16 @@ def describe(info: ChallengeInfo, ctx: HandlerContext, locale: str) -> str:
         gate=gate,
         reward=_reward_text(info.reward_points, info.reward_coins, badge, locale),
     )
+
+
+def _scope_text(info: ChallengeInfo, locale: str) -> str:
+    if info.scope == "team":
+        return render("challenge.scope.team", locale, teams=", ".join(info.scope_ref))
+    limited = "_limited" if info.limited_to else ""
+    teams = ", ".join(info.limited_to)
+    if info.scope == "league":
+        return render(f"challenge.scope.league{limited}", locale, league=info.league, teams=teams)
+    return render(f"challenge.scope.{info.scope}{limited}", locale, teams=teams)
 
 
 def standings_table(info: ChallengeInfo, lines: list[Line], locale: str) -> Table:
@@ -447,12 +535,26 @@ def _find(ctx: HandlerContext, command: Command) -> ChallengeInfo:
     return info
 
 
+def sees_everything(ctx: HandlerContext, command: Command, info: ChallengeInfo) -> bool:
+    """Whether the caller may see every line of a challenge, the void and unranked too: an admin, the
+    supervisor who created it, or a supervisor of a team taking part."""
+    actor = command.actor
+    if Role.ADMIN in actor.roles or (info.created_by is not None and info.created_by == actor.person_id):
+        return True
+    if Role.SUPERVISOR not in actor.roles or not actor.supervised_team_ids:
+        return False
+    teams, _ = challenges.participant_teams(ctx.db, ctx.program, info)
+    return bool(teams & actor.supervised_team_ids)
+
+
 def _require_owner(ctx: HandlerContext, command: Command, info: ChallengeInfo) -> None:
+    """Ending and cancelling: an admin, the creator, or a supervisor of a team the challenge is set to."""
     actor = command.actor
     if Role.ADMIN in actor.roles or info.created_by == actor.person_id:
         return
-    teams = {t.id for key in info.scope_ref if (t := people.team_by_key(ctx.db, key)) is not None}
-    if info.scope == "team" and teams & actor.supervised_team_ids:
+    if info.scope == "team" and challenges.participant_teams(ctx.db, ctx.program, info)[0] & (
+        actor.supervised_team_ids
+    ):
         return
     raise HandlerError(render("challenge.refused.not_yours", command.locale, name=info.name))
 

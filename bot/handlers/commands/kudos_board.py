@@ -56,19 +56,36 @@ def register(registry: Registry, locale: str = "en") -> None:
 
 
 def board(command: Command, ctx: HandlerContext) -> list[Message]:
-    """The public board counts kudos (private ones too, never their words); supervisors also get the
-    period's kudos of their teams, with numbers to revoke."""
+    """The public board counts kudos (private ones too, never their words) as public boards do: people
+    who opted out are left out, and it shows at most min(public size, half of those it ranks), so the
+    bottom is never posted. Supervisors also get the period's kudos of their teams, with numbers to
+    revoke; a private kudos is listed there without its words."""
     locale = command.locale
     period = command.args.get("period") or Period.WEEK
     start, end = window(period, ctx.today(), ctx.program.week_starts_on)
     shown_window = formats.window(period, start, end, locale)
-    rows = kudos.board(ctx.db, start, end, limit=ctx.program.leaderboard.public_size)
+    headcount = kudos.receivers(ctx.db, start, end, public_only=True)
+    size = min(ctx.program.leaderboard.public_size, headcount // 2)
     title = render("kudos.board.title", locale, window=shown_window)
-    if not rows:
-        return [private(render("kudos.board.empty", locale, window=shown_window), title=title)]
+    replies: list[Message] = []
+    if not headcount:
+        replies.append(private(render("kudos.board.empty", locale, window=shown_window), title=title))
+    elif not size:
+        replies.append(
+            private(render("kudos.board.no_top", locale, window=shown_window, count=headcount), title=title)
+        )
+    else:
+        rows = kudos.board(ctx.db, start, end, limit=size, public_only=True)
+        replies.append(Message(ORIGIN, (_board_table(ctx, rows, locale),), title=title))
+    if command.actor.has(Role.SUPERVISOR):
+        replies.append(_recent(ctx, command, start, end, shown_window))
+    return replies
+
+
+def _board_table(ctx: HandlerContext, rows: list[kudos.BoardRow], locale: str) -> Table:
     names = people.names(ctx.db, {row.person_id for row in rows})
     ranked = _ranks([row.received for row in rows])
-    table = Table(
+    return Table(
         tuple(render(f"kudos.board.column.{c}", locale) for c in ("rank", "person", "received", "value")),
         tuple(
             (
@@ -81,10 +98,6 @@ def board(command: Command, ctx: HandlerContext) -> list[Message]:
         ),
         ("right", "left", "right", "left"),
     )
-    replies = [Message(ORIGIN, (table,), title=title)]
-    if command.actor.has(Role.SUPERVISOR):
-        replies.append(_recent(ctx, command, start, end, shown_window))
-    return replies
 
 
 def revoke(command: Command, ctx: HandlerContext) -> list[Message]:
@@ -149,9 +162,11 @@ def _recent(ctx: HandlerContext, command: Command, start: date, end: date, shown
     if Role.ADMIN not in command.actor.roles:
         scope = people.members_of(ctx.db, command.actor.supervised_team_ids, start, end)
     found = kudos.recent(ctx.db, scope, start, end)
+    shared = [k for k in found if not k.private]
+    kept = [k for k in found if k.private]
     names = people.names(ctx.db, {k.giver_id for k in found} | {k.receiver_id for k in found})
     parts: list[Segment] = []
-    for k in found:
+    for k in shared:
         line = render(
             "kudos.board.recent_line_revoked" if k.revoked else "kudos.board.recent_line",
             locale,
@@ -161,6 +176,18 @@ def _recent(ctx: HandlerContext, command: Command, start: date, end: date, shown
             receiver=names.get(k.receiver_id, "?"),
         )
         parts += [Text(line), UserText(k.reason), Text("\n")]  # a reason stays user text, even here
+    if kept:  # who and when, so a supervisor can stop farming and revoke; never the words
+        parts.append(Text(render("kudos.board.private_lines", locale) + "\n"))
+    for k in kept:
+        line = render(
+            "kudos.board.recent_line_private_revoked" if k.revoked else "kudos.board.recent_line_private",
+            locale,
+            id=k.id,
+            day=k.business_day.isoformat(),
+            giver=names.get(k.giver_id, "?"),
+            receiver=names.get(k.receiver_id, "?"),
+        )
+        parts.append(Text(line + "\n"))
     if not parts:
         parts.append(Text(render("kudos.board.empty", locale, window=shown_window)))
     return private(*parts, title=render("kudos.board.recent_title", locale, window=shown_window))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.handlers.context import HandlerContext
 from bot.handlers.contract import (
     Action,
+    Actor,
     Command,
     Destination,
     DestinationKind,
@@ -110,9 +111,7 @@ def _decide(command: Command, ctx: HandlerContext) -> list[Message]:
         raise HandlerError(render("link.refused.unknown_request", locale, id=raw))
     person = people.get(ctx.db, asked.person_id)
     name = person.display_name if person else str(asked.person_id)
-    if Role.ADMIN not in actor.roles and actor.person_id not in links.supervisors_of(
-        ctx.db, asked.person_id, ctx.today()
-    ):
+    if not _may_decide(ctx, actor, asked.person_id):
         raise HandlerError(render("link.refused.not_your_team", locale, name=name))
     decision: links.Decision = "approved" if command.args["decision"] == "approve" else "denied"
     decided = links.decide(
@@ -125,3 +124,14 @@ def _decide(command: Command, ctx: HandlerContext) -> list[Message]:
         them = Destination(DestinationKind.DM, person_id=asked.person_id)
         replies.append(message(them, render("link.approved.them", locale, name=name)))
     return replies
+
+
+def _may_decide(ctx: HandlerContext, actor: Actor, person_id: int) -> bool:
+    """Admins decide any request; a supervisor those of people in teams they supervise today, by the
+    roster's supervisions or by the teams a chat group grants them."""
+    if Role.ADMIN in actor.roles:
+        return True
+    today = ctx.today()
+    if actor.person_id in links.supervisors_of(ctx.db, person_id, today):
+        return True
+    return people.in_teams(ctx.db, person_id, actor.supervised_team_ids, today, today)

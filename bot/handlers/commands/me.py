@@ -118,8 +118,9 @@ def _kpi_row(kpi: profiles.KpiStanding, locale: str) -> tuple[str, ...]:
 
 
 def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) -> list[tuple[str, str]]:
-    """Badges earned (with the latest), every streak under way and challenges won, when there are any."""
-    earned = badges.earned(ctx.db, person_id)
+    """Badges earned (with the latest), every streak under way and challenges won, when there are any; all
+    as they stood on business day `at`."""
+    earned = badges.earned(ctx.db, person_id, until=at)
     wins = challenges.wins(ctx.db, person_id)
     if not ctx.program.badges and not earned and not wins:
         return []
@@ -134,20 +135,29 @@ def _badge_fields(ctx: HandlerContext, person_id: int, at: date, locale: str) ->
     items += _wins_field(ctx, standings, wins, locale)
     streaks = [item for item in standings if item.kind == "streak"]
     if streaks:
-        running = [
-            render(
-                "badges.me.streak",
-                locale,
-                name=badge_label(item.name, item.tier or "", locale),
-                current=int(item.current or 0),
-                goal=int(item.goal) if item.goal is not None else int(item.current or 0),
-            )
-            for item in streaks
-            if item.current
-        ]
+        running = [_streak_text(item, locale) for item in streaks if item.current]
         text = render("common.comma", locale).join(running) or render("badges.me.no_streaks", locale)
         items.append((render("badges.me.streaks", locale), text))
     return items
+
+
+def _streak_text(item: Progress, locale: str) -> str:
+    """`CSAT streak 2 of 3 days`: the run and the next tier's goal; without one, why there is none."""
+    if item.goal is not None:
+        return render(
+            "badges.me.streak",
+            locale,
+            name=badge_label(item.name, item.tier or "", locale),
+            current=int(item.current or 0),
+            goal=int(item.goal),
+        )
+    every_tier = bool(item.tiers) and set(item.tiers) <= set(item.earned)
+    return render(
+        "badges.me.streak_done" if every_tier else "badges.me.streak_running",
+        locale,
+        name=badge_label(item.name, "", locale),
+        current=int(item.current or 0),
+    )
 
 
 def _wins_field(

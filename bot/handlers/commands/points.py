@@ -93,9 +93,10 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
     )
     rows = profiles.changes(ctx.db, target.person_id, shown) if shown else []
     earned = badges.earned(ctx.db, target.person_id, day=shown) if shown else []
+    taken = badges.revoked(ctx.db, target.person_id, day=shown) if shown else []
     span = day_span(shown, ctx.program.zone, ctx.program.day_start_minutes) if shown else None
     coins = wallet.changes_between(ctx.db, target.person_id, *span) if span else []
-    if not rows and not earned and not coins:
+    if not rows and not earned and not taken and not coins:
         return private(
             render(
                 "points.why.none_on_day" if day else "points.why.none",
@@ -116,6 +117,11 @@ def why(ctx: HandlerContext, target: PersonRef, day: date | None, locale: str) -
     for item in earned:
         parts.append(
             Text(render("badges.explain.line", locale) + explain(item.template, item.inputs, locale))
+        )
+        parts.append(Text("\n"))
+    for gone in taken:
+        parts.append(
+            Text(render("badges.revoked.line", locale) + explain(gone.template, gone.inputs, locale))
         )
         parts.append(Text("\n"))
     for coin in coins:
