@@ -319,16 +319,17 @@ def _baselines(
     return day_baselines(connection, needed, recompute)
 
 
-def _metrics_read(versions: Iterable[list[RuleSpec | ImprovementSpec]]) -> list[str]:
-    """The metrics the day rules score or gate on: the only rollups scoring reads."""
-    return sorted(
+def _metrics_read(versions: Iterable[list[RuleSpec | ImprovementSpec]]) -> frozenset[str]:
+    """The metrics the day rules score or gate on: the only rollups scoring keeps. (Filtering them in
+    the query would lead SQLite to the (metric, day) index, scanning every subject's day per group.)"""
+    return frozenset(
         {spec.metric for rules in versions for spec in rules}
         | {gate.metric for rules in versions for spec in rules for gate in spec.gates}
     )
 
 
 def _rollups(
-    connection: Connection, agents: dict[DayKey, int], metrics: list[str]
+    connection: Connection, agents: dict[DayKey, int], metrics: frozenset[str]
 ) -> dict[DayKey, dict[str, tuple[int, int]]]:
     subjects = sorted({subject_id for subject_id, _ in agents})
     days = [day for _, day in agents]
@@ -339,18 +340,14 @@ def _rollups(
     result = connection.execute(
         select(
             Rollup.subject_id, cast(Rollup.business_day, String), Rollup.metric, Rollup.num, Rollup.den
-        ).where(
-            Rollup.subject_id.in_(subjects),
-            Rollup.business_day.between(min(days), max(days)),
-            Rollup.metric.in_(metrics),
-        )
+        ).where(Rollup.subject_id.in_(subjects), Rollup.business_day.between(min(days), max(days)))
     )
     rows = result.cursor.fetchall()
     result.close()
     parsed: dict[str, date] = {}
     for subject_id, text, metric, num, den in rows:
         day = parsed.get(text) or parsed.setdefault(text, date.fromisoformat(text))
-        if (subject_id, day) in agents:
+        if metric in metrics and (subject_id, day) in agents:
             sums[(subject_id, day)][metric] = (num, den)
     return sums
 
