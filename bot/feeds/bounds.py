@@ -10,6 +10,7 @@ import math
 from datetime import UTC, datetime
 
 from bot.feeds.records import FactValue
+from bot.scoring.metrics import CATALOGUE
 
 WEEK_SECONDS = 7 * 24 * 3600
 WEEK_MINUTES = 7 * 24 * 60
@@ -43,13 +44,42 @@ def fact_problem(key: str, value: FactValue) -> str | None:
     return None
 
 
+def _mean_limits() -> dict[str, tuple[float, float, str]]:
+    """metric → (lowest, highest, what bounds it) for the mean num/den of a ratio, by the metric's unit."""
+    by_unit = {
+        "seconds": (0.0, float(WEEK_SECONDS), "0 to 7 days in seconds"),
+        "fraction": (0.0, 1.0, "0 to 1"),
+    }
+    limits = {key: by_unit[metric.unit] for key, metric in CATALOGUE.items() if metric.unit in by_unit}
+    limits.pop("adherence")  # exports give it as a percentage too (a Kaggle sheet's 8,285.64 %); left open
+    limits["csat"] = (0.0, float(MAX_RATING), f"the survey scale, 0 to {MAX_RATING}")
+    limits["nps"] = (-1.0, 1.0, "-1 (all detractors) to 1 (all promoters)")
+    return limits
+
+
+#: ratio metric → (lowest, highest, what) its mean may be; totals (handled) only need num ≥ 0.
+METRIC_MEANS: dict[str, tuple[float, float, str]] = _mean_limits()
+
+
 def metric_problem(key: str, num: float, den: float) -> str | None:
+    """Why a pre-aggregated pair cannot be kept, or None: both parts are 0 or more (NPS may sum below 0),
+    a ratio's non-zero numerator needs samples, and its mean num/den lies within the metric's scale."""
     if not (math.isfinite(num) and math.isfinite(den)):
         return f"metrics.{key}: numerator and denominator must be numbers"
     if den < 0:
-        return f"metrics.{key}: the denominator must be 0 or more, got {den:g}"
+        return f"metrics.{key}.den: must be 0 or more, got {den:g}"
     if abs(num) > MAX_METRIC or den > MAX_METRIC:
         return f"metrics.{key}: {num:g} over {den:g} is beyond {MAX_METRIC:g}"
+    low, high, what = METRIC_MEANS.get(key, (0.0, math.inf, ""))
+    if num < 0 and low >= 0:
+        return f"metrics.{key}.num: must be 0 or more, got {num:g}"
+    if key not in METRIC_MEANS or (not num and not den):
+        return None
+    if not den:
+        return f"metrics.{key}: {num:g} over 0 has no samples; give den, the count it is over"
+    mean = num / den
+    if not low <= mean <= high:
+        return f"metrics.{key}: the mean {num:g} / {den:g} = {mean:g} is outside {what}"
     return None
 
 

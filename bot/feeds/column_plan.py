@@ -133,6 +133,7 @@ def compile_columns(
             bool_facts,
             {key: kept(column) for key, column in metric_values.items()},
             None if wall is None else WallClock(wall.zone, kept(wall.days), kept(wall.times)),
+            kept(lines),
         )
         return columns, flagged, chosen
 

@@ -55,6 +55,7 @@ class RecordColumns:
     bool_facts: frozenset[str] = frozenset()
     metrics: dict[str, list[tuple[float, float] | None]] = field(default_factory=dict)
     wall: WallClock | None = None
+    lines: list[int] | None = None  # each record's line in the source file
 
     def __len__(self) -> int:
         return len(self.external_ids)
@@ -74,6 +75,7 @@ class RecordColumns:
             self.versions[index],
             facts,
             metrics,
+            line=self.lines[index] if self.lines is not None else 0,
         )
 
     def instants(self) -> list[datetime]:

@@ -47,7 +47,8 @@ class KpiRecord:
     `occurred_at` is always timezone-aware: a feed turns naive wall-clock times into instants with the
     source's zone; the business day is computed later, from the agent's team.
     `metrics` holds pre-aggregated `{key: (numerator, denominator)}` pairs for exports that give an
-    average over a count; `facts` holds raw contact fields (see FACT_KEYS).
+    average over a count; `facts` holds raw contact fields (see FACT_KEYS). `line` lets a rejection made
+    when the record is stored name its row of the file.
     """
 
     source: str
@@ -58,6 +59,7 @@ class KpiRecord:
     facts: dict[str, FactValue] = field(default_factory=dict)
     metrics: dict[str, tuple[float, float]] = field(default_factory=dict)
     void: bool = False
+    line: int = field(default=0, compare=False)  # 1-based line or sheet row in the file; 0: no file
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,6 +195,7 @@ def compile_rows(
             fixed_version or version_of(values),
             facts,
             metrics,
+            line=line,
         )
 
     return build

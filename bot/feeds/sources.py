@@ -77,10 +77,29 @@ class RejectsLayout:
     quotechar: str = '"'
     encoding: str = "utf-8"
     newline: str = "\r\n"
+    width: int = -1  # the source's columns before the two added ones; -1 while unknown
 
     def line(self, reject: RowReject) -> str:
-        """The rejects-file line of one reject (raw text, then the line and reason fields)."""
-        return f"{reject.raw}{self.delimiter}{self.fields([str(reject.line), reject.reason])}{self.newline}"
+        """The rejects-file line of one reject: its raw text cut or padded to `width` fields, so the line
+        and reason always land in their own columns (a row cut short keeps its whole text in the reason),
+        then the line and reason fields."""
+        raw, reason = reject.raw, reject.reason
+        count = self._count(raw)
+        if self.width >= 0 and count != self.width:
+            if count < self.width:
+                raw += self.delimiter * (self.width - count if raw or self.width == 0 else self.width - 1)
+            else:
+                reason = f"{reason}; the row as read: {' '.join(raw.split())}"
+                raw = _cut_fields(raw, self.width, self.delimiter, self.quotechar)
+        return f"{raw}{self.delimiter}{self.fields([str(reject.line), reason])}{self.newline}"
+
+    def _count(self, raw: str) -> int:
+        if not raw:
+            return 0
+        try:
+            return len(next(csv.reader(io.StringIO(raw), delimiter=self.delimiter, quotechar=self.quotechar)))
+        except (csv.Error, StopIteration):
+            return self.width
 
     def fields(self, values: list[str]) -> str:
         """Values as one delimited line (quoted where needed), without a line ending."""
@@ -122,7 +141,7 @@ def csv_batches(
             lines.raw(1, header_line - 1),
             lines.raw(header_line, reader.line_num) if mapping.header_row else "",
         )
-        layout.head, layout.newline = shape.head, shape.newline
+        layout.head, layout.newline, layout.width = shape.head, shape.newline, shape.width
         layout.delimiter, layout.quotechar = mapping.delimiter, mapping.quotechar
         layout.encoding = _writing_encoding(path, mapping.encoding)
         measure = "the header" if mapping.header_row else "the first row"
@@ -143,7 +162,7 @@ def csv_batches(
                 if width < 0:
                     width = _named_width(row)
                     shape.measured(width, lines.raw(line, end))
-                    layout.newline = shape.newline
+                    layout.newline, layout.width = shape.newline, shape.width
                 problem = _count_problem(row, width, mapping.delimiter, measure, shape.tail)
                 if problem:
                     return RowReject(line, problem, shape.text(row, lines.text(line, end)))
@@ -192,6 +211,29 @@ def csv_batches(
                 yield batch
             if end == before:
                 return
+
+
+def csv_row_texts(path: Path, mapping: Mapping, wanted: set[int]) -> dict[int, str]:
+    """The source text of the CSV rows that start on these lines, as a rejects file quotes them: for
+    rows rejected when stored, after the parse has moved on. Reads the file again up to the last one."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    with path.open("rb") as binary:
+        text = io.TextIOWrapper(binary, encoding=mapping.encoding, newline="")
+        lines = _LineWindow(text)
+        reader = csv.reader(lines, delimiter=mapping.delimiter, quotechar=mapping.quotechar)
+        header, _ = _csv_header(reader, mapping.header_row)
+        shape = _RowShape(mapping, header, "", "")
+        end = reader.line_num
+        last = max(wanted)
+        for row in reader:
+            line, end = end + 1, reader.line_num
+            if line in wanted:
+                found[line] = shape.text(row, lines.text(line, end))
+            if end >= last:
+                break
+    return found
 
 
 def _column_chunk(
@@ -301,7 +343,7 @@ class _RowShape:
         named = _named_width(header)
         names = [name.strip().lstrip("\ufeff") for name in header[:named]]
         self.tail = len(REJECT_COLUMNS) if tuple(names[-len(REJECT_COLUMNS) :]) == REJECT_COLUMNS else 0
-        self._width = named - self.tail
+        self.width = named - self.tail
         self.head = ""
         self.newline = "\r\n"
         if header_text:
@@ -310,7 +352,7 @@ class _RowShape:
             layout = RejectsLayout(delimiter=self._delimiter, quotechar=self._quotechar)
             self.head = (
                 preamble
-                + _cut_fields(body, self._width, self._delimiter, self._quotechar)
+                + _cut_fields(body, self.width, self._delimiter, self._quotechar)
                 + self._delimiter
                 + layout.fields(list(REJECT_COLUMNS))
                 + self.newline
@@ -318,14 +360,14 @@ class _RowShape:
 
     def measured(self, width: int, first_row_text: str) -> None:
         """For a file without a header: the first data row's width and line ending."""
-        self._width = width
+        self.width = width
         body = first_row_text.rstrip("\r\n")
         self.newline = first_row_text[len(body) :] or self.newline
 
     def text(self, row: list[str], text: str) -> str:
         keep = len(row) - self.tail if len(row) >= self.tail else len(row)
-        if keep > self._width and not "".join(row[self._width : keep]).strip():
-            keep = self._width
+        if keep > self.width and not "".join(row[self.width : keep]).strip():
+            keep = self.width
         if keep >= len(row):
             return text
         return _cut_fields(text, keep, self._delimiter, self._quotechar)
@@ -401,6 +443,7 @@ def xlsx_batches(
             for column, index in zip(mapped, picked, strict=True)
         ]
         layout.head = layout.fields([*names, *REJECT_COLUMNS]) + layout.newline
+        layout.width = len(names)
 
         def reject_text(cells: tuple[object, ...]) -> str:
             return layout.fields([_csv_cell(cells[i]) if i < len(cells) else "" for i in picked])

@@ -15,6 +15,7 @@ from bot.feeds.sources import (
     ParseStats,
     RejectsLayout,
     csv_batches,
+    csv_row_texts,
     xlsx_batches,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "ParseRun",
     "ParseStats",
     "RejectsLayout",
+    "csv_row_texts",
     "parse_file",
     "write_rejects",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import compress, repeat
 from operator import attrgetter, is_not, itemgetter
@@ -62,6 +62,7 @@ class ItemOutcome:
     external_id: str
     status: Status
     reason: str | None = None
+    line: int = 0  # the item's line in its source file, 0 when it has none
 
 
 class ChunkOutcomes(Sequence[ItemOutcome]):
@@ -77,6 +78,9 @@ class ChunkOutcomes(Sequence[ItemOutcome]):
         counted: Counter[str] = Counter(outcome.status for outcome in self._known if outcome is not None)
         counted["accepted"] += len(self._accepted)
         return counted
+
+    def rejected(self) -> list[ItemOutcome]:
+        return [outcome for outcome in self._known if outcome is not None and outcome.status == "rejected"]
 
     def _all(self) -> list[ItemOutcome]:
         if self._items is None:
@@ -106,17 +110,25 @@ class ChunkOutcomes(Sequence[ItemOutcome]):
     __hash__ = None  # type: ignore[assignment]
 
 
+_COUNTED = ("read", "imported", "duplicate", "rejected", "parked", "filtered")
+
+
 @dataclass(slots=True)
 class IngestCounts:
+    """Items by status, and the outcome of each rejected item (with its line, for a file): rejections
+    are few, so an import that keeps no other outcome can still list every one."""
+
     read: int = 0
     imported: int = 0
     duplicate: int = 0
     rejected: int = 0
     parked: int = 0
     filtered: int = 0
+    rejects: list[ItemOutcome] = field(default_factory=list, compare=False, repr=False)
 
     def add(self, outcomes: Iterable[ItemOutcome]) -> None:
         if isinstance(outcomes, ChunkOutcomes):
+            self.rejects.extend(outcomes.rejected())
             for status, count in outcomes.statuses().items():
                 self.read += count
                 if status == "accepted":
@@ -126,13 +138,15 @@ class IngestCounts:
             return
         for outcome in outcomes:
             self.read += 1
+            if outcome.status == "rejected":
+                self.rejects.append(outcome)
             if outcome.status == "accepted":
                 self.imported += 1
             else:
                 setattr(self, outcome.status, getattr(self, outcome.status) + 1)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _COUNTED}
 
 
 @dataclass(slots=True)
@@ -317,7 +331,7 @@ class _ChunkIngest:
         )
         for index, item in enumerate(items):
             if isinstance(item, RowReject):
-                outcomes[index] = ItemOutcome(f"line {item.line}", "rejected", item.reason)
+                outcomes[index] = ItemOutcome(f"line {item.line}", "rejected", item.reason, item.line)
                 continue
             subject = self._resolve(item)
             if subject is None:
@@ -549,6 +563,7 @@ class _ChunkIngest:
             "rejected",
             f"version {record.version} of {record.external_id!r} is already stored with different content; "
             f"nothing changed: send version {record.version + 1} or higher to correct it",
+            record.line,
         )
 
     def _first_sight(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
@@ -18,7 +19,7 @@ from rich.text import Text
 from bot.feeds.mapping import Mapping, MappingError, list_mappings, load_mapping
 from bot.feeds.record_columns import ColumnBatch
 from bot.feeds.records import KpiRecord, RowReject
-from bot.feeds.tabular import LayoutError, ParseRun, parse_file, write_rejects
+from bot.feeds.tabular import LayoutError, ParseRun, csv_row_texts, parse_file, write_rejects
 from bot.services import parked
 from bot.services.batches import BatchError, void_batch
 from bot.services.ingest import IngestCounts
@@ -69,6 +70,8 @@ def import_file(
     if path is None or mapping_name is None:
         raise fail("give a FILE and --mapping NAME_OR_PATH (see: floorboard import --list-mappings)")
     mapping = _load(mapping_name)
+    if path.is_dir():
+        raise fail(f"{path} is a directory; give one CSV or XLSX file (import each file of it in turn)")
     if not path.is_file():
         raise fail(f"{path}: no such file")
     try:
@@ -107,10 +110,31 @@ def import_file(
                 "(floorboard batches list): fix the file and import it again, or void that batch"
             ) from None
     _print_counts(batch_id, counts, mapping, path)
+    collected = _with_stored_rejects(collected, counts, path, mapping, run)
     if collected:
         _write_rejects(rejects_path, run, collected)
         again = "a CSV variant of the mapping" if run.format == "xlsx" else f"--mapping {mapping_name}"
         _print_rejects(collected, rejects_path, again)
+
+
+def _with_stored_rejects(
+    parsed: list[RowReject], counts: IngestCounts, path: Path, mapping: Mapping, run: ParseRun
+) -> list[RowReject]:
+    """Every rejected row in line order: the parser's, and those rejected when stored (a repeated id
+    with other content), whose source text is read again from the file."""
+    seen = {reject.line for reject in parsed}
+    stored = [outcome for outcome in counts.rejects if outcome.line and outcome.line not in seen]
+    if not stored:
+        return parsed
+    texts: dict[int, str] = {}
+    if run.format == "csv":
+        with suppress(OSError, UnicodeDecodeError, LayoutError, csv.Error):
+            texts = csv_row_texts(path, mapping, {outcome.line for outcome in stored})
+    extra = [
+        RowReject(outcome.line, outcome.reason or outcome.status, texts.get(outcome.line, ""))
+        for outcome in stored
+    ]
+    return sorted([*parsed, *extra], key=lambda reject: reject.line)
 
 
 def _about(path: Path, error: Exception) -> str:

@@ -160,13 +160,20 @@ def _item(raw: Any, index: int, source: str) -> KpiRecord | RowReject | tuple[in
 def _complete_voids(
     engine: Engine, source: str, items: list[KpiRecord | RowReject | tuple[int, EventRecord]]
 ) -> list[KpiRecord | RowReject]:
-    """Give each void that left out `subject` or `occurred_at` those of the record it retracts."""
+    """Give each void that left out `subject` or `occurred_at` those of the record it retracts: the last
+    record with its id earlier in this batch (items apply in order), else the stored one."""
     wanted = sorted({item[1].external_id for item in items if isinstance(item, tuple)})
     stored = _stored_records(engine, source, wanted) if wanted else {}
+    needed = set(wanted)
     out: list[KpiRecord | RowReject] = []
     for item in items:
         if not isinstance(item, tuple):
             out.append(item)
+            if isinstance(item, KpiRecord) and item.external_id in needed:
+                stored[item.external_id] = (
+                    Subject(kind=item.subject.kind, key=item.subject.key, name=item.subject.display_name),
+                    item.occurred_at,
+                )
             continue
         line, void = item
         found = stored.get(void.external_id)
@@ -183,7 +190,9 @@ def _complete_voids(
         completed = void.model_copy(
             update={"subject": void.subject or subject, "occurred_at": void.occurred_at or occurred_at}
         )
-        out.append(completed.to_record())
+        record = completed.to_record()
+        stored[void.external_id] = (completed.subject or subject, record.occurred_at)
+        out.append(record)
     return out
 
 

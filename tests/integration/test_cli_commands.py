@@ -1,12 +1,13 @@
 """`floorboard import`, `leaderboard` and `config check`: options, output formats and actionable errors."""
 
+import csv
 import json
 import re
 
 import pytest
 
 from bot.program import default_program_text
-from tests.cli_support import cli
+from tests.cli_support import cli, import_counts
 from tests.conftest import shared_file
 
 TECHNION = "tabular/technion_anonymous_bank_callcenter_one_day.csv"
@@ -146,3 +147,67 @@ def test_config_check_accepts_the_default_and_names_lines_of_errors(url, tmp_pat
     assert "problems" in out
     missing = cli(url, "config", "check", str(tmp_path / "nope.yaml"), code=1)
     assert "cannot read the program file" in missing
+
+
+PWC_HEADER = (
+    "call_id,agent,date,time,topic,answered (Y/N),resolved,speed_of_answer_in_seconds,"
+    "AvgTalkDuration,SatisfactionRating"
+)
+
+
+def test_rows_rejected_when_stored_are_listed_and_written_with_their_lines(url, tmp_path):
+    """A call_id repeated with another rating is rejected by the store, not the parser: it is counted,
+    printed and written to the rejects file like any parser reject, beside a short row."""
+    source = tmp_path / "calls.csv"
+    rows = [
+        PWC_HEADER,
+        "ID1,Martha,01/02/2021,09:00:00,Streaming,Y,Y,20,00:03:00,4",
+        "ID2,Martha,01/02/2021,09:10:00,Streaming,Y,Y,20,00:03:00,5",
+        "ID1,Martha,01/02/2021,09:00:00,Streaming,Y,Y,20,00:03:00,1",
+        "ID3,Martha,01/02/2021,09:20:00",
+    ]
+    source.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    target = tmp_path / "calls.rejects.csv"
+
+    out = cli(url, "import", str(source), "--mapping", "pwc-ddmm", "--rejects", str(target))
+
+    counts = import_counts(out)
+    assert (counts["read"], counts["imported"], counts["rejected"]) == (4, 2, 2)
+    assert "2 rejected rows" in out
+    assert "already stored with different content" in out
+    with target.open(encoding="utf-8", newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert [(row["floorboard_line"], row["call_id"], row["SatisfactionRating"]) for row in written] == [
+        ("4", "ID1", "1"),
+        ("5", "ID3", ""),
+    ]
+    assert "version 1 of 'ID1' is already stored with different content" in written[0]["floorboard_reason"]
+    assert written[1]["floorboard_reason"].startswith("line has 4 fields, the header has 10")
+    header = target.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert all(len(row) == len(header) for row in csv.reader(target.open(encoding="utf-8")))
+
+    fixed = target.read_text(encoding="utf-8").replace(",1,4,", ",2,4,", 1)
+    target.write_text(fixed, encoding="utf-8")
+    again = cli(url, "import", str(target), "--mapping", "pwc-ddmm", "--rejects", str(tmp_path / "r2.csv"))
+    assert import_counts(again)["rejected"] == 2  # ID1 still differs (version 1); ID3 still short
+
+
+def test_a_too_long_row_keeps_its_text_in_the_reason_and_its_columns_aligned(url, tmp_path):
+    source = tmp_path / "long.csv"
+    rows = [PWC_HEADER, "ID9,Martha,01/02/2021,09:00:00,Streaming,Y,Y,20,00:03:00,4,extra,more"]
+    source.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    target = tmp_path / "long.rejects.csv"
+
+    cli(url, "import", str(source), "--mapping", "pwc-ddmm", "--rejects", str(target))
+
+    with target.open(encoding="utf-8", newline="") as handle:
+        (written,) = list(csv.DictReader(handle))
+    assert written["floorboard_line"] == "2"
+    assert written["SatisfactionRating"] == "4"
+    assert written["floorboard_reason"].endswith(f"the row as read: {rows[1]}")
+    assert None not in written  # no field past the header
+
+
+def test_a_directory_is_named_as_one(url, tmp_path):
+    out = cli(url, "import", str(tmp_path), "--mapping", "technion", code=1)
+    assert "is a directory" in out and "no such file" not in out

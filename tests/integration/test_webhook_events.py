@@ -492,3 +492,75 @@ def test_values_past_any_scale_or_date_are_rejected_alone(web: TestClient) -> No
         ("accepted", None),
     ]
     assert values(web, "csat") == {"Ana": 5}
+
+
+def _metrics(external_id: str, agent: str = "martha", **pairs: tuple[float, float]) -> dict[str, Any]:
+    return {
+        "source": "acd",
+        "external_id": external_id,
+        "subject": {"kind": "agent", "key": agent, "name": agent.title()},
+        "occurred_at": "2021-04-01T10:00:00Z",
+        "metrics": {key: {"num": num, "den": den} for key, (num, den) in pairs.items()},
+    }
+
+
+def test_impossible_metric_pairs_are_rejected_alone_naming_item_and_field(web: TestClient) -> None:
+    """A negative sum, a sum over no samples and a mean past the metric's scale once reached the boards
+    (a CSAT of -710.86 from {num: -5000, den: 0})."""
+    batch = [
+        contact("m0", "martha", rating=4),
+        _metrics("m1", csat=(-5000, 0)),
+        _metrics("m2", csat=(9, 0)),
+        _metrics("m3", csat=(9000, 3)),
+        _metrics("m4", fcr=(6, 5)),
+        _metrics("m5", aht=(-30, 1)),
+        _metrics("m6", nps=(-3, 2)),
+        _metrics("m7", handled=(-2, 1)),
+        _metrics("m8", csat=(14, 3), nps=(-1, 4), fcr=(3, 4)),
+    ]
+
+    response = post(web, batch)
+
+    assert response.status_code == 202
+    assert [(item["external_id"], item["status"], item["reason"]) for item in response.json()["items"]] == [
+        ("m0", "accepted", None),
+        ("m1", "rejected", "metrics.csat.num: must be 0 or more, got -5000"),
+        ("m2", "rejected", "metrics.csat: 9 over 0 has no samples; give den, the count it is over"),
+        ("m3", "rejected", "metrics.csat: the mean 9000 / 3 = 3000 is outside the survey scale, 0 to 1000"),
+        ("m4", "rejected", "metrics.fcr: the mean 6 / 5 = 1.2 is outside 0 to 1"),
+        ("m5", "rejected", "metrics.aht.num: must be 0 or more, got -30"),
+        (
+            "m6",
+            "rejected",
+            "metrics.nps: the mean -3 / 2 = -1.5 is outside -1 (all detractors) to 1 (all promoters)",
+        ),
+        ("m7", "rejected", "metrics.handled.num: must be 0 or more, got -2"),
+        ("m8", "accepted", None),
+    ]
+    assert response.json()["counts"]["rejected"] == 7
+    assert values(web, "csat") == {"Martha": 4.5}  # (4 + 14) / (1 + 3)
+    assert values(web, "fcr") == {"Martha": 0.8}  # (1 + 3) / (1 + 4)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["one-batch", "two-batches"])
+def test_a_void_after_its_create_in_the_same_batch_applies_in_order(
+    any_web: TestClient, chunked: bool
+) -> None:
+    create = contact("w1", rating=2)
+    void = {"source": "acd", "external_id": "w1", "version": 2, "void": True}
+    keep = contact("w2", "ben", rating=5)
+
+    if chunked:
+        responses = [post(any_web, [create]), post(any_web, [void, keep])]
+        outcomes = [item for response in responses for item in response.json()["items"]]
+    else:
+        outcomes = post(any_web, [create, void, keep]).json()["items"]
+
+    assert [(item["external_id"], item["status"], item["reason"]) for item in outcomes] == [
+        ("w1", "accepted", None),
+        ("w1", "accepted", None),
+        ("w2", "accepted", None),
+    ]
+    assert values(any_web, "csat") == {"Ben": 5}
+    again = post(any_web, [create, void])
+    assert statuses(again) == ["duplicate", "duplicate"]

@@ -741,9 +741,9 @@ def test_a_rejects_file_keeps_the_export_as_it_was_and_imports_once_fixed(tmp_pa
     assert written.read_bytes().decode("cp1252") == (
         "Export Acme ACD; 2021\r\n"
         "id;day;at;agent;queue;outcome;wait;rating;floorboard_line;floorboard_reason\r\n"
-        # the empty fields past the header are dropped, the rest is as it was
+        # each row as wide as the header (empty fields past it dropped, missing ones added), else as it was
         'c2;05/01/2021;09:00:00;"Ana ""A"" B";sales;OK;zz;;4;column \'wait\': \'zz\' is not a number\r\n'
-        "c3,05/01/2021,09:00:00,Ana,sales,OK,1,;5;"
+        "c3,05/01/2021,09:00:00,Ana,sales,OK,1,;;;;;;;;5;"
         "\"line has 1 field, the header has 8 (it looks delimited by ',', not ';')\"\r\n"
         "c4;05/01/2021;09:00:00;Zoë;\"two\r\nlines\";OK;x;;6;column 'wait': 'x' is not a number\r\n"
     )
@@ -753,11 +753,11 @@ def test_a_rejects_file_keeps_the_export_as_it_was_and_imports_once_fixed(tmp_pa
     assert again == []
     assert [(r.line, r.raw) for r in second_rejects] == [
         (3, rejects[0].raw),
-        (4, rejects[1].raw),
+        (4, rejects[1].raw + ";" * 7),  # now as wide as the header, its one field then seven empty ones
         (5, rejects[2].raw),
     ]
-    assert second_rejects[1].reason == (
-        "line has 1 field, the header has 8 not counting floorboard_line and floorboard_reason"
+    assert second_rejects[1].reason == (  # padded to the header, its empty fields are what is wrong now
+        "column 'day' is empty; every record needs a date; column 'at' is empty; every record needs a time"
     )
     rewritten = tmp_path / "acme.rejects.rejects.csv"
     write_rejects(rewritten, second_run, second_rejects)
@@ -773,7 +773,7 @@ def test_a_rejects_file_keeps_the_export_as_it_was_and_imports_once_fixed(tmp_pa
         written.read_bytes()
         .decode("cp1252")
         .replace(";zz;", ";7;")
-        .replace("c3,05/01/2021,09:00:00,Ana,sales,OK,1,", "c3;05/01/2021;09:00:00;Ana;sales;OK;1;")
+        .replace("c3,05/01/2021,09:00:00,Ana,sales,OK,1,;;;;;;;", "c3;05/01/2021;09:00:00;Ana;sales;OK;1;")
         .replace(";x;", ";3;")
     )
     written.write_bytes(fixed.encode("cp1252"))
