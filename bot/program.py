@@ -198,11 +198,19 @@ class ChallengePolicy(_Strict):
     team_wins_feed_xp: bool = True
 
 
+# A store item's bounds, for the program file and `floorboard rewards` alike (docs/program.md).
+REWARD_ID = r"^[a-z0-9][a-z0-9_-]*$"
+MAX_REWARD_PRICE = 10_000_000  # coins
+MAX_REWARD_STOCK = 1_000_000  # units
+
+
 class RewardSpec(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(pattern=REWARD_ID, max_length=100)
     name: str = Field(min_length=1, max_length=200)
-    price: float = Field(gt=0, description="coins")
-    stock: int | None = Field(default=None, ge=0, description="initial stock; absent means unlimited")
+    price: float = Field(gt=0, le=MAX_REWARD_PRICE, description="coins")
+    stock: int | None = Field(
+        default=None, ge=0, le=MAX_REWARD_STOCK, description="initial stock; absent means unlimited"
+    )
 
 
 class LeaderboardPolicy(_Strict):
@@ -751,6 +759,7 @@ def _load_yaml(text: str, origin: str) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for lines) and its data, parsed once by PyYAML's safe loader; a syntax
     error becomes one `file:line: message` problem."""
     loader = yaml.SafeLoader(text)
+    node: yaml.Node | None = None
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
@@ -758,8 +767,44 @@ def _load_yaml(text: str, origin: str) -> tuple[yaml.Node | None, Any]:
         raise ProgramError(f"{origin}:{_yaml_error(error)}") from None
     except yaml.YAMLError as error:
         raise ProgramError(f"{origin}:1: not valid YAML: {' '.join(str(error).split())}") from None
+    except (ValueError, TypeError, ArithmeticError, AttributeError) as error:
+        # a value YAML recognises but cannot build, such as the date 2021-02-30
+        raise ProgramError(_unconstructable(node, origin, error)) from None
     finally:
         loader.dispose()
+
+
+def _unconstructable(node: yaml.Node | None, origin: str, error: Exception) -> str:
+    """`file:line: key: cannot read 2021-02-30: day is out of range for month`, for the first value
+    PyYAML cannot build (each one is built alone to find it)."""
+    for loc, scalar in _scalars(node, ()):
+        constructor = yaml.SafeLoader("")
+        try:
+            constructor.construct_object(scalar, deep=True)
+        except (ValueError, TypeError, ArithmeticError, AttributeError, yaml.YAMLError) as failed:
+            reason = " ".join(str(failed).split())
+            if scalar.tag.endswith(":timestamp"):
+                reason = f"{reason if isinstance(failed, ValueError) else 'not a date'}; a date is YYYY-MM-DD"
+            return (
+                f"{origin}:{scalar.start_mark.line + 1}: {_path(loc)}: cannot read {scalar.value}: {reason}"
+            )
+        finally:
+            constructor.dispose()
+    return f"{origin}:1: not valid YAML: {' '.join(str(error).split())}"
+
+
+def _scalars(node: yaml.Node | None, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], yaml.Node]]:
+    """Every scalar of the document (keys and values) with its key path, in document order."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield path, key
+            name = key.value if isinstance(key, yaml.ScalarNode) else "[key]"
+            yield from _scalars(value, (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, (*path, index))
+    elif isinstance(node, yaml.ScalarNode):
+        yield path, node
 
 
 def _yaml_error(error: yaml.MarkedYAMLError) -> str:
@@ -843,7 +888,7 @@ def _message(problem: Any) -> str:
     if kind == "string_pattern_mismatch":
         return f"{value!r} must be a lower-case word: letters, digits, '-' or '_' (e.g. 'teamwork')"
     if kind == "string_type":
-        return f"must be text (put it in quotes), got {value!r}"
+        return _TEXT_OF.get(tuple(problem["loc"]), "must be text (put it in quotes)") + f", got {value!r}"
     if kind == "union_tag_invalid":
         ctx = problem.get("ctx", {})
         return f"{ctx.get('tag')!r} is not known; choose one of {ctx.get('expected_tags', '')}"
@@ -854,6 +899,13 @@ def _message(problem: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown key (see docs/program.md for the keys this section takes)"
     return str(problem["msg"]).removeprefix("Value error, ")
+
+
+# Top-level keys whose text no quotes would fix: what they take instead.
+_TEXT_OF: dict[tuple[Any, ...], str] = {
+    ("week_starts_on",): f"must be a weekday name such as monday (one of {', '.join(WEEKDAYS)})",
+    ("timezone",): "must be an IANA time zone name such as America/Chicago",
+}
 
 
 def _in_tiers(problem: Any) -> bool:

@@ -68,14 +68,23 @@ def draw(title: str, series: Sequence[Series], movers: Sequence[Mover], movers_l
             # NaN breaks the line: a week without data is a gap, and a lone week still shows its marker.
             ax.plot(range(len(ys)), ys, marker="o", color="#1f77b4", linewidth=2)
             last = max(i for i, y in enumerate(ys) if not math.isnan(y))
-            ax.annotate(f"{ys[last]:.3g}", (last, ys[last]), textcoords="offset points", xytext=(4, 6))
+            # Above and to the left of the point: the last week is at the panel's right edge, and a label
+            # running right from it would leave the panel (and, in the last column, the figure).
+            ax.annotate(
+                f"{ys[last]:.3g}",
+                (last, ys[last]),
+                textcoords="offset points",
+                xytext=(-5, 7),
+                ha="right",
+                va="bottom",
+            )
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="gray")
         arrow = "↑" if line.better == "higher" else "↓"
         panel_title = f"{line.label} ({arrow} is better)"
         ax.set_title(_wrapped(panel_title, width / columns, PANEL_TITLE_SIZE), fontsize=PANEL_TITLE_SIZE)
         ax.set_xticks(range(len(line.weeks)), [f"{week:%b %d}" for week in line.weeks], fontsize=8)
-        ax.margins(x=0.08, y=0.15)  # room for the last value's label inside the panel
+        ax.margins(x=0.08, y=0.18)  # room for the last value's label inside the panel
         ax.grid(alpha=0.3)
     if movers:
         ax = axes[len(series)]

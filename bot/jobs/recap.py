@@ -118,7 +118,7 @@ def build(
         for metric in metrics
     ]
     figures = team_figures(connection, program, team, metrics, Period.WEEK, day, through=day)
-    fresh = data_as_of(connection, now)
+    fresh = data_as_of(connection, team, day)
     week = formats.window(Period.WEEK, start, end, locale)
     title = render("posts.recap.title", locale, team=team.name, week=week)
     chart = render_png(

@@ -3,7 +3,7 @@
 The top follows the visibility rule of every public board (`public_top`): opted-out agents are left out
 and never more than half of the shown agents are posted, so the bottom of a board never is. A post is
 built as of a moment (its scheduled time, for a preview too): it counts business days up to its own and
-names the latest import finished by then.
+names when the latest of the team's records it counts arrived, by file import or webhook alike.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from bot.handlers.commands.leaderboard import public_entries, public_top
 from bot.handlers.contract import Destination, DestinationKind, Fields, Message, Table, Text
@@ -26,7 +26,7 @@ from bot.scoring.periods import Period
 from bot.services.leaderboard import POINTS, Board, Entry, board
 from bot.services.post_ledger import aware
 from bot.services.team_board import team_board
-from bot.store.models import ImportBatch
+from bot.store.models import KpiRecordRow, Subject, TeamMembership
 
 # How far back "most improved" looks for the agent's previous day with data (a weekend, a day off).
 IMPROVED_LOOKBACK_DAYS = 7
@@ -54,10 +54,27 @@ class TeamFigure:
     headcount: int
 
 
-def data_as_of(connection: Connection, now: datetime) -> datetime | None:
-    """The latest import finished at or before `now` (a preview of a past day names that day's)."""
+def data_as_of(connection: Connection, team: TeamRef, through: date) -> datetime | None:
+    """When the latest of the team's records up to `through` arrived, whichever way they came.
+
+    The figures a post shows are the team's records of business days up to its own as they are now, so
+    the freshness it names is theirs: a preview of a past day names the import that brought that day's
+    data, even one that came after the day; a later day's data does not count.
+    """
+    member = (
+        select(TeamMembership.id)
+        .where(
+            TeamMembership.person_id == Subject.person_id,
+            TeamMembership.team_id == team.id,
+            TeamMembership.valid_from <= KpiRecordRow.business_day,
+            or_(TeamMembership.valid_to.is_(None), TeamMembership.valid_to > KpiRecordRow.business_day),
+        )
+        .exists()
+    )
     latest = connection.scalar(
-        select(func.max(ImportBatch.finished_at)).where(ImportBatch.finished_at <= now)
+        select(func.max(KpiRecordRow.received_at))
+        .join(Subject, Subject.id == KpiRecordRow.subject_id)
+        .where(KpiRecordRow.business_day <= through, or_(Subject.team_id == team.id, member))
     )
     return None if latest is None else aware(latest)
 
@@ -129,7 +146,7 @@ def build(
     improved = most_improved(connection, program, today, team)
     figures = team_figures(connection, program, team, figure_metrics(program, spec.figures), Period.DAY, day)
     dms = tuple(_own_rank(today, entry, locale) for entry in today.entries) if spec.dm_own_rank else ()
-    fresh = data_as_of(connection, now)
+    fresh = data_as_of(connection, team, day)
     public = _public(program, team, today, top, improved, figures, now, fresh, zone, locale)
     data = {
         "kind": "daily_standings",
@@ -187,7 +204,7 @@ def _public(
 
 
 def freshness(now: datetime, data_as_of: datetime | None, zone: ZoneInfo, locale: str) -> str:
-    """`As of <posting time>; latest data import <time>.` in the team's zone."""
+    """`As of <posting time>; latest data received <time>.` in the team's zone."""
     if data_as_of is None:
         return render("posts.freshness_no_data", locale, as_of=formats.stamp(now, zone, locale))
     return render(

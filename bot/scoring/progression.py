@@ -18,10 +18,12 @@ class Level:
     xp: int  # hundredths of a point
     floor: int  # XP in hundredths where this level starts
     next_at: int  # XP in hundredths where the next level starts
+    top: bool = False  # the highest level there is: nothing further to reach
 
     @property
     def to_next(self) -> int:
-        return self.next_at - self.xp
+        """XP in hundredths still to earn for the next level; 0 at the top."""
+        return 0 if self.top else max(self.next_at - self.xp, 0)
 
 
 def xp_for(level: int, base: float, exponent: float) -> int:
@@ -32,11 +34,15 @@ def xp_for(level: int, base: float, exponent: float) -> int:
     return round(base * steps * 100)
 
 
-def level_of(xp: int, base: float, exponent: float, cap: int = 1000) -> Level:
+MAX_LEVEL = 1000
+
+
+def level_of(xp: int, base: float, exponent: float, cap: int = MAX_LEVEL) -> Level:
+    """The level reached with `xp` hundredths, at most `cap` (the top level, however much XP is beyond)."""
     level = 1
     while level < cap and xp >= xp_for(level + 1, base, exponent):
         level += 1
-    return Level(level, xp, xp_for(level, base, exponent), xp_for(level + 1, base, exponent))
+    return Level(level, xp, xp_for(level, base, exponent), xp_for(level + 1, base, exponent), level >= cap)
 
 
 def coins_earned(points: int, per_point: float) -> int:

@@ -302,9 +302,11 @@ def _today(history: ProgramHistory, clock: Clock) -> tuple[date, VersionedProgra
 def refresh(
     connection: Connection, person_ids: Collection[int], history: ProgramHistory, clock: Clock
 ) -> int:
-    """Re-evaluate the day badges of these agents over every open period; returns awards changed."""
-    _, versioned = _today(history, clock)
-    return refresh_under(connection, person_ids, versioned.program, versioned.version, clock())
+    """Re-evaluate the day badges of these agents over every open period; returns awards changed.
+
+    Each day is judged by the program version in force on it: a badge a later version adds is never
+    earned on a day before that version's `effective_from`."""
+    return _refresh(connection, person_ids, history, clock())
 
 
 def refresh_under(
@@ -316,29 +318,70 @@ def refresh_under(
     *,
     of: str | None = None,
 ) -> int:
-    """`refresh` under a given program version; with `of`, only the count badges of that count (a
-    challenge's end re-evaluates `challenges_won` for its winners)."""
-    rules = [rule for rule in badge_rules(program) if not rule.at_close and (of is None or rule.of == of)]
+    """`refresh` under one program version for every day; with `of`, only the count badges of that count
+    (a challenge's end re-evaluates `challenges_won` for its winners)."""
+    single = ProgramHistory([VersionedProgram(version, date.min, program)])
+    return _refresh(connection, person_ids, single, now, of=of)
+
+
+def _refresh(
+    connection: Connection,
+    person_ids: Collection[int],
+    history: ProgramHistory,
+    now: datetime,
+    *,
+    of: str | None = None,
+) -> int:
+    by_version = [
+        (versioned, [rule for rule in rules if not rule.at_close and (of is None or rule.of == of)])
+        for versioned, rules in rules_in_force(history)
+    ]
+    rules = [rule for _, version_rules in by_version for rule in version_rules]
     if not rules or not person_ids:
         return 0
     agents = agent_days(connection, person_ids, rules)
-    week_start = program.week_starts_on
-    desired = {
-        person: [award for rule in rules for award in scoring.day_awards(rule, agent, version, week_start)]
-        for person, agent in agents.items()
-    }
+    desired = _day_awards(history, by_version, agents)
     closed = closed_periods(connection)
+    program = history.in_force(now.date()).program
+    today = business_day(now, program.zone, program.day_start_minutes)
     return _reconcile(
         connection,
         person_ids,
-        [rule.id for rule in rules],
+        sorted({rule.id for rule in rules}),
         desired,
         lambda key: key not in closed,
-        version,
+        history.in_force(today).version,
         now,
-        business_day(now, program.zone, program.day_start_minutes),
-        _reasons(rules, agents, version, week_start),
+        today,
+        _reasons(history, by_version, agents),
     )
+
+
+def rules_in_force(history: ProgramHistory) -> list[tuple[VersionedProgram, list[BadgeRule]]]:
+    """Each version in force on some day, oldest first, with its badge rules."""
+    in_force = {version for _, version in history.timeline()}
+    return [(v, badge_rules(v.program)) for v in history.versions if v.version in in_force]
+
+
+def _day_awards(
+    history: ProgramHistory,
+    by_version: Iterable[tuple[VersionedProgram, list[BadgeRule]]],
+    agents: Mapping[int, AgentDays],
+) -> dict[int, list[BadgeAward]]:
+    """The day badges' awards, each by the rules of the version in force on the day it is earned."""
+    desired: dict[int, list[BadgeAward]] = defaultdict(list)
+    for versioned, rules in by_version:
+        week_start = versioned.program.week_starts_on
+        for rule in rules:
+            if rule.at_close:
+                continue
+            for person, agent in agents.items():
+                desired[person] += [
+                    award
+                    for award in scoring.day_awards(rule, agent, versioned.version, week_start)
+                    if history.in_force(award.day).version == versioned.version
+                ]
+    return desired
 
 
 def close_due(
@@ -433,7 +476,8 @@ def close_periods(
     now = clock()
     today, versioned = _today(history, clock)
     program = versioned.program
-    rules = badge_rules(program)
+    by_version = rules_in_force(history)
+    rules = [rule for _, version_rules in by_version for rule in version_rules]
     scored_kinds = period_points.kinds(history)
     kinds = period_kinds(program, history)
     if not kinds:
@@ -467,35 +511,27 @@ def close_periods(
     )
     agents = agent_days(connection, None, rules)
     desired: dict[int, list[BadgeAward]] = defaultdict(list)
-    for rule in rules:
-        week_start = program.week_starts_on
-        if rule.at_close:
-            for period, start, end in due.values():
-                in_force = history.in_force(end)
-                then = next((r for r in badge_rules(in_force.program) if r.id == rule.id), None)
-                if period is rule.period and then is not None and then.period is period:
-                    by_agent = league_close_awards(
-                        connection, in_force.program, then, agents, start, end, in_force.version
-                    )
-                    for person, awards in by_agent.items():
-                        desired[person] += awards
-        else:
-            for person, agent in agents.items():
-                desired[person] += [
-                    award
-                    for award in scoring.day_awards(rule, agent, versioned.version, week_start)
-                    if award.period_key in due
-                ]
+    for person, awards in _day_awards(history, by_version, agents).items():
+        desired[person] += [award for award in awards if award.period_key in due]
+    for period, start, end in due.values():  # whole-period badges: the version on the period's last day
+        in_force = history.in_force(end)
+        for rule in badge_rules(in_force.program):
+            if rule.at_close and rule.period is period:
+                by_agent = league_close_awards(
+                    connection, in_force.program, rule, agents, start, end, in_force.version
+                )
+                for person, awards in by_agent.items():
+                    desired[person] += awards
     _reconcile(
         connection,
         None,
-        [rule.id for rule in rules],
+        sorted({rule.id for rule in rules}),
         desired,
         lambda key: key in due,
         versioned.version,
         now,
         today,
-        _reasons(rules, agents, versioned.version, program.week_starts_on),
+        _reasons(history, by_version, agents),
     )
     connection.execute(insert(PeriodClose), [{"period_key": key, "closed_at": now} for key in sorted(due)])
     for offset in range(0, len(due), 1000):  # a closed period needs its arrival no more
@@ -598,20 +634,30 @@ def _data_days_in(
 
 
 def _reasons(
-    rules: Iterable[BadgeRule], agents: Mapping[int, AgentDays], version: int, week_starts_on: str
+    history: ProgramHistory,
+    by_version: Iterable[tuple[VersionedProgram, list[BadgeRule]]],
+    agents: Mapping[int, AgentDays],
 ) -> Reason:
-    """Why an award row of these rules no longer holds on the agents' current data."""
-    by_id = {rule.id: rule for rule in rules}
+    """Why an award row of these rules no longer holds on the agents' current data, by the rules of the
+    version in force on the day it was earned (the latest version's, when that one has no such badge)."""
+    by_key: dict[tuple[int, str], tuple[BadgeRule, str]] = {}
+    latest: dict[str, tuple[BadgeRule, str]] = {}
+    for versioned, rules in by_version:
+        for rule in rules:
+            by_key[(versioned.version, rule.id)] = (rule, versioned.program.week_starts_on)
+            latest[rule.id] = (rule, versioned.program.week_starts_on)
 
     def reason(row: Any) -> tuple[str, dict[str, Any]]:
         awarded = row.inputs if isinstance(row.inputs, dict) else {}
+        then = history.in_force(row.business_day).version
+        rule, week_starts_on = by_key.get((then, row.badge)) or latest[row.badge]
         return scoring.revocation(
-            by_id[row.badge],
+            rule,
             agents.get(row.person_id, AgentDays({})),
             row.tier,
             awarded,
             row.business_day,
-            version,
+            then,
             week_starts_on,
         )
 

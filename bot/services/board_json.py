@@ -13,7 +13,7 @@ def board_to_json(board: Board) -> dict[str, Any]:
     return {
         "metric": board.metric,
         "period": {"start": board.start.isoformat(), "end": board.end.isoformat()},
-        "as_of": _instant(board.as_of),
+        "as_of": instant(board.as_of),
         "entries": [
             {
                 "rank": e.rank,
@@ -38,13 +38,14 @@ def queue_board_to_json(board: QueueBoard) -> dict[str, Any]:
     return {
         "metric": board.metric,
         "period": {"start": board.start.isoformat(), "end": board.end.isoformat()},
-        "as_of": _instant(board.as_of),
+        "as_of": instant(board.as_of),
         "org": {"value": board.value, "samples": board.samples},
         "queues": [{"queue": q.queue, "abandoned": q.abandoned} for q in board.queues],
     }
 
 
-def _instant(moment: datetime | None) -> str | None:
+def instant(moment: datetime | None) -> str | None:
+    """ISO 8601 with its offset on every database: SQLite hands back naive UTC times."""
     if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()

@@ -43,6 +43,7 @@ from bot.store.upsert import conflict_insert
 POINTS = "points"
 RULE = "challenge"
 KINDS = ("individual", "team", "head-to-head")
+MAX_REWARD = 10_000  # points, and coins, per winner of one challenge (docs/challenges.md)
 GOALS = ("absolute", "improvement", "top")
 _SLUG = re.compile(r"[^a-z0-9]+")
 # A name is shown as plain text in posts: nothing that could mention, link or format.
@@ -644,6 +645,12 @@ def _teams_during(
     return frozenset(t for teams in held.values() for t in teams), bool(wanted - held.keys())
 
 
+def earliest_day_anywhere(connection: Connection, program: Program, now: datetime) -> date:
+    """The earliest business day `now` falls on among every team's clock and the program's: before it,
+    a window is over for whoever could take part."""
+    return _earliest_day(connection, program, frozenset(people.team_clocks(connection)), True, now)
+
+
 def _earliest_day(
     connection: Connection, program: Program, team_ids: frozenset[int], teamless: bool, now: datetime
 ) -> date:
@@ -712,6 +719,9 @@ def _check(spec: ChallengeSpec, scope: str) -> None:
         raise ChallengeRefused("gate_metric")
     if spec.reward_points < 0 or spec.reward_coins < 0:
         raise ChallengeRefused("reward")
+    for kind, amount in (("points", spec.reward_points), ("coins", spec.reward_coins)):
+        if not amount <= MAX_REWARD:  # also NaN
+            raise ChallengeRefused("reward_too_large", kind=kind, most=f"{MAX_REWARD:,}")
 
 
 def _check_not_past(spec: ChallengeSpec, today: date) -> None:

@@ -116,20 +116,23 @@ def _replay_items(
     records = [record_from_json(record) for _, record in items]
     outcomes = ingestor.ingest(records, batch_id=batch_id, create_unknown=False)
     resolved = []
+    moved = {"imported": 0, "duplicate": 0}
     for (parked_id, _), outcome in zip(items, outcomes, strict=True):
         report.replayed += 1
         if outcome.status == "parked":
             report.still_parked += 1
             continue
         resolved.append(parked_id)
-        if outcome.status == "duplicate":
-            report.duplicate += 1
-        else:
-            report.imported += 1
-    _resolve(engine, resolved, clock())
+        kind = "duplicate" if outcome.status == "duplicate" else "imported"
+        moved[kind] += 1
+        setattr(report, kind, getattr(report, kind) + 1)
+    _resolve(engine, resolved, batch_id, moved, clock())
 
 
-def _resolve(engine: Engine, ids: list[int], at: datetime) -> None:
+def _resolve(
+    engine: Engine, ids: list[int], batch_id: int | None, moved: dict[str, int], at: datetime
+) -> None:
+    """Mark the records resolved and move them in their batch's counts from parked to where they went."""
     if not ids:
         return
     with engine.begin() as connection:
@@ -139,3 +142,10 @@ def _resolve(engine: Engine, ids: list[int], at: datetime) -> None:
                 .where(ParkedRecord.id.in_(ids[start : start + 500]))
                 .values(resolved_at=at)
             )
+        if batch_id is None:
+            return
+        counts = dict(connection.scalar(select(ImportBatch.counts).where(ImportBatch.id == batch_id)) or {})
+        counts["parked"] = max(0, counts.get("parked", 0) - len(ids))
+        for kind, number in moved.items():
+            counts[kind] = counts.get(kind, 0) + number
+        connection.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(counts=counts))

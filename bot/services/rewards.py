@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.program import Program
+from bot.program import MAX_REWARD_STOCK, Program
 from bot.scoring.zones import hundredths
 from bot.services import audit, people, wallet
 from bot.services.refusals import Refused
@@ -109,6 +109,8 @@ def restock(connection: Connection, key: str, added: int) -> Item:
     item = item_by_key(connection, key)
     if item is None:
         raise RewardRefused("unknown", item=key, items=", ".join(i.key for i in items(connection)))
+    if item.stock is not None and item.stock + added > MAX_REWARD_STOCK:
+        raise RewardRefused("stock", item=key, stock=item.stock, most=MAX_REWARD_STOCK)
     connection.execute(
         update(RewardItem)
         .where(RewardItem.id == item.id, RewardItem.stock.is_not(None))

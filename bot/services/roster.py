@@ -128,6 +128,8 @@ class RosterReport:
     teams_updated: int = 0
     supervisions_added: int = 0
     supervisions_removed: int = 0
+    #: (line, person id, old name, new name) of each person a row renamed: said, never silent
+    renamed: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     @property
     def moves_clocks(self) -> bool:
@@ -138,10 +140,11 @@ class RosterReport:
 
     @property
     def changes(self) -> int:
-        return sum(value for name, value in asdict(self).items() if name != "people_unchanged")
+        return sum(value for name, value in self.as_dict().items() if name != "people_unchanged")
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        """The counts (the renames are listed apart, in `renamed`)."""
+        return {name: value for name, value in asdict(self).items() if name != "renamed"}
 
 
 def read_roster(path: Path, *, console_namespace: str = "console") -> list[RosterRow]:
@@ -172,17 +175,18 @@ def parse_roster(text: str, origin: str, *, console_namespace: str = "console") 
         cells = {key: (value or "").strip() for key, value in raw.items() if key}
         if not any(cells.values()):
             continue
-        try:
-            rows.append(_row(line, cells, console_namespace))
-        except ValueError as error:
-            problems.append(f"{origin}:{line}: {error}")
+        row, bad = _row(line, cells, console_namespace)
+        if bad:
+            problems.append(f"{origin}:{line}: {'; '.join(bad)}")
+        if row.name:  # still checked against the database, so its other problems show in this run too
+            rows.append(row)
     if problems:
         raise RosterError(problems, rows)
     return rows
 
 
-def _row(line: int, cells: dict[str, str], console_namespace: str) -> RosterRow:
-    """One row; every problem of the row is reported together (ValueError, joined by '; ')."""
+def _row(line: int, cells: dict[str, str], console_namespace: str) -> tuple[RosterRow, list[str]]:
+    """One row, its bad cells left blank, and every problem of its cells."""
     problems: list[str] = []
 
     def cell(name: str) -> str | None:
@@ -202,17 +206,23 @@ def _row(line: int, cells: dict[str, str], console_namespace: str) -> RosterRow:
     role = cell("role")
     if role is not None and role.lower() not in ROLES:
         problems.append(f"role {role!r} must be one of {', '.join(ROLES)}")
+        role = None
     bot = cell("bot")
     if bot is not None and bot.lower() not in YES_NO:
         problems.append(f"bot must be yes or no, got {bot!r}")
     hire_date = checked(_day, cell("hire_date"), "hire_date")
     team_from = checked(_day, cell("team_from"), "team_from")
     team_to = checked(_day, cell("team_to"), "team_to")
+    if team_from is not None and team_to is not None and team_to <= team_from:
+        problems.append(f"team_to {team_to} must be after team_from {team_from}")
+        team_to = None
     read_key = partial(parse_key, console_namespace=console_namespace)
     keys = [checked(read_key, key) for key in _list(cells.get("keys", "")) or []]
     timezone = cell("team_timezone")
     if timezone is not None:
+        before = len(problems)
         checked(_check_zone, timezone)
+        timezone = timezone if len(problems) == before else None
     day_start = cell("team_day_start")
     row = RosterRow(
         line=line,
@@ -232,9 +242,7 @@ def _row(line: int, cells: dict[str, str], console_namespace: str) -> RosterRow:
         team_day_start=checked(_minutes, day_start) if day_start else None,
         cleared=frozenset(name for name, value in cells.items() if value == CLEAR),
     )
-    if problems:
-        raise ValueError("; ".join(problems))
-    return row
+    return row, problems
 
 
 def _day(value: str | None, column: str) -> date | None:
@@ -391,6 +399,8 @@ class _Applier:
                 raise _RowProblem(f"the keys of {row.name!r} are bound to different people ({names})")
             if owners:
                 person = self._session.get(Person, owners.pop())
+                if person is not None:
+                    self._check_email(row, person)
         if person is None:
             same_name = self._session.scalars(select(Person).where(Person.display_name == row.name)).all()
             candidates = [p for p in same_name if p.email is None or not row.email]
@@ -404,6 +414,28 @@ class _Applier:
             if first != row.line:
                 raise _RowProblem(f"{row.name!r} is the same person as on line {first}")
         return person
+
+    def _check_email(self, row: RosterRow, person: Person) -> None:
+        """A row matched by its keys may change the person's e-mail or their name, not both at once, and
+        never to another person's e-mail: such a row names two people (or a key pasted on the wrong row),
+        so it is refused rather than renaming the one and taking the other's e-mail."""
+        if not row.email or not person.email or person.email.lower() == row.email.lower():
+            return
+        other = self._session.scalar(select(Person).where(func.lower(Person.email) == row.email.lower()))
+        if other is None and row.name == person.display_name:
+            return  # the same person with a new e-mail
+        keys = ", ".join(format_key(ref, console_namespace=ref.namespace) for ref in row.keys)
+        owner = self._describe(person.id)
+        mine = f"the keys {keys} of {row.name!r} are {owner}'s, whose e-mail is {person.email}"
+        if other is not None:
+            theirs = self._describe(other.id)
+            raise _RowProblem(
+                f"{mine}, but its e-mail {row.email} is {theirs}'s; correct the keys or the e-mail"
+            )
+        raise _RowProblem(
+            f"{mine}; the row changes both the name and the e-mail, which makes it another person: "
+            "correct the keys, or change the name and the e-mail in two imports"
+        )
 
     def _owner(self, ref: KeyRef) -> int | None:
         """Who holds a key; chat accounts are matched without regard to case, as commands look them up."""
@@ -486,6 +518,8 @@ class _Applier:
             changes["bot"] = [is_bot(person.attributes), row.bot]
         if not changes:
             return False
+        if "display_name" in changes:
+            self.report.renamed.append((row.line, person.id, person.display_name, row.name))
         for key, (_, value) in changes.items():
             if key == "bot":
                 person.attributes = {**(person.attributes or {}), "bot": value}

@@ -65,13 +65,29 @@ def sqlite_file(url: str) -> Path | None:
 
 def make_engine(url: str, *, delay_ms: int = 0) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = _create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = _create_engine(url, pool_pre_ping=True)
     if delay_ms:
         add_test_delay(engine, delay_ms)
     return engine
+
+
+def _create_engine(url: str, **options: Any) -> Engine:
+    """`create_engine`, with a missing database driver said as what to install rather than a traceback."""
+    try:
+        return create_engine(url, **options)
+    except ModuleNotFoundError as error:
+        driver = error.name or "its driver"
+        if driver.split(".")[0] == "psycopg":
+            advice = "install the postgres extra: pip install -e '.[postgres]'"
+        else:
+            advice = "use postgresql+psycopg://… and install the postgres extra: pip install -e '.[postgres]'"
+        raise DatabaseNotReady(
+            f"the database {display_url(url)} needs the Python module {driver}, which is not installed; "
+            f"{advice}"
+        ) from None
 
 
 def add_test_delay(engine: Engine, delay_ms: int) -> Callable[..., None]:
@@ -143,7 +159,7 @@ def current_revision(url: str) -> str | None:
     """The Alembic revision the database is at; None when it has none (empty or not Floorboard's)."""
     from alembic.runtime.migration import MigrationContext
 
-    engine = create_engine(url)
+    engine = _create_engine(url)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -93,6 +93,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(board_to_json(result), indent=2, ensure_ascii=False))
         else:
             console.print(board_table(result))
+            if not result.entries and not result.unranked:
+                label, span = _label(result.metric), _span(result.start, result.end)
+                console.print(f"No agent has {label} data in {result.period.value} {span}.", highlight=False)
 
 
 def board_table(result: Board) -> Table:

@@ -29,6 +29,15 @@ def register(app: typer.Typer) -> None:
                 errors.print(problem, highlight=False, markup=False, soft_wrap=True)
             raise fail(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}") from None
         program = loaded.program
+        if not program.points:
+            missing = "no metrics and no points rules" if not program.metrics else "no points rules"
+            errors.print(
+                f"warning: {path}: {missing}: valid, but it scores nothing; add `points:` rules "
+                "(see docs/program.md)",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
         rules = ", ".join(rule.rule_id for rule in program.points) or "none"
         metrics = ", ".join(sorted(program.metrics)) or "none"
         console.print(

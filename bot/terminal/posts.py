@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         team: str = typer.Option(..., "--team", help="the team's key"),
         kind: PreviewKind = typer.Option(PreviewKind.DAILY, "--kind"),
         at: str = typer.Option(..., "--at", help="the day of the post, YYYY-MM-DD"),
-        output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format"),
+        output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", "-f"),
         chart: Path | None = typer.Option(None, "--chart", help="also write the recap's PNG chart here"),
     ) -> None:
         """Print what a scheduled post would say on a day (through the console adapter); sends nothing."""
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
             except (UnknownTeam, UnknownBoard) as error:
                 raise fail(str(error)) from None
             if chart is not None and content is not None and content.uploads:
-                chart.write_bytes(content.uploads[0].data)
+                write_chart(chart, content.uploads[0].data)
             if output is OutputFormat.JSON:
                 data = content.data if content else {"kind": KINDS[kind].value, "team": team, "empty": True}
                 typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -84,6 +84,19 @@ def register(app: typer.Typer) -> None:
                 console.print(f"Nothing to post for team {team} on {day}.", highlight=False)
                 return
             print_content(fb, content, planned.posts.channels[0].channel, sys.stdout)
+
+
+def write_chart(path: Path, data: bytes) -> None:
+    """Write the recap's PNG, or fail with one line naming the path and why it could not be written."""
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
+        raise fail(
+            f"cannot write the chart to {path}: the directory {path.parent} does not exist; "
+            "create it or choose another --chart path"
+        ) from None
+    except OSError as error:
+        raise fail(f"cannot write the chart to {path}: {error.strerror or error}") from None
 
 
 def print_content(fb: Floorboard, content: PostContent, channel: str, out: TextIO) -> None:

@@ -81,3 +81,8 @@ def _print_summary(path: Path, report: RosterReport, *, dry_run: bool) -> None:
     for name, count in report.as_dict().items():
         table.add_row(name.replace("_", " "), str(count))
     console.print(table)
+    verb = "would rename" if dry_run else "renamed"
+    for line, person_id, old, new in report.renamed:
+        console.print(
+            f"{path}:{line}: {verb} #{person_id} {old!r} to {new!r}", highlight=False, soft_wrap=True
+        )

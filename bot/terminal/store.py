@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import typer
 from rich.table import Table
 
 from bot.messages import formats
+from bot.program import MAX_REWARD_PRICE, MAX_REWARD_STOCK, REWARD_ID
 from bot.scoring.zones import hundredths
 from bot.services import audit, rewards
 from bot.terminal.common import console, fail, opened_app
-
-MAX_PRICE = 10_000_000  # coins
 
 
 def register(app: typer.Typer) -> None:
@@ -40,10 +40,15 @@ def register(app: typer.Typer) -> None:
         stock: int | None = typer.Option(None, "--stock", help="starting stock; leave out for unlimited"),
     ) -> None:
         """Add an item, or change an existing item's name and price (its stock is kept: use restock)."""
-        if not 0 < price <= MAX_PRICE:  # also NaN
-            raise fail(f"--price must be more than 0 and at most {MAX_PRICE:,} coins, got {price}")
-        if stock is not None and stock < 0:
-            raise fail(f"--stock cannot be negative, got {stock}")
+        if not re.fullmatch(REWARD_ID, key) or len(key) > 100:
+            raise fail(
+                f"{key!r} is not an item id: use a lower-case word of letters, digits, '-' or '_' "
+                "(e.g. 'mug' or 'early-finish'), as agents type it in /redeem"
+            )
+        if not 0 < price <= MAX_REWARD_PRICE:  # also NaN
+            raise fail(f"--price must be more than 0 and at most {MAX_REWARD_PRICE:,} coins, got {price}")
+        if stock is not None and not 0 <= stock <= MAX_REWARD_STOCK:
+            raise fail(f"--stock must be from 0 to {MAX_REWARD_STOCK:,} units, got {stock}")
         with opened_app() as fb, fb.engine.begin() as connection:
             created = rewards.upsert_item(
                 connection, key=key, name=name, price=hundredths(price), stock=stock, now=fb.clock()
@@ -65,12 +70,17 @@ def register(app: typer.Typer) -> None:
         added: int = typer.Argument(..., help="units to add (at least 1)"),
     ) -> None:
         """Add units to an item's stock."""
-        if added < 1:
-            raise fail(f"add at least 1 unit, got {added}")
+        if not 1 <= added <= MAX_REWARD_STOCK:
+            raise fail(f"add from 1 to {MAX_REWARD_STOCK:,} units, got {added}")
         with opened_app() as fb, fb.engine.begin() as connection:
             try:
                 item = rewards.restock(connection, key, added)
             except rewards.RewardRefused as refused:
+                if refused.code == "stock":
+                    raise fail(
+                        f"{key} has {refused.inputs['stock']:,} in stock: adding {added:,} would take it "
+                        f"past the most an item holds, {MAX_REWARD_STOCK:,}"
+                    ) from None
                 raise fail(f"no reward {key!r}; items: {refused.inputs.get('items') or 'none'}") from None
             audit.record(
                 connection,

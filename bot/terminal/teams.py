@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from bot.scoring.periods import Period, business_day
+from bot.services.board_json import instant
 from bot.services.leaderboard import UnknownBoard
 from bot.services.team_board import TeamBoard, team_board
 from bot.terminal.boards import format_value
@@ -69,7 +70,7 @@ def team_board_json(result: TeamBoard) -> dict[str, Any]:
         "metric": result.metric,
         "normalize": result.normalize,
         "period": {"start": result.start.isoformat(), "end": result.end.isoformat()},
-        "as_of": result.as_of.isoformat() if result.as_of else None,
+        "as_of": instant(result.as_of),
         "teams": [
             {
                 "rank": e.rank,

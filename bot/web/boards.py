@@ -29,6 +29,12 @@ class EntryOut(BaseModel):
     agent_id: int
     value: float = Field(description="the metric's value (points, seconds, fraction or score)")
     samples: int = Field(description="contacts, surveys or scored days behind the value")
+    rank_value: float = Field(
+        description="the value the rank is computed from: the value itself, or its Bayesian average"
+    )
+    method: str = Field(
+        description="how rank_value was computed: raw, or bayesian(prior_weight=…, prior_mean=…)"
+    )
 
 
 class UnrankedOut(BaseModel):
@@ -41,7 +47,7 @@ class UnrankedOut(BaseModel):
 class BoardOut(BaseModel):
     metric: str
     period: PeriodOut
-    as_of: str | None = Field(description="when the newest import finished (ISO 8601)")
+    as_of: str | None = Field(description="when the newest import finished (ISO 8601 with its offset)")
     entries: list[EntryOut]
     unranked: list[UnrankedOut]
 
@@ -61,7 +67,7 @@ class QueueBoardOut(BaseModel):
 
     metric: str
     period: PeriodOut
-    as_of: str | None = Field(description="when the newest import finished (ISO 8601)")
+    as_of: str | None = Field(description="when the newest import finished (ISO 8601 with its offset)")
     org: OrgOut
     queues: list[QueueOut]
 

@@ -149,12 +149,24 @@ def test_parked_records_list_and_replay_after_a_roster_import(setup, tmp_path):
 
     nothing = cli(url, "parked", "replay")
     assert "Replayed 2: 0 imported, 0 already in, 2 still parked" in nothing
+    [batch] = json.loads(cli(url, "batches", "list", "-f", "json"))
+    assert (batch["counts"]["imported"], batch["counts"]["parked"]) == (1, 2)
 
     roster = tmp_path / "more.csv"
     roster.write_text("name,email,keys\nBo Rister,bo@example.com,acd:B2\n", encoding="utf-8")
     cli(url, "roster", "import", str(roster))
     replayed = cli(url, "parked", "replay")
     assert "Replayed 2: 2 imported, 0 already in, 0 still parked" in replayed
+    [batch] = json.loads(cli(url, "batches", "list", "-f", "json"))  # the batch no longer counts them parked
+    assert batch["counts"] == {
+        "read": 3,
+        "imported": 3,
+        "duplicate": 0,
+        "rejected": 0,
+        "parked": 0,
+        "filtered": 0,
+    }
+    assert " 3/0/0/0/0 " in cli(url, "batches", "list")
     assert cli(url, "parked", "list").strip() == "No parked records."
     assert "c2" in cli(url, "parked", "list", "--all", "--records")
     assert csat(url) == {"Ana Lyst": (4.0, 1), "Bo Rister": (4.0, 2)}

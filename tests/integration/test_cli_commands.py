@@ -97,6 +97,9 @@ def test_leaderboard_table_json_and_errors(url):
     rank_values = [entry["rank_value"] for entry in asa["entries"]]
     assert rank_values == sorted(rank_values)  # lower is better, on the confidence-adjusted value
     assert any(value != round(value, 2) for value in values)  # full precision, not display rounding
+    # the Technion day has no surveys: an empty board says so rather than showing an empty table alone
+    csat = cli(url, "leaderboard", "--metric", "csat", "--period", "day", "--at", "2010-08-01")
+    assert csat.rstrip().endswith("No agent has CSAT data in day 2010-08-01.")
 
     points = json.loads(
         cli(

@@ -159,3 +159,89 @@ def test_bad_cells_and_database_conflicts_are_reported_in_one_run(url, tmp_path)
         f"error: {bad}: nothing imported (4 problem(s))",
     ]
     assert "Wrote 4 people" in cli(url, "roster", "export", str(tmp_path / "after.csv"))
+
+
+def test_a_row_whose_keys_and_email_are_different_people_is_refused_naming_both(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    cli(url, "roster", "import", str(roster))
+    clash = tmp_path / "clash.csv"
+    clash.write_text(
+        "name,email,keys\n"
+        "Rose Tyler,rose@example.com,pwc:Martha\n"  # Martha's key, an e-mail no one has
+        "Martha Jones,martha@x.org,pwc:Martha\n",
+        encoding="utf-8",
+    )
+
+    out = cli(url, "roster", "import", str(clash), code=1)
+
+    assert out.splitlines() == [
+        f"{clash}:2: the keys pwc:Martha of 'Rose Tyler' are #1 Martha Jones's, whose e-mail is "
+        "martha@x.org; the row changes both the name and the e-mail, which makes it another person: "
+        "correct the keys, or change the name and the e-mail in two imports",
+        f"error: {clash}: nothing imported (1 problem(s))",
+    ]
+    taken = tmp_path / "taken.csv"
+    taken.write_text("name,email,keys\nMartha Jones,greg@example.com,pwc:Martha\n", encoding="utf-8")
+    out = cli(url, "roster", "import", str(taken), code=1)
+    # matched by the e-mail (Greg's), the row's key is Martha's: refused, naming her
+    assert out.splitlines()[0] == (
+        f"{taken}:2: identity pwc:Martha is already bound to #1 Martha Jones, not to 'Martha Jones'"
+    )
+    other = tmp_path / "other.csv"
+    other.write_text("name,email,keys\nJim Beam,greg@example.com,pwc:Jim\n", encoding="utf-8")
+    out = cli(url, "roster", "import", str(other), code=1)
+    assert f"{other}:2: identity pwc:Jim is already bound to #2 Jim Beam, not to 'Jim Beam'" in out
+    with open(_export(url, tmp_path), encoding="utf-8") as exported:
+        rows = {row["name"]: row for row in csv.DictReader(exported)}
+    assert sorted(rows) == ["Greg Ory", "Jim Beam", "Martha Jones", "Sue Boss"]
+    assert rows["Martha Jones"]["email"] == "martha@x.org"
+    # the same person with a new e-mail: her keys and name say who she is
+    moved = tmp_path / "moved.csv"
+    moved.write_text("name,email,keys\nMartha Jones,martha.jones@y.org,pwc:Martha\n", encoding="utf-8")
+    cli(url, "roster", "import", str(moved))
+    with open(_export(url, tmp_path), encoding="utf-8") as exported:
+        rows = {row["name"]: row for row in csv.DictReader(exported)}
+    assert rows["Martha Jones"]["email"] == "martha.jones@y.org"
+
+
+def _export(url: str, tmp_path) -> str:
+    path = tmp_path / "export.csv"
+    cli(url, "roster", "export", str(path))
+    return str(path)
+
+
+def test_a_rename_by_key_is_reported_in_the_summary(url, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    cli(url, "roster", "import", str(roster))
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("name,email,keys\nMartha Smith,martha@x.org,pwc:Martha\n", encoding="utf-8")
+
+    dry = cli(url, "roster", "import", str(renamed), "--dry-run")
+    assert f"{renamed}:2: would rename #1 'Martha Jones' to 'Martha Smith'" in dry
+    out = cli(url, "roster", "import", str(renamed))
+    assert f"{renamed}:2: renamed #1 'Martha Jones' to 'Martha Smith'" in out
+    assert summary(out)["people updated"] == 1
+    assert "renamed #1" not in cli(url, "roster", "import", str(renamed))
+
+
+def test_row_checks_are_reported_with_bad_cells_in_one_run(url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "name,email,role,team,team_from,team_to\n"
+        "Ana,ana@example.com,boss,blue,2021-01-01,\n"
+        "Ben,ben@example.com,agent,blue,2021-03-01,2021-02-01\n"
+        "Ana Again,ana@example.com,agent,,,\n",
+        encoding="utf-8",
+    )
+
+    out = cli(url, "roster", "import", str(bad), code=1)
+
+    assert out.splitlines() == [
+        f"{bad}:2: role 'boss' must be one of agent, supervisor, admin",
+        f"{bad}:3: team_to 2021-02-01 must be after team_from 2021-03-01",
+        f"{bad}:4: 'Ana Again' is the same person as on line 2",
+        f"error: {bad}: nothing imported (3 problem(s))",
+    ]
+    assert "Wrote 0 people" in cli(url, "roster", "export", str(tmp_path / "after.csv"))

@@ -6,6 +6,7 @@ no empty database file left behind.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,17 @@ def test_a_relative_sqlite_path_is_reported_as_the_absolute_file(tmp_path: Path)
 
     assert out == f"error: no database at {tmp_path / 'relative.db'}; run floorboard db upgrade\n"
     assert not (tmp_path / "relative.db").exists()
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["leaderboard"], ["batches", "list"]])
+def test_a_postgres_url_without_the_driver_says_to_install_the_postgres_extra(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as after a plain `pip install -e .`
+
+    out = cli({"FLOORBOARD_DATABASE_URL": UNREACHABLE}, *command, code=1)
+
+    assert out == (
+        "error: the database postgresql+psycopg://nobody:***@127.0.0.1:1/db needs the Python module "
+        "psycopg, which is not installed; install the postgres extra: pip install -e '.[postgres]'\n"
+    )

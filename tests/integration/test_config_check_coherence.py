@@ -4,7 +4,9 @@ more, a floor above its ceiling, NaN and infinity, keys given twice; a YAML synt
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli import build_cli
 from tests.cli_support import cli
 
 
@@ -113,3 +115,54 @@ def test_a_yaml_syntax_error_is_one_problem_with_its_line(check):
     path, lines = check("metrics:\n\tcsat: {target: 4}\n")
     assert lines[0].startswith(f"{path}:2: not valid YAML: found character '\\t' that cannot start any token")
     assert lines[-1] == f"error: {path}: 1 problem"
+
+
+def test_a_value_yaml_cannot_build_is_a_problem_with_its_line_everywhere_the_file_is_read(check, tmp_path):
+    text = "name: Dated\nmetrics:\n  csat: {min_samples: 1}\neffective_from: 2021-02-30\n"
+    path, lines = check(text)
+    problem = (
+        f"{path}:4: effective_from: cannot read 2021-02-30: day is out of range for month; a date is "
+        "YYYY-MM-DD"
+    )
+    assert lines == [problem, f"error: {path}: 1 problem"]
+    path, lines = check("name: Typed\npoints:\n  - {metric: csat, zones: [[3, !!int x], [5, 20]]}\n")
+    assert (
+        lines[0]
+        == f"{path}:3: points.0.zones.0.1: cannot read x: invalid literal for int() with base 10: 'x'"
+    )
+    # the same line from whatif, and from any command reading FLOORBOARD_PROGRAM_FILE
+    url = f"sqlite:///{tmp_path / 'fb.db'}"
+    cli(url, "db", "upgrade")
+    path.write_text(text, encoding="utf-8")
+    assert cli(url, "whatif", str(path), "--at", "2021-02-01", code=1).splitlines() == [f"error: {problem}"]
+    result = CliRunner().invoke(
+        build_cli(),
+        ["rewards", "list"],
+        env={"FLOORBOARD_DATABASE_URL": url, "FLOORBOARD_PROGRAM_FILE": str(path), "COLUMNS": "200"},
+    )
+    assert (result.exit_code, result.output.splitlines()) == (1, [f"error: {problem}"])
+
+
+def test_text_keys_say_what_they_take_rather_than_to_add_quotes(check):
+    path, lines = check("timezone: 5\nweek_starts_on: 1\n")
+    assert lines == [
+        f"{path}:1: timezone: must be an IANA time zone name such as America/Chicago, got 5",
+        f"{path}:2: week_starts_on: must be a weekday name such as monday (one of monday, tuesday, "
+        "wednesday, thursday, friday, saturday, sunday), got 1",
+        f"error: {path}: 2 problems",
+    ]
+    path, lines = check("name: Clock\nday_starts_at: 4:00\n")  # YAML 1.1 reads 4:00 as 240: quotes do fix it
+    assert "must be text (put it in quotes), got 240" in lines[0]
+
+
+def test_an_empty_program_is_valid_but_warned_about(check):
+    path, lines = check("", code=0)
+    assert lines[0] == (
+        f"warning: {path}: no metrics and no points rules: valid, but it scores nothing; add `points:` rules "
+        "(see docs/program.md)"
+    )
+    assert lines[1].startswith(f"OK: {path}: program 'Floorboard'")
+    path, lines = check("metrics:\n  csat: {min_samples: 1}\n", code=0)
+    assert lines[0].startswith(f"warning: {path}: no points rules: valid, but it scores nothing")
+    _, lines = check("points:\n  - {metric: csat, zones: [[3, 0], [5, 20]]}\n", code=0)
+    assert not lines[0].startswith("warning")

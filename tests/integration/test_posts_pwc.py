@@ -139,3 +139,19 @@ def test_preview_text_goes_through_the_console_adapter(pwc):
     assert "[#south] Weekly recap, team south, week 2021-03-08 to 2021-03-14" in out
     assert "[file: Team south trend, week 2021-03-08 to 2021-03-14 (recap-south-2021-03-08.png," in out
     assert "Joe" not in out
+
+
+def test_a_chart_path_in_a_missing_directory_is_one_line_naming_it(pwc, tmp_path):
+    chart = tmp_path / "nonexistent" / "dir" / "x.png"
+    args = ["posts", "preview", "--team", "south", "--kind", "weekly", "--at", "2021-03-12"]
+    out = cli(pwc, *args, "-f", "json", "--chart", str(chart), code=1)
+    assert out == (
+        f"error: cannot write the chart to {chart}: the directory {chart.parent} does not exist; "
+        "create it or choose another --chart path\n"
+    )
+    assert not chart.parent.exists()
+
+
+def test_posts_preview_takes_f_for_format(pwc):
+    short = json.loads(cli(pwc, "posts", "preview", "--team", "south", "--at", "2021-03-10", "-f", "json"))
+    assert short == preview(pwc, "daily", "2021-03-10")

@@ -69,6 +69,12 @@ def test_agents_and_other_teams_supervisors_cannot_adjust(app: Floorboard) -> No
     assert "Cara Diaz was not in a team you supervise" in text(other_team)
     [zero] = say(app, SUPERVISOR, "/adjust @Jim 0 nothing")
     assert text(zero).startswith("An adjustment needs a non-zero number of points")
+    for tiny in ("0.001", "-0.004"):
+        [refused] = say(app, SUPERVISOR, f"/adjust @Jim {tiny} tiny")
+        assert text(refused) == (
+            "Points are kept in hundredths: the smallest adjustment is 0.01 (or -0.01), and "
+            f"{tiny} rounds to 0. Nothing was written."
+        )
     [own] = say(app, SUPERVISOR, "/adjust @Sam 10 me")
     assert text(own) == "Nobody adjusts their own points: ask another supervisor or an admin."
     [admin_own] = say(app, ADMIN, f"/adjust @{ADMIN.split()[0]} 10 me")
@@ -78,3 +84,16 @@ def test_agents_and_other_teams_supervisors_cannot_adjust(app: Floorboard) -> No
         assert text(refused) == "An adjustment is at most 100,000 points either way; nothing was written."
     with app.engine.connect() as connection:
         assert connection.execute(select(PointsEntry.id).where(PointsEntry.rule == "adjustment")).all() == []
+
+
+def test_the_smallest_adjustment_is_a_hundredth(app: Floorboard) -> None:
+    ids = seed(app)
+    say(app, SUPERVISOR, "/adjust @Jim 0.01 a hundredth")
+    say(app, SUPERVISOR, "/adjust @Jim 0.005 half a hundredth rounds up")
+    with app.engine.connect() as connection:
+        amounts = connection.scalars(
+            select(PointsEntry.amount)
+            .where(PointsEntry.rule == "adjustment", PointsEntry.person_id == ids["Jim Park"])
+            .order_by(PointsEntry.id)
+        ).all()
+    assert amounts == [1, 1]

@@ -122,6 +122,15 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
             '/challenge create csat top 1 2021-04-01 2021-04-07 @Jim @Cara "Mixed"',
             "Cara Diaz is not in a team you",
         ),
+        (
+            "/challenge create points absolute 1 2021-04-01 2021-04-01 @Jim points=99999999999 "
+            'coins=99999999999 "Mint"',
+            "A challenge pays each winner at most 10,000 points. Nothing was created.",
+        ),
+        (
+            '/challenge create points absolute 1 2021-04-01 2021-04-01 @Jim points=10 coins=10000.01 "Mint"',
+            "A challenge pays each winner at most 10,000 coins. Nothing was created.",
+        ),
     ],
 )
 def test_create_refusals_write_nothing(app: Floorboard, line: str, expected: str) -> None:
@@ -330,3 +339,18 @@ def test_two_racing_ends_award_the_champion_badge_once(postgres_url: str, tmp_pa
         + [(pid, "challenge-won", "", f"challenge:{race.id}", DAY) for pid in winners]
     )
     app.close()
+
+
+def test_the_largest_reward_is_paid_in_full(app: Floorboard) -> None:
+    ids = seed(app)
+    line = '/challenge create points absolute 1 2021-04-01 2021-04-01 @Jim points=10000 coins=10000 "Max"'
+    [created] = say(app, SUPERVISOR, line)
+    assert "Max" in text(created)
+    say(app, SUPERVISOR, "/challenge end Max")
+    with app.engine.connect() as connection:
+        paid = connection.execute(
+            select(ChallengeResult.points, ChallengeResult.coins).where(
+                ChallengeResult.person_id == ids["Jim Park"]
+            )
+        ).one()
+    assert tuple(paid) == (1_000_000, 1_000_000)  # hundredths: 10,000 points and 10,000 coins

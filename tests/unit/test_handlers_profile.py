@@ -8,8 +8,11 @@ from bot.app import Floorboard
 from bot.handlers.commands import default_registry
 from bot.handlers.contract import DestinationKind, Fields, Table
 from bot.handlers.parsing import usage
+from bot.services.adjustments import Adjustment
+from bot.services.adjustments import adjust as write_adjustment
 from bot.store.models import Person
-from tests.unit.test_handlers_world import ADMIN, RATINGS, SUPERVISOR, say, seed, text
+from tests.conftest import fixed_clock
+from tests.unit.test_handlers_world import ADMIN, DAY, RATINGS, SUPERVISOR, say, seed, text
 
 
 def _parts(message: object) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
@@ -148,3 +151,19 @@ def test_me_and_points_for_a_supervisor_show_points_but_no_rank(app: Floorboard)
     assert "Rank" not in dict(next(s for s in reply.segments if isinstance(s, Fields)).items)
     [reply] = say(app, "Jim Park", "/points")
     assert dict(next(s for s in reply.segments if isinstance(s, Fields)).items)["Rank"].startswith("1st of 9")
+
+
+def test_me_at_the_top_level_never_shows_a_negative_amount_to_go(app: Floorboard) -> None:
+    ids = seed(app)
+    with app.engine.begin() as connection:  # written by the service, as no command may pay this much
+        write_adjustment(
+            connection,
+            Adjustment(ids[SUPERVISOR], 10**13, "minted before rewards were bounded", ids[ADMIN], ADMIN),
+            day=DAY,
+            now=fixed_clock(),
+            program_version=app.version,
+            key="mint",
+        )
+    [reply] = say(app, SUPERVISOR, "/me")
+    fields = dict(next(s for s in reply.segments if isinstance(s, Fields)).items)
+    assert fields["Level"] == "1000 (100000000000.00 XP; the top level: there is no higher one)"

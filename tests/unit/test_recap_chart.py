@@ -51,3 +51,45 @@ def test_every_title_fits_inside_the_figure_and_gaps_break_the_lines(series, mov
 
 def test_the_png_is_a_png():
     assert render_png(TITLE, [CSAT], [], "Top movers")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _drawn_texts(figure):
+    """Every text the canvas draws: titles, value labels, "no data", and the tick labels in view."""
+    texts = [text for text in figure.texts if text.get_text()]
+    for ax in figure.axes:
+        if not ax.get_visible():
+            continue
+        texts += [ax.title, *ax.texts]
+        for axis, (low, high) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            ticks = zip(axis.get_ticklocs(), axis.get_ticklabels(), strict=True)
+            texts += [label for loc, label in ticks if low <= loc <= high and label.get_text()]
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("series", "movers"),
+    [
+        ([CSAT], []),
+        ([HANDLED, CSAT, FCR], []),
+        ([HANDLED, CSAT, FCR, NOTHING], [Mover("Cy", 7.0), Mover("Ann", 4.0)]),
+    ],
+    ids=["one panel", "three panels", "five panels"],
+)
+def test_every_text_and_the_last_values_label_lie_inside_the_figure(series, movers):
+    figure = draw(TITLE, series, movers, "Top movers (points vs last week)")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    texts = _drawn_texts(figure)
+    labels = [text.get_text() for ax in figure.axes for text in ax.texts]
+    assert labels == [f"{plotted(line)[-1]:.3g}" for line in series if line is not NOTHING] + ["no data"] * (
+        NOTHING in series
+    )
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, (text.get_text(), box)
+    for ax in figure.axes:  # each value label stays inside its own panel too
+        panel = ax.get_window_extent(renderer)
+        for text in ax.texts:
+            box = text.get_window_extent(renderer)
+            assert panel.x0 <= box.x0 and box.x1 <= panel.x1 and box.y1 <= panel.y1, (text.get_text(), box)

@@ -34,3 +34,10 @@ def test_coins_are_exact_integers(rate):
 def test_levels_never_go_down_as_xp_grows(a, b):
     low, high = sorted((a, b))
     assert level_of(low, 100, 1.5).level <= level_of(high, 100, 1.5).level
+
+
+def test_the_top_level_has_nothing_more_to_reach():
+    top = level_of(10**13, 100, 1.5)  # 100 billion points: far past level 1000 (3.16 million points)
+    assert (top.level, top.top, top.to_next) == (1000, True, 0)
+    below = level_of(xp_for(1000, 100, 1.5) - 1, 100, 1.5)
+    assert (below.level, below.top, below.to_next) == (999, False, 1)

@@ -55,6 +55,7 @@ REFERENCE_BUDGET = 1.5  # seconds of the 3 Slack gives a submission's answer, fo
 _FIRST = ("name",)  # typed last on a command line (it is free text), asked first in a form
 # Which field a refusal of the service is about, by its code (challenge.refused.<code>).
 _FIELD_OF = {
+    "reward_too_large": "points",
     "name": "name",
     "taken": "name",
     "scope": "team",
@@ -158,14 +159,16 @@ def field_of(refused: ChallengeRefused, gate_metric: str | None) -> str:
 
 
 def check_references(bridge: Bridge, form: Form, delivery_id: str) -> dict[str, str]:
-    """A taken name or an unknown team, on its field (a read, on a worker thread). A resubmitted view
-    passes: the command answers it as the replay it is."""
+    """A taken name, an unknown team or a window already over on every team's clock, on its field (a
+    read, on a worker thread). A resubmitted view passes: the command answers it as the replay it is."""
     shape = challenge_spec(form.args)
     try:
         with bridge.ctx.engine.connect() as connection:
             if deliveries.seen(connection, platform=PLATFORM, key=delivery_id):
                 return {}
             challenges.check_references(connection, shape)
+            today = challenges.earliest_day_anywhere(connection, bridge.ctx.program, bridge.ctx.clock())
+            challenges.validate(_with_agents(shape, len(form.users)), today=today)
     except ChallengeRefused as refused:
         return {field_of(refused, shape.gate_metric): refusal_text(refused, bridge.locale)}
     return {}
@@ -289,6 +292,7 @@ def _hint(param: Param, locale: str) -> str:
 
 
 def _earliest_business_day(bridge: Bridge) -> date:
-    """A day no team's business day is before: the form refuses only windows over everywhere, and the
-    command checks the window against the participant teams' own clocks once it knows them."""
+    """A day no team's business day is before, without the database: the form refuses only windows
+    over everywhere; the reference check refines it with the teams' clocks, and the command checks the
+    window against the participant teams' own clocks."""
     return (bridge.ctx.clock().astimezone(UTC) - timedelta(days=1)).date()

@@ -58,6 +58,9 @@ def adjust(command: Command, ctx: HandlerContext) -> list[Message]:
         raise HandlerError(render("adjust.too_large", locale, most=f"{MAX_ADJUSTMENT:,}"))
     amount = hundredths(asked)
     if not amount:
+        if asked:
+            shown = f"{asked:.10f}".rstrip("0").rstrip(".")
+            raise HandlerError(render("adjust.too_small", locale, asked=shown))
         raise HandlerError(render("adjust.zero", locale))
     reason = (command.args.get("reason") or "").strip()
     if not reason:

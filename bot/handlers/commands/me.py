@@ -60,7 +60,7 @@ def me(command: Command, ctx: HandlerContext) -> list[Message]:
         (
             render("me.field.level", locale),
             render(
-                "me.level",
+                "me.level_top" if level.top else "me.level",
                 locale,
                 level=level.level,
                 xp=formats.hundredths(level.xp),
