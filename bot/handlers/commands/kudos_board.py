@@ -165,29 +165,18 @@ def _recent(ctx: HandlerContext, command: Command, start: date, end: date, shown
     shared = [k for k in found if not k.private]
     kept = [k for k in found if k.private]
     names = people.names(ctx.db, {k.giver_id for k in found} | {k.receiver_id for k in found})
+
+    def line(k: kudos.KudosInfo, kind: str) -> str:
+        key = f"kudos.board.{kind}_revoked" if k.revoked else f"kudos.board.{kind}"
+        giver, receiver = names.get(k.giver_id, "?"), names.get(k.receiver_id, "?")
+        return render(key, locale, id=k.id, day=k.business_day.isoformat(), giver=giver, receiver=receiver)
+
     parts: list[Segment] = []
-    for k in shared:
-        line = render(
-            "kudos.board.recent_line_revoked" if k.revoked else "kudos.board.recent_line",
-            locale,
-            id=k.id,
-            day=k.business_day.isoformat(),
-            giver=names.get(k.giver_id, "?"),
-            receiver=names.get(k.receiver_id, "?"),
-        )
-        parts += [Text(line), UserText(k.reason), Text("\n")]  # a reason stays user text, even here
+    for k in shared:  # a reason stays user text, even here
+        parts += [Text(line(k, "recent_line")), UserText(k.reason), Text("\n")]
     if kept:  # who and when, so a supervisor can stop farming and revoke; never the words
         parts.append(Text(render("kudos.board.private_lines", locale) + "\n"))
-    for k in kept:
-        line = render(
-            "kudos.board.recent_line_private_revoked" if k.revoked else "kudos.board.recent_line_private",
-            locale,
-            id=k.id,
-            day=k.business_day.isoformat(),
-            giver=names.get(k.giver_id, "?"),
-            receiver=names.get(k.receiver_id, "?"),
-        )
-        parts.append(Text(line + "\n"))
+    parts += [Text(line(k, "recent_line_private") + "\n") for k in kept]
     if not parts:
         parts.append(Text(render("kudos.board.empty", locale, window=shown_window)))
     return private(*parts, title=render("kudos.board.recent_title", locale, window=shown_window))
