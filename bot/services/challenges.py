@@ -11,6 +11,7 @@ team's clock shows, so a window is over only once the last team's last day is.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -44,6 +45,8 @@ POINTS = "points"
 RULE = "challenge"
 KINDS = ("individual", "team", "head-to-head")
 MAX_REWARD = 10_000  # points, and coins, per winner of one challenge (docs/challenges.md)
+MAX_BASELINE_DAYS = 365  # a baseline of a year at most: days before the window, as dates allow
+MAX_TARGET = 1e9  # beyond any count, rate or duration a contact center measures
 GOALS = ("absolute", "improvement", "top")
 _SLUG = re.compile(r"[^a-z0-9]+")
 # A name is shown as plain text in posts: nothing that could mention, link or format.
@@ -722,6 +725,16 @@ def _check(spec: ChallengeSpec, scope: str) -> None:
     for kind, amount in (("points", spec.reward_points), ("coins", spec.reward_coins)):
         if not amount <= MAX_REWARD:  # also NaN
             raise ChallengeRefused("reward_too_large", kind=kind, most=f"{MAX_REWARD:,}")
+        if 0 < amount < 0.005:  # less than a hundredth once rounded: a reward that pays nothing
+            raise ChallengeRefused("reward_too_small", kind=kind, amount=f"{amount:g}")
+    if spec.baseline_days is not None and not 1 <= spec.baseline_days <= MAX_BASELINE_DAYS:
+        raise ChallengeRefused("baseline_days", days=spec.baseline_days, most=MAX_BASELINE_DAYS)
+    if spec.gate_min is not None and spec.gate_max is not None and spec.gate_min > spec.gate_max:
+        raise ChallengeRefused(
+            "gate_range", metric=spec.gate_metric, low=f"{spec.gate_min:g}", high=f"{spec.gate_max:g}"
+        )
+    if not math.isfinite(spec.target) or abs(spec.target) > MAX_TARGET:
+        raise ChallengeRefused("target_range", target=f"{spec.target:g}", metric=spec.metric)
 
 
 def _check_not_past(spec: ChallengeSpec, today: date) -> None:

@@ -131,6 +131,27 @@ def test_create_status_and_end_on_todays_data(any_app: Floorboard) -> None:
             '/challenge create points absolute 1 2021-04-01 2021-04-01 @Jim points=10 coins=10000.01 "Mint"',
             "A challenge pays each winner at most 10,000 coins. Nothing was created.",
         ),
+        (
+            '/challenge create points absolute 1 2021-04-01 2021-04-01 @Jim points=0.001 "Dust"',
+            "A reward of 0.001 points rounds to nothing (the smallest is 0.01). Nothing was created.",
+        ),
+        (
+            '/challenge create handled improvement 5 2021-04-01 2021-04-07 blue baseline=100000000 "Base"',
+            "baseline must be a whole number of days from 1 to 365, not 100000000. Nothing was created.",
+        ),
+        (
+            '/challenge create handled improvement 5 2021-04-01 2021-04-07 blue baseline=0 "Base"',
+            "baseline must be a whole number of days from 1 to 365, not 0. Nothing was created.",
+        ),
+        (
+            "/challenge create aht absolute 300 2021-04-01 2021-04-07 blue gate=csat gate_min=9 "
+            'gate_max=1 "G"',
+            "The gate on csat asks for at least 9 and at most 1, which no one can meet. Nothing was created.",
+        ),
+        (
+            '/challenge create aht absolute 99999999999999999999999 2021-04-01 2021-04-07 blue "Far"',
+            "The target 1e+23 is beyond any value of aht. Nothing was created.",
+        ),
     ],
 )
 def test_create_refusals_write_nothing(app: Floorboard, line: str, expected: str) -> None:

@@ -73,7 +73,11 @@ _FIELD_OF = {
     "head_to_head": "type",
     "gate_bound": "gate",
     "gate_metric": "gate",
+    "gate_range": "gate",
     "reward": "points",
+    "reward_too_small": "points",
+    "target_range": "target",
+    "baseline_days": "baseline",
 }
 
 
