@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from bot.clock import Clock, utc_now
-from bot.feeds.prefetch import read_ahead
 from bot.feeds.records import KpiRecord, RowReject
 from bot.program import LoadedProgram, Program, load_program
 from bot.services import points, programs, rewards
@@ -60,7 +59,7 @@ class Floorboard:
         )
         counts = IngestCounts()
         outcomes: list[ItemOutcome] = []
-        for chunk in read_ahead(chunks):
+        for chunk in chunks:
             result = ingestor.ingest(chunk, batch_id=batch_id, create_unknown=create_unknown)
             counts.add(result)
             if keep_outcomes:
