@@ -163,8 +163,10 @@ def slack_server(
         fb.close()
 
 
-def kudos_submission(view_id: str, users: list[str], reason: str, user: str = "U1") -> dict[str, Any]:
-    """The view_submission payload of the "Give kudos" modal opened from #CFLOOR."""
+def view_submission(
+    view_id: str, callback_id: str, values: dict[str, Any], user: str = "U1"
+) -> dict[str, Any]:
+    """The view_submission payload of a modal opened from #CFLOOR, with these input values."""
     return {
         "type": "view_submission",
         "team": {"id": TEAM, "domain": "floor"},
@@ -174,16 +176,20 @@ def kudos_submission(view_id: str, users: list[str], reason: str, user: str = "U
             "id": view_id,
             "team_id": TEAM,
             "type": "modal",
-            "callback_id": "fb_kudos",
+            "callback_id": callback_id,
             "private_metadata": '{"channel": "CFLOOR"}',
-            "state": {
-                "values": {
-                    "to": {"users": {"type": "multi_users_select", "selected_users": users}},
-                    "reason": {"text": {"type": "plain_text_input", "value": reason}},
-                }
-            },
+            "state": {"values": values},
         },
     }
+
+
+def kudos_submission(view_id: str, users: list[str], reason: str, user: str = "U1") -> dict[str, Any]:
+    """The view_submission payload of the "Give kudos" modal opened from #CFLOOR."""
+    values = {
+        "to": {"users": {"type": "multi_users_select", "selected_users": users}},
+        "reason": {"text": {"type": "plain_text_input", "value": reason}},
+    }
+    return view_submission(view_id, "fb_kudos", values, user)
 
 
 def text_of(payload: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from bot.store.database import add_test_delay
 from bot.store.models import AuditEntry, Challenge, ChallengeParticipant
 from bot.store.models import Person as Person_
 from tests.fakes.slack_api import Person
-from tests.slack_support import TEAM, text_of
+from tests.slack_support import text_of, view_submission
 
 
 def _text(value: str) -> dict[str, Any]:
@@ -58,20 +58,7 @@ AHT_SPRINT = {
 
 
 def _submission(view_id: str, values: dict[str, Any], user: str = "U9") -> dict[str, Any]:
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM, "domain": "floor"},
-        "user": {"id": user, "name": f"user-{user.lower()}"},
-        "trigger_id": f"trig-{view_id}",
-        "view": {
-            "id": view_id,
-            "team_id": TEAM,
-            "type": "modal",
-            "callback_id": "fb_challenge_create",
-            "private_metadata": '{"channel": "CFLOOR"}',
-            "state": {"values": values},
-        },
-    }
+    return view_submission(view_id, "fb_challenge_create", values, user)
 
 
 def _challenges(fb) -> list[Any]:
